@@ -1,0 +1,79 @@
+"""Typed hyperparameter declarations and validation shared by models and the trainer.
+
+A model or the trainer declares each hyperparameter once as an :class:`HParam` (type, default, range or choices,
+help). :func:`validate` resolves a user dict against those declarations: unknown names get close-match hints,
+wrong types and out-of-range values say which parameter and why.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+class HyperparameterError(ValueError):
+    """An invalid hyperparameter: the message names it and says what is allowed."""
+
+
+@dataclass(frozen=True)
+class HParam:
+    """Declaration of one hyperparameter: ``type`` is int, float, bool or str."""
+
+    type: type
+    default: Any
+    help: str = ""
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] | None = None
+
+    def coerce(self, name: str, value: Any) -> Any:
+        v = value
+        if self.type is bool:
+            if isinstance(v, str) and v.lower() in ("true", "false", "1", "0", "yes", "no"):
+                v = v.lower() in ("true", "1", "yes")
+            if not isinstance(v, bool):
+                raise HyperparameterError(f"hyperparameter {name!r} must be true or false, got {value!r}")
+        elif self.type is int:
+            if isinstance(v, str):
+                try:
+                    v = int(v)
+                except ValueError:
+                    raise HyperparameterError(f"hyperparameter {name!r} must be an integer, got {value!r}") from None
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
+                raise HyperparameterError(f"hyperparameter {name!r} must be an integer, got {value!r}")
+            v = int(v)
+        elif self.type is float:
+            if isinstance(v, str):
+                try:
+                    v = float(v)
+                except ValueError:
+                    raise HyperparameterError(f"hyperparameter {name!r} must be a number, got {value!r}") from None
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise HyperparameterError(f"hyperparameter {name!r} must be a number, got {value!r}")
+            v = float(v)
+            if v != v:
+                raise HyperparameterError(f"hyperparameter {name!r} is NaN")
+        elif self.type is str:
+            if not isinstance(v, str):
+                raise HyperparameterError(f"hyperparameter {name!r} must be a string, got {value!r}")
+        if self.choices is not None and v not in self.choices:
+            raise HyperparameterError(
+                f"hyperparameter {name!r} must be one of {', '.join(map(repr, self.choices))}; got {value!r}")
+        if self.low is not None and v < self.low:
+            raise HyperparameterError(f"hyperparameter {name!r} must be >= {self.low}, got {value!r}")
+        if self.high is not None and v > self.high:
+            raise HyperparameterError(f"hyperparameter {name!r} must be <= {self.high}, got {value!r}")
+        return v
+
+
+def validate(declared: Mapping[str, HParam], given: Mapping[str, Any], *, what: str) -> dict[str, Any]:
+    """Defaults overridden by ``given``, each value checked; ``what`` names the owner in error messages."""
+    for name in given:
+        if name not in declared:
+            close = difflib.get_close_matches(name, list(declared), n=3, cutoff=0.6)
+            hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise HyperparameterError(
+                f"{what} has no hyperparameter {name!r}.{hint} Its hyperparameters: {', '.join(sorted(declared))}.")
+    return {name: (hp.coerce(name, given[name]) if name in given else hp.default) for name, hp in declared.items()}

@@ -1,0 +1,96 @@
+"""Evaluation metrics: one table from metric name to a scikit-learn function and its direction.
+
+Every metric takes ``(y_true, y_pred)`` as numpy arrays in the shapes produced by :func:`predictions_for`:
+class scores ``[n, C]`` for multiclass, logits ``[n, T]`` for (multi-)label binary tasks, values ``[n, T]`` for
+regression. Multi-task binary metrics follow OGB's ``Evaluator``: each task is scored on its labelled (non-NaN)
+entries, tasks whose labels have a single class are skipped, and the mean over tasks is returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import metrics as skm
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A named metric: ``fn(y_true, y_pred) -> float`` and whether higher is better."""
+
+    name: str
+    fn: Callable[[np.ndarray, np.ndarray], float]
+    direction: str  # "max" or "min"
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "max"
+
+    def better(self, a: float, b: float) -> bool:
+        """True when score ``a`` is strictly better than ``b`` (NaN is never better)."""
+        if np.isnan(a):
+            return False
+        if np.isnan(b):
+            return True
+        return a > b if self.higher_is_better else a < b
+
+    def worst(self) -> float:
+        return -np.inf if self.higher_is_better else np.inf
+
+
+def _accuracy(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    return float(skm.accuracy_score(y_true.reshape(-1), y_score.argmax(axis=-1)))
+
+
+def _f1_macro(y_true: np.ndarray, y_score: np.ndarray) -> float:
+    return float(skm.f1_score(y_true.reshape(-1), y_score.argmax(axis=-1), average="macro"))
+
+
+def _per_task_binary(score_fn: Callable[[np.ndarray, np.ndarray], float]) -> Callable[[np.ndarray, np.ndarray], float]:
+    def fn(y_true: np.ndarray, y_score: np.ndarray) -> float:
+        y_true = y_true.reshape(len(y_true), -1)
+        y_score = y_score.reshape(len(y_score), -1)
+        scores = []
+        for t in range(y_true.shape[1]):
+            labelled = ~np.isnan(y_true[:, t])
+            yt = y_true[labelled, t]
+            if len(np.unique(yt)) < 2:  # undefined for one class (OGB skips such tasks too)
+                continue
+            scores.append(score_fn(yt, y_score[labelled, t]))
+        if not scores:
+            raise ValueError("no task has both positive and negative labels in this split; the metric is undefined")
+        return float(np.mean(scores))
+
+    return fn
+
+
+def _masked_regression(error_fn: Callable[[np.ndarray, np.ndarray], float]) -> Callable[[np.ndarray, np.ndarray], float]:
+    def fn(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+        y_true = y_true.reshape(len(y_true), -1)
+        y_pred = y_pred.reshape(len(y_pred), -1)
+        labelled = ~np.isnan(y_true)
+        return float(error_fn(y_true[labelled], y_pred[labelled]))
+
+    return fn
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        Metric("accuracy", _accuracy, "max"),
+        Metric("f1_macro", _f1_macro, "max"),
+        Metric("rocauc", _per_task_binary(skm.roc_auc_score), "max"),
+        Metric("ap", _per_task_binary(skm.average_precision_score), "max"),
+        Metric("mae", _masked_regression(skm.mean_absolute_error), "min"),
+        Metric("rmse", _masked_regression(skm.root_mean_squared_error), "min"),
+    )
+}
+
+
+def get_metric(name: str) -> Metric:
+    """The metric called ``name``; raises ``KeyError`` listing the known metrics."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise KeyError(f"unknown metric {name!r}; known: {', '.join(METRICS)}") from None

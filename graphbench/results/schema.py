@@ -1,0 +1,119 @@
+"""The results CSV schema: the one place where columns are defined (docs/results-schema.md mirrors it).
+
+One row per run, where a run is one (model, dataset, split/fold, seed, configuration) training. Bump
+``SCHEMA_VERSION`` whenever a column is added, removed, renamed or changes meaning; readers refuse files of another
+version instead of guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA_VERSION = 1
+STATUSES = ("ok", "failed", "pruned")
+STAGES = ("run", "search", "final")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str  # "str", "int", "float", "bool", "json"
+    description: str
+    required: bool = True  # must be non-empty on every row (status "ok" or not)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("schema_version", "int", "Version of this schema; a reader refuses other versions."),
+    Column("run_id", "str", "Unique id of the run (uuid4 hex)."),
+    Column("started_at", "str", "Start time, UTC, ISO 8601."),
+    Column("ended_at", "str", "End time, UTC, ISO 8601."),
+    Column("graphbench_version", "str", "graphbench version."),
+    Column("torch_version", "str", "PyTorch version."),
+    Column("dgl_version", "str", "DGL version."),
+    Column("python_version", "str", "Python version."),
+    Column("git_commit", "str", "Commit of the graphbench checkout that ran, empty when not a git checkout.", False),
+    Column("git_dirty", "bool", "True when that checkout had uncommitted changes.", False),
+    Column("host", "str", "Host name."),
+    Column("device", "str", "Device the run trained on (cpu, cuda:0, ...)."),
+    Column("stage", "str", "run: a direct `graphbench run`; search: a sweep trial; final: a re-run of the selected "
+           "configuration that counts in the leaderboard."),
+    Column("study", "str", "Optuna study name for sweep rows; empty otherwise.", False),
+    Column("trial", "int", "Optuna trial number for sweep rows; empty otherwise.", False),
+    Column("dataset", "str", "Dataset registry name."),
+    Column("split", "str", "Split name: 'fold3' for cross-validation, 'public', 'holdout', ..."),
+    Column("fold", "int", "Index of the split among the dataset's splits."),
+    Column("model", "str", "Model registry name."),
+    Column("seed", "int", "Seed of the run (python, numpy, torch, DGL)."),
+    Column("deterministic", "bool", "True when torch deterministic algorithms were enforced."),
+    Column("hparams", "json", "Resolved hyperparameters (model and training), as sorted JSON."),
+    Column("config_hash", "str", "sha256 prefix of (model, dataset, hparams) without seed and fold: rows with equal "
+           "hash are repetitions of one configuration."),
+    Column("param_budget", "int", "Parameter budget the width was solved for; empty when none.", False),
+    Column("metric", "str", "Metric name (accuracy, rocauc, ap, mae, ...)."),
+    Column("direction", "str", "max when higher is better, min when lower is better."),
+    Column("train_metric", "float", "Training metric at the selected epoch.", False),
+    Column("val_metric", "float", "Validation metric at the selected epoch (the selection criterion).", False),
+    Column("test_metric", "float", "Test metric of the model from the selected epoch.", False),
+    Column("best_epoch", "int", "Selected epoch (best validation metric), 1-based.", False),
+    Column("epochs", "int", "Epochs actually run (early stopping may end before the limit).", False),
+    Column("time_per_epoch_s", "float", "Mean wall time of one training epoch, seconds.", False),
+    Column("train_time_s", "float", "Total training wall time, seconds (evaluation excluded).", False),
+    Column("inference_time_s", "float", "Wall time of one pass over the test part, seconds.", False),
+    Column("total_time_s", "float", "Wall time of the whole run, data preparation included, seconds."),
+    Column("peak_mem_mb", "float", "Peak resident memory of the process during the run (MiB); on CUDA, peak "
+           "allocated device memory.", False),
+    Column("num_params", "int", "Trainable parameters of the model.", False),
+    Column("status", "str", "ok, failed or pruned."),
+    Column("error", "str", "Why the run failed or was pruned; empty when ok.", False),
+)
+
+COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+_BY_NAME = {c.name: c for c in COLUMNS}
+
+
+class SchemaError(ValueError):
+    """A row or file that does not follow the results schema."""
+
+
+def _format(col: Column, value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if col.dtype == "bool":
+        if not isinstance(value, bool):
+            raise SchemaError(f"column {col.name!r} wants a bool, got {value!r}")
+        return "true" if value else "false"
+    if col.dtype == "int":
+        if isinstance(value, bool) or int(value) != value:
+            raise SchemaError(f"column {col.name!r} wants an integer, got {value!r}")
+        return str(int(value))
+    if col.dtype == "float":
+        return repr(float(value))
+    return str(value)
+
+
+def validate_row(row: dict[str, Any]) -> dict[str, str]:
+    """Check a row against the schema and format it as strings; raises :class:`SchemaError` naming the column."""
+    unknown = set(row) - set(COLUMN_NAMES)
+    if unknown:
+        raise SchemaError(f"unknown result columns {sorted(unknown)}; the schema is docs/results-schema.md")
+    out = {}
+    for col in COLUMNS:
+        text = _format(col, row.get(col.name))
+        if col.required and text == "":
+            raise SchemaError(f"result column {col.name!r} is required")
+        out[col.name] = text
+    if out["status"] not in STATUSES:
+        raise SchemaError(f"status must be one of {STATUSES}, got {out['status']!r}")
+    if out["stage"] not in STAGES:
+        raise SchemaError(f"stage must be one of {STAGES}, got {out['stage']!r}")
+    if out["direction"] not in ("max", "min"):
+        raise SchemaError(f"direction must be 'max' or 'min', got {out['direction']!r}")
+    if out["schema_version"] != str(SCHEMA_VERSION):
+        raise SchemaError(f"schema_version must be {SCHEMA_VERSION}")
+    return out
+
+
+def column(name: str) -> Column:
+    return _BY_NAME[name]

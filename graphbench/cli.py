@@ -125,7 +125,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     hparams.update({k: getattr(args, k) for k in _HP_FLAGS if getattr(args, k) is not None})
     hparams.update(_parse_set(args.set))
     seeds = args.seeds if args.seeds is not None else cfg.get("seeds", [0])
-    folds = cfg.get("folds") if args.folds is None else (None if args.folds == ["all"] else [int(f) for f in args.folds])
+    if args.folds is None:
+        folds = cfg.get("folds")
+    else:
+        folds = None if args.folds == ["all"] else [int(f) for f in args.folds]
     results = args.results or cfg.get("results") or api.DEFAULT_RESULTS
     device = _device(args.device or cfg.get("device", "cpu"))
     specs = api.plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams,

@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="graphbench")
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] != ["report"]:
+        argv.insert(0, "report")  # `python -m graphbench.report.cli RESULTS... --out DIR` works too
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -68,7 +68,7 @@ def dataset_tables(summary: pd.DataFrame, *, digits: int = 4, flags: set[tuple[s
     """One table per dataset, sorted best first; ``flags`` marks (dataset, entry) with fewer runs (†)."""
     marks = place_marks(summary)
     tables = []
-    for dataset, g in summary.assign(_mark=marks).groupby("dataset", sort=True):
+    for dataset, g in summary.assign(mark_=marks).groupby("dataset", sort=True):
         direction = g["direction"].iloc[0]
         g = g.sort_values("test_mean", ascending=(direction == "min"), kind="stable")
         arrow = "↑" if direction == "max" else "↓"
@@ -77,7 +77,7 @@ def dataset_tables(summary: pd.DataFrame, *, digits: int = 4, flags: set[tuple[s
         for place, r in enumerate(g.itertuples(), start=1):
             name = r.entry + (" †" if (dataset, r.entry) in flags else "")
             rows.append([Cell(str(place), sort=place), Cell(name, sort=r.entry),
-                         Cell(mean_std(r.test_mean, r.test_std, digits), r._mark, r.test_mean),
+                         Cell(mean_std(r.test_mean, r.test_std, digits), r.mark_, r.test_mean),
                          Cell(mean_std(r.val_mean, r.val_std, digits), 0, r.val_mean),
                          Cell(str(r.n_runs), sort=r.n_runs),
                          Cell(fmt_params(r.num_params), sort=_nan_sort(r.num_params)),
@@ -98,7 +98,7 @@ def dataset_tables(summary: pd.DataFrame, *, digits: int = 4, flags: set[tuple[s
 def overall_table(summary: pd.DataFrame, avg_rank: pd.Series, wins: pd.Series, *, digits: int = 4) -> Table:
     """Entries × datasets (test mean ± std) with average rank and wins; best per column marked."""
     marks = place_marks(summary)
-    s = summary.assign(_mark=marks)
+    s = summary.assign(mark_=marks)
     datasets = sorted(s["dataset"].unique())
     entries = list(avg_rank.index) + sorted(set(s["entry"]) - set(avg_rank.index))
     heads = []
@@ -120,7 +120,7 @@ def overall_table(summary: pd.DataFrame, avg_rank: pd.Series, wins: pd.Series, *
                 row.append(Cell("—", sort=None))
             else:
                 r = hit.iloc[0]
-                row.append(Cell(mean_std(r.test_mean, r.test_std, digits), int(r._mark), float(r.test_mean)))
+                row.append(Cell(mean_std(r.test_mean, r.test_std, digits), int(r.mark_), float(r.test_mean)))
         if e in avg_rank.index:
             row += [Cell(f"{avg_rank[e]:.2f}", rank_marks.get(e, 0), float(avg_rank[e])),
                     Cell(str(int(wins[e])), sort=int(wins[e]))]

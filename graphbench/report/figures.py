@@ -95,8 +95,9 @@ def cd_diagram(tests: CrossDatasetTests) -> tuple[Figure, dict]:
     """
     assert tests.nemenyi_p is not None
     sig = significance(tests.nemenyi_p, tests.alpha)
-    p_like = pd.DataFrame(np.where(sig.to_numpy(), 0.0, 1.0), index=sig.index, columns=sig.columns)
-    np.fill_diagonal(p_like.values, 1.0)
+    p_arr = np.where(sig.to_numpy(), 0.0, 1.0)
+    np.fill_diagonal(p_arr, 1.0)
+    p_like = pd.DataFrame(p_arr, index=sig.index, columns=sig.columns)
     fig = Figure(figsize=(7, 0.6 * len(sig) + 1.6))
     ax = fig.add_subplot()
     artists = sp.critical_difference_diagram(tests.ranks.average, p_like, alpha=tests.alpha, ax=ax,

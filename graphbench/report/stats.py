@@ -111,9 +111,9 @@ class CrossDatasetTests:
 
 def significance(p: pd.DataFrame, alpha: float) -> pd.DataFrame:
     """Boolean matrix: pair differs significantly (p < alpha); the diagonal is False."""
-    sig = p < alpha
-    np.fill_diagonal(sig.values, False)
-    return sig
+    sig = (p < alpha).to_numpy(copy=True)
+    np.fill_diagonal(sig, False)
+    return pd.DataFrame(sig, index=p.index, columns=p.columns)
 
 
 def cross_dataset_tests(summary: pd.DataFrame, *, alpha: float = 0.05, value: str = "test_mean") -> CrossDatasetTests:

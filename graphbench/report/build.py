@@ -116,8 +116,6 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
 
     # Statistics
     st_items: list = []
-    if tests.notes:
-        st_items.append(list(tests.notes))
     if tests.friedman_done:
         st_items.append(f"Friedman test over {tests.n_datasets} datasets and {tests.n_models} models: "
                         f"chi² = {tests.friedman_stat:.3f}, p = {tests.friedman_p:.4g} "
@@ -131,6 +129,8 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
                                        tests.wilcoxon_holm_p))
         st_items.append("Wilcoxon–Holm groups: " + "; ".join("{" + ", ".join(sorted(g)) + "}"
                                                             for g in tests.wilcoxon_groups))
+    if tests.notes:
+        st_items.append(list(tests.notes))
     sections.append(Section("Statistical comparison across datasets", st_items))
 
     # Compare mode
@@ -188,8 +188,7 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
     prov = provenance(df, paths, stage=sel.stage, alpha=alpha,
                       extra={"counted_runs": n_runs, "not_counted_runs": len(sel.not_ok),
                              "optuna_storage": storage, "notes": notes + tests.notes + fig_notes})
-    sections.append(Section("Provenance", [provenance_markdown(prov).replace("\n- ", "\n").lstrip("- ")
-                                           .split("\n")]))
+    sections.append(Section("Provenance", [[line[2:] for line in provenance_markdown(prov).splitlines()]]))
 
     # Write everything
     md_path, tex_path, html_path = out / "report.md", out / "tables.tex", out / "index.html"

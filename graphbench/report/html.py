@@ -28,7 +28,7 @@ padding:0 1em;line-height:1.45}
 h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}h3{margin-top:1.4em}
 table{border-collapse:collapse;margin:1em 0;font-size:.9em}caption{caption-side:bottom;text-align:left;color:#555;
 font-size:.85em;padding-top:.4em}th,td{padding:.3em .7em;border-bottom:1px solid #e4e4e4;text-align:right}
-td:first-child,th:first-child{text-align:left}thead th{border-bottom:2px solid #333;cursor:pointer;user-select:none}
+td.l,th:first-child{text-align:left}thead th{border-bottom:2px solid #333;cursor:pointer;user-select:none}
 thead th.asc::after{content:" \\25B2"}thead th.desc::after{content:" \\25BC"}tbody tr:hover{background:#f6f8fa}
 img{max-width:100%;border:1px solid #eee;margin:.5em 0}.notes li{color:#8a4b00}
 code{background:#f3f3f3;padding:0 .25em;border-radius:3px}footer{margin-top:3em;color:#666;font-size:.85em}

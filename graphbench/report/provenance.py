@@ -72,8 +72,8 @@ def provenance_markdown(prov: dict) -> str:
              f"(results schema v{prov['schema_version']}).",
              f"- Counted stage: **{prov['stage_counted']}**; rows by stage {prov['rows_by_stage']}, "
              f"by status {prov['rows_by_status']}.",
-             "- Files:"]
-    lines += [f"  - `{f['path']}` ({f['rows']} rows, sha256 `{f['sha256'][:16]}…`)" for f in prov["files"]]
+             ]
+    lines += [f"- File `{f['path']}` ({f['rows']} rows, sha256 `{f['sha256'][:16]}…`)" for f in prov["files"]]
     commits = ", ".join(f"`{c[:12]}` ({v['rows']} rows" + (f", {v['dirty_rows']} dirty" if v["dirty_rows"] else "")
                         + ")" for c, v in prov["git_commits"].items())
     lines.append(f"- Commits: {commits}")

@@ -136,6 +136,7 @@ def overall_table(summary: pd.DataFrame, avg_rank: pd.Series, wins: pd.Series, *
 def frame_table(title: str, df: pd.DataFrame, caption: str = "") -> Table:
     """A plain table from a DataFrame (missing runs, failures, comparisons): no marks."""
     rows = []
+    numeric = [pd.api.types.is_numeric_dtype(df[c]) for c in df.columns]
     for r in df.itertuples(index=False):
         cells = []
         for v in r:
@@ -144,7 +145,7 @@ def frame_table(title: str, df: pd.DataFrame, caption: str = "") -> Table:
             else:
                 cells.append(Cell("" if v is None or v is pd.NA else str(v), sort=str(v)))
         rows.append(cells)
-    return Table(title, [str(c) for c in df.columns], rows, caption)
+    return Table(title, [str(c) for c in df.columns], rows, caption, numeric)
 
 
 # ------------------------------------------------------------------------------------------------------ renderers
@@ -197,7 +198,7 @@ def to_latex(t: Table, label: str = "") -> str:
 
 def to_html(t: Table, table_id: str = "") -> str:
     """A sortable HTML table: clicking a header sorts by the cells' ``data-sort`` keys (see html.py's script)."""
-    def cell(c: Cell) -> str:
+    def cell(c: Cell, i: int) -> str:
         s = html.escape(c.text)
         s = f"<strong>{s}</strong>" if c.mark == 1 else f"<u>{s}</u>" if c.mark == 2 else s
         key = c.sort
@@ -205,11 +206,12 @@ def to_html(t: Table, table_id: str = "") -> str:
             attr = ' data-sort=""'
         else:
             attr = f' data-sort="{html.escape(str(key))}"'
-        return f"<td{attr}>{s}</td>"
+        left = "" if (i < len(t.numeric) and t.numeric[i]) else ' class="l"'
+        return f"<td{attr}{left}>{s}</td>"
 
     idattr = f' id="{html.escape(table_id)}"' if table_id else ""
     head = "".join(f'<th scope="col" title="click to sort">{html.escape(h)}</th>' for h in t.header)
-    body = "\n".join("<tr>" + "".join(cell(c) for c in row) + "</tr>" for row in t.rows)
+    body = "\n".join("<tr>" + "".join(cell(c, i) for i, c in enumerate(row)) + "</tr>" for row in t.rows)
     cap = f"<caption>{html.escape(t.caption)}</caption>" if t.caption else ""
     return (f'<table class="sortable"{idattr}>{cap}<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>'
             f"</table>")

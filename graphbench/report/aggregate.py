@@ -126,7 +126,7 @@ def aggregate(counted: pd.DataFrame) -> pd.DataFrame:
     """One row per (dataset, entry): mean ± std (ddof=1) of test/val/train, runs, params, times, direction."""
     cols = ["dataset", "entry", "model", "config_hash", "metric", "direction", "n_runs", "n_seeds", "n_splits",
             "test_mean", "test_std", "val_mean", "val_std", "train_mean", "train_std", "num_params",
-            "time_per_epoch_s", "total_time_s", "total_time_sum_s", "ddof"]
+            "time_per_epoch_s", "train_time_s", "total_time_s", "total_time_sum_s", "ddof"]
     if counted.empty:
         return pd.DataFrame(columns=cols)
     out = []
@@ -145,6 +145,7 @@ def aggregate(counted: pd.DataFrame) -> pd.DataFrame:
             "num_params": int(params.median()) if len(params) else pd.NA,
             "time_per_epoch_s": float(g["time_per_epoch_s"].mean()) if g["time_per_epoch_s"].notna().any()
             else float("nan"),
+            "train_time_s": float(g["train_time_s"].mean()) if g["train_time_s"].notna().any() else float("nan"),
             "total_time_s": float(g["total_time_s"].mean()),
             "total_time_sum_s": float(g["total_time_s"].sum()),
             "ddof": DDOF,

@@ -103,6 +103,7 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
     for r in flags.itertuples():
         warn_items.append(f"{r.dataset}: **{r.entry}** has {r.n_runs} runs, fewer than the {r.max_runs} of the "
                           "best-covered model (marked †).")
+    warn_items += _environment_warnings(sel.counted)
     for r in miss_cells.itertuples():
         warn_items.append(f"{r.dataset}: **{r.entry}** has no successful runs on this dataset.")
     if warn_items:
@@ -157,7 +158,7 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
         fig_items: list = []
         for d in sorted(summary["dataset"].unique()):
             fig_items.append(_save(figs.dataset_strip(sel.counted, summary, d), fig_dir, f"runs_{d}", written))
-            for col, label, stem in (("time_per_epoch_s", "time per epoch (s)", "vs_time"),
+            for col, label, stem in (("train_time_s", "training time per run (s)", "vs_time"),
                                      ("num_params", "trainable parameters", "vs_params")):
                 fig = figs.metric_vs(summary, d, col, label)
                 if fig is not None:
@@ -206,6 +207,22 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
     stats_path.write_text(json.dumps(_stats_json(tests, cmp), indent=2, default=str), encoding="utf-8")
     written += [md_path, tex_path, html_path, summary_path, prov_path, stats_path]
     return ReportResult(out, html_path, md_path, tex_path, written, summary, sel.stage, notes + tests.notes)
+
+
+def _environment_warnings(counted: pd.DataFrame) -> list[str]:
+    """Counted runs that come from several commits, dirty checkouts or library versions: said, not refused."""
+    out = []
+    commits = sorted(counted["git_commit"].fillna("(none)").unique())
+    if len(commits) > 1:
+        out.append(f"Counted runs come from {len(commits)} commits: {', '.join(c[:12] for c in commits)}.")
+    dirty = int(counted["git_dirty"].fillna(False).astype(bool).sum())
+    if dirty:
+        out.append(f"{dirty} counted runs ran from a checkout with uncommitted changes (git_dirty).")
+    for col in ("graphbench_version", "torch_version", "dgl_version", "device"):
+        values = sorted(counted[col].dropna().unique())
+        if len(values) > 1:
+            out.append(f"Counted runs mix {col.replace('_', ' ')}s: {', '.join(values)}.")
+    return out
 
 
 def _save(fig, fig_dir: Path, stem: str, written: list[Path]) -> Path:

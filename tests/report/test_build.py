@@ -173,3 +173,23 @@ def test_html_renders_in_headless_chromium(report, tmp_path):
     r = _chromium(tmp_path, f"--screenshot={shot}", url)
     assert r.returncode == 0 and shot.exists() and shot.stat().st_size > 10_000, r.stderr[-2000:]
     assert shot.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_pareto_front_is_direction_aware():
+    from graphbench.report.figures import pareto_front
+
+    cost = np.array([1.0, 2.0, 3.0, 4.0])
+    loss = np.array([0.5, 0.6, 0.3, 0.3])  # (2, 0.6) is dominated by (1, 0.5); (4, 0.3) by (3, 0.3)
+    assert pareto_front(cost, loss).tolist() == [0, 2]
+    from graphbench.report.aggregate import better_key
+
+    acc = np.array([0.5, 0.4, 0.7, 0.7])  # higher is better: same front through better_key
+    assert pareto_front(cost, better_key(acc, "max")).tolist() == [0, 2]
+
+
+def test_mixed_commits_and_versions_are_warned(tmp_path):
+    rows = [make_row("A", m, v, seed=s, git_commit=c, torch_version=tv)
+            for m, v, c, tv in (("a", 0.5, "1111111111111", "2.13.0"), ("b", 0.6, "2222222222222", "2.12.0"))
+            for s in range(2)]
+    md = build_report([write(tmp_path / "r.csv", rows)], tmp_path / "o", figures=False).markdown.read_text()
+    assert "Counted runs come from 2 commits" in md and "mix torch versions: 2.12.0, 2.13.0" in md

@@ -27,18 +27,23 @@ MIN_MODELS_FRIEDMAN = 3
 MIN_DATASETS_FRIEDMAN = 2
 
 
-def loss_matrix(summary: pd.DataFrame, value: str = "test_mean") -> tuple[pd.DataFrame, list[str]]:
-    """Datasets × entries matrix of losses (lower is better), restricted to entries present on every dataset.
+def loss_matrix(summary: pd.DataFrame, value: str = "test_mean") -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Datasets × entries matrix of losses (lower is better) with no missing cell, as ranks need a complete block.
 
-    Returns the matrix and the entries dropped for missing cells (ranks need a complete block design).
+    Missing cells are removed by dropping either the incomplete entries or the incomplete datasets, whichever keeps
+    more cells (entries on a tie). Returns the matrix, the dropped entries and the dropped datasets.
     """
     if summary.empty:
-        return pd.DataFrame(), []
+        return pd.DataFrame(), [], []
     losses = summary.assign(loss=[better_key([v], d)[0] for v, d in zip(summary[value], summary["direction"],
                                                                          strict=True)])
     m = losses.pivot(index="dataset", columns="entry", values="loss")
-    dropped = sorted(m.columns[m.isna().any()])
-    return m.drop(columns=dropped), dropped
+    bad_entries = sorted(m.columns[m.isna().any()])
+    bad_datasets = sorted(m.index[m.isna().any(axis=1)])
+    by_entry, by_dataset = m.drop(columns=bad_entries), m.drop(index=bad_datasets)
+    if by_dataset.size > by_entry.size:
+        return by_dataset, [], bad_datasets
+    return by_entry, bad_entries, []
 
 
 def rank_matrix(losses: pd.DataFrame) -> pd.DataFrame:
@@ -54,17 +59,18 @@ class RankSummary:
     ranks: pd.DataFrame  # datasets × entries
     average: pd.Series  # entry -> average rank, sorted best first
     wins: pd.Series  # entry -> number of datasets where it is (jointly) first
-    dropped: list[str]
+    dropped: list[str]  # entries left out for missing cells
+    dropped_datasets: list[str] = field(default_factory=list)  # or datasets left out instead
 
 
 def average_ranks(summary: pd.DataFrame, value: str = "test_mean") -> RankSummary:
-    losses, dropped = loss_matrix(summary, value)
+    losses, dropped, dropped_ds = loss_matrix(summary, value)
     ranks = rank_matrix(losses)
     if ranks.empty:
-        return RankSummary(ranks, pd.Series(dtype=float), pd.Series(dtype=int), dropped)
+        return RankSummary(ranks, pd.Series(dtype=float), pd.Series(dtype=int), dropped, dropped_ds)
     avg = ranks.mean(axis=0).sort_values(kind="stable")
     wins = (ranks == ranks.min(axis=1).to_numpy()[:, None]).sum(axis=0).reindex(avg.index)
-    return RankSummary(ranks, avg, wins.astype(int), dropped)
+    return RankSummary(ranks, avg, wins.astype(int), dropped, dropped_ds)
 
 
 def nemenyi_cd(k: int, n: int, alpha: float) -> float:
@@ -122,16 +128,22 @@ def cross_dataset_tests(summary: pd.DataFrame, *, alpha: float = 0.05, value: st
     With fewer than 3 entries or 2 datasets in the complete block the tests are not run and a note says why.
     """
     rs = average_ranks(summary, value)
-    losses, _ = loss_matrix(summary, value)
+    losses, _, _ = loss_matrix(summary, value)
     n, k = losses.shape if not losses.empty else (0, 0)
     res = CrossDatasetTests(alpha=alpha, n_datasets=n, n_models=k, ranks=rs)
     if rs.dropped:
         res.notes.append(f"Entries missing on some dataset are left out of the ranks and tests: {rs.dropped}.")
+    if rs.dropped_datasets:
+        res.notes.append("Datasets where some entry has no result are left out of the ranks and tests: "
+                         f"{rs.dropped_datasets}.")
     if k < MIN_MODELS_FRIEDMAN or n < MIN_DATASETS_FRIEDMAN:
         res.notes.append(f"Friedman/Nemenyi not run: they need at least {MIN_MODELS_FRIEDMAN} models and "
                          f"{MIN_DATASETS_FRIEDMAN} datasets with results for every model (have {k} models, "
                          f"{n} datasets).")
     else:
+        if (losses.nunique(axis=1) == 1).all():
+            res.notes.append("Every model ties on every dataset: Friedman's statistic is undefined, no test run.")
+            return res
         fr = stats.friedmanchisquare(*[losses[c].to_numpy() for c in losses.columns])
         res.friedman_stat, res.friedman_p = float(fr.statistic), float(fr.pvalue)
         res.nemenyi_p = sp.posthoc_nemenyi_friedman(losses.to_numpy())

@@ -140,3 +140,23 @@ def test_compare_unpaired_uses_welch_and_across_datasets_wilcoxon(tmp_path):
     assert c.per_dataset.iloc[0]["p"] == pytest.approx(ref.pvalue)
     assert c.overall_p == pytest.approx(stats.wilcoxon(c.per_dataset["delta"]).pvalue)
     assert overall_verdict(c).startswith("worse")
+
+
+def test_missing_cells_drop_whichever_keeps_more_and_say_so(tmp_path):
+    rows = [make_row(d, m, 0.5 + i / 10) for d in ("A", "B", "C") for i, m in enumerate(("a", "b", "c"))]
+    rows.append(make_row("D", "a", 0.5))  # only one model ran D: dropping D keeps more cells than dropping b, c
+    sel = select_rows(read_results(write(tmp_path / "r.csv", rows)))
+    t = cross_dataset_tests(aggregate(sel.counted))
+    assert t.ranks.dropped_datasets == ["D"] and t.ranks.dropped == [] and t.friedman_done
+    assert any("Datasets where some entry has no result" in n for n in t.notes)
+    rows.append(make_row("A", "z", 0.1))  # a model with one dataset only: now dropping the model is cheaper
+    sel = select_rows(read_results(write(tmp_path / "r2.csv", rows)))
+    t = cross_dataset_tests(aggregate(sel.counted))
+    assert "z" in t.ranks.dropped
+
+
+def test_all_tied_noted_not_crashed(tmp_path):
+    rows = [make_row(d, m, 0.5) for d in ("A", "B", "C") for m in ("a", "b", "c")]
+    sel = select_rows(read_results(write(tmp_path / "r.csv", rows)))
+    t = cross_dataset_tests(aggregate(sel.counted))
+    assert not t.friedman_done and any("ties on every dataset" in n for n in t.notes)

@@ -3,6 +3,7 @@
     graphbench list models|datasets
     graphbench info NAME
     graphbench run --model gin --dataset csl --seeds 0 1 2 [--epochs --lr --hidden --layers ... | --config run.yaml]
+    graphbench report RESULTS... --out reports/NAME/ [--baseline gin --model mymodel]
 """
 
 from __future__ import annotations
@@ -90,28 +91,6 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(df) -> str:
-    """Mean ± std (ddof=1) of the test metric per dataset and model over the successful rows."""
-    ok = df[df["status"] == "ok"]
-    if ok.empty:
-        return "no successful runs"
-    lines = []
-    for ds, part in ok.groupby("dataset", sort=True):
-        direction = part["direction"].iloc[0]
-        metric = part["metric"].iloc[0]
-        agg = part.groupby("model").agg(test_mean=("test_metric", "mean"), test_std=("test_metric", "std"),
-                                        val_mean=("val_metric", "mean"), runs=("test_metric", "size"),
-                                        params=("num_params", "first"), epoch_s=("time_per_epoch_s", "mean"))
-        agg = agg.sort_values("test_mean", ascending=direction == "min")
-        lines.append(f"\n{ds} — test {metric} ({'higher' if direction == 'max' else 'lower'} is better)")
-        lines.append(f"{'model':<10} {'test':>17} {'val':>9} {'runs':>5} {'params':>8} {'s/epoch':>8}")
-        for model, r in agg.iterrows():
-            std = 0.0 if r.runs < 2 else r.test_std
-            lines.append(f"{model:<10} {r.test_mean:>8.4f} ± {std:<6.4f} {r.val_mean:>9.4f} {r.runs:>5} "
-                         f"{int(r.params):>8} {r.epoch_s:>8.3f}")
-    return "\n".join(lines)
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from graphbench import api
     from graphbench.config import load_run_config
@@ -159,9 +138,12 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 130
     bar.close()
-    import pandas as pd
+    from graphbench.report import format_leaderboard
+    from graphbench.results import read_results
 
-    print(_summary(pd.DataFrame(rows)))
+    this_command = read_results(results)
+    this_command = this_command[this_command["run_id"].isin({r["run_id"] for r in rows})]
+    print(format_leaderboard(this_command, stage="run"))
     failed = sum(r["status"] != "ok" for r in rows)
     print(f"\n{len(rows)} run(s) appended to {results}" + (f" ({failed} failed)" if failed else ""))
     return 0
@@ -198,6 +180,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deterministic", action="store_true", help="enforce deterministic algorithms")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
+
+    from graphbench.report.cli import register as register_report
+
+    register_report(sub)
     return parser
 
 

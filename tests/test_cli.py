@@ -24,7 +24,7 @@ def test_run_appends_one_row_per_seed_and_fold_and_prints_a_leaderboard(tmp_path
     assert len(df) == 8 and (df["status"] == "ok").all()
     assert sorted(set(zip(df["model"], df["fold"], df["seed"]))) == sorted(
         (m, f, s) for m in ("gcn", "gin") for f in (0, 2) for s in (0, 1))
-    assert "csl — test accuracy" in out.stdout and "8 run(s) appended" in out.stdout
+    assert "csl (accuracy ↑)" in out.stdout and "8 run(s) appended" in out.stdout
 
 
 def test_run_from_a_config_file_with_flag_overrides(tmp_path):

@@ -9,6 +9,7 @@ from graphbench.data.base import DatasetCard, FeatureSpec, GraphDataset, Split
 from graphbench.registry import DATASETS
 
 # Importing a loader module registers it.
+from graphbench.data import tu as _tu  # noqa: F401, E402
 from graphbench.data.synthetic import csl as _csl  # noqa: F401, E402
 
 DATA_ROOT_ENV = "GRAPHBENCH_DATA_ROOT"

@@ -9,6 +9,8 @@ from graphbench.data.base import DatasetCard, FeatureSpec, GraphDataset, Split
 from graphbench.registry import DATASETS
 
 # Importing a loader module registers it.
+from graphbench.data import heterophilous as _het  # noqa: F401, E402
+from graphbench.data import planetoid as _planetoid  # noqa: F401, E402
 from graphbench.data import tu as _tu  # noqa: F401, E402
 from graphbench.data.synthetic import csl as _csl  # noqa: F401, E402
 

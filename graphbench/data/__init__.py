@@ -10,8 +10,11 @@ from graphbench.registry import DATASETS
 
 # Importing a loader module registers it.
 from graphbench.data import heterophilous as _het  # noqa: F401, E402
+from graphbench.data import lrgb as _lrgb  # noqa: F401, E402
+from graphbench.data import ogb_mol as _ogb_mol  # noqa: F401, E402
 from graphbench.data import planetoid as _planetoid  # noqa: F401, E402
 from graphbench.data import tu as _tu  # noqa: F401, E402
+from graphbench.data import zinc as _zinc  # noqa: F401, E402
 from graphbench.data.synthetic import csl as _csl  # noqa: F401, E402
 
 DATA_ROOT_ENV = "GRAPHBENCH_DATA_ROOT"

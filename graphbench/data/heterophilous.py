@@ -39,9 +39,9 @@ class HeteroInfo:
 
 
 HETERO_SETS = (
-    HeteroInfo("cornell", "cornell", "183 nodes, 277 undirected edges (symmetrised, de-duplicated, no self-loops), 1703 features, 5 classes", "WebKB"),
-    HeteroInfo("texas", "texas", "183 nodes, 279 undirected edges (symmetrised, de-duplicated, no self-loops), 1703 features, 5 classes", "WebKB"),
-    HeteroInfo("wisconsin", "wisconsin", "251 nodes, 450 undirected edges (symmetrised, de-duplicated, no self-loops), 1703 features, 5 classes",
+    HeteroInfo("cornell", "cornell", "183 nodes, 277 undirected edges, 1703 features, 5 classes", "WebKB"),
+    HeteroInfo("texas", "texas", "183 nodes, 279 undirected edges, 1703 features, 5 classes", "WebKB"),
+    HeteroInfo("wisconsin", "wisconsin", "251 nodes, 450 undirected edges, 1703 features, 5 classes",
                "WebKB"),
     HeteroInfo("chameleon", "chameleon", "2277 nodes, 31421 undirected edges, 2325 features, 5 classes",
                "Wikipedia network (Rozemberczki, Allen, Sarkar 2021)"),
@@ -54,7 +54,8 @@ HETERO_SETS = (
 
 def _card(info: HeteroInfo) -> DatasetCard:
     return DatasetCard(
-        name=info.name, description=f"{info.name.capitalize()} ({info.origin}): heterophilous node classification.",
+        name=info.name, description=(f"{info.name.capitalize()} ({info.origin}): heterophilous node classification; "
+                                     "edges symmetrised, de-duplicated, self-loops removed."),
         task_level="node", task_kind="multiclass", metric="accuracy",
         protocol="the 10 geom-gcn splits (nominal 60/20/20, actual 48/32/20), splits geom0..geom9; report mean ± std",
         source=(f"graphdml-uiuc-jlu/geom-gcn: root/geom-gcn/new_data/{info.folder}/out1_graph_edges.txt, "

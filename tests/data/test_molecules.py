@@ -116,7 +116,8 @@ def test_molpcba_from_tiny_ogb_folder(tmp_path, no_network):
 def test_molhiv_csv_layout_from_tiny_file(tmp_path, no_network):
     d = tmp_path / "molecules" / "HIV"
     d.mkdir(parents=True)
-    (d / "HIV.csv").write_text("smiles,activity,HIV_active\n\nCCO,CI,0\n\nc1ccccc1,CM,1\n\nNOT_A_SMILES,CI,0\n\nCN,CI,1\n")
+    rows = ["smiles,activity,HIV_active", "CCO,CI,0", "c1ccccc1,CM,1", "NOT_A_SMILES,CI,0", "CN,CI,1"]
+    (d / "HIV.csv").write_text("\n\n".join(rows) + "\n")  # with the empty lines of the shared copy
     for part, idx in (("train", [0, 2]), ("val", [1]), ("test", [3])):
         (d / f"{part}_idx-0.txt").write_text("\n".join(map(str, idx)) + "\n")
     ds = load_dataset("ogbg-molhiv", tmp_path, workers=1)

@@ -5,10 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from graphbench.data.base import DatasetCard, FeatureSpec, GraphDataset, Split
-
 # Importing a loader module registers it.
+from graphbench.data import heterophilous as _het  # noqa: F401, E402
+from graphbench.data import lrgb as _lrgb  # noqa: F401, E402
+from graphbench.data import ogb_mol as _ogb_mol  # noqa: F401, E402
+from graphbench.data import planetoid as _planetoid  # noqa: F401, E402
+from graphbench.data import tu as _tu  # noqa: F401, E402
+from graphbench.data import zinc as _zinc  # noqa: F401, E402
+from graphbench.data.base import DatasetCard, FeatureSpec, GraphDataset, Split
+from graphbench.data.synthetic import counting as _counting  # noqa: F401, E402
 from graphbench.data.synthetic import csl as _csl  # noqa: F401, E402
+from graphbench.data.synthetic import expressiveness as _expressiveness  # noqa: F401, E402
+from graphbench.data.synthetic import long_range as _long_range  # noqa: F401, E402
 from graphbench.registry import DATASETS
 
 DATA_ROOT_ENV = "GRAPHBENCH_DATA_ROOT"

@@ -115,6 +115,8 @@ class GraphDataset:
         num_classes: classes (multiclass) or tasks (binary / multilabel / regression): the model's output width.
         card: provenance and protocol text.
         meta: loader-specific facts (e.g. molecules that could not be parsed).
+        node_spec, edge_spec: the feature specs over the whole dataset, when the loader knows them (categorical
+            cardinalities of OGB atom features, degree ranges); otherwise inferred from the first graph.
     """
 
     name: str
@@ -127,6 +129,8 @@ class GraphDataset:
     num_classes: int
     card: DatasetCard | None = None
     meta: dict = field(default_factory=dict)
+    node_spec: FeatureSpec | None = None
+    edge_spec: FeatureSpec | None = None
 
     def __post_init__(self) -> None:
         if self.task_level not in TASK_LEVELS:
@@ -151,10 +155,14 @@ class GraphDataset:
 
     @property
     def node_features(self) -> FeatureSpec:
+        if self.node_spec is not None:
+            return self.node_spec
         return FeatureSpec.infer(self.graphs[0].ndata.get("feat"))
 
     @property
     def edge_features(self) -> FeatureSpec:
+        if self.edge_spec is not None:
+            return self.edge_spec
         return FeatureSpec.infer(self.graphs[0].edata.get("feat"))
 
     def split(self, name_or_index: str | int) -> Split:

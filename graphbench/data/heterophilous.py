@@ -1,0 +1,123 @@
+"""Heterophilous node classification sets with the 10 geom-gcn splits (Pei et al., "Geom-GCN: Geometric Graph
+Convolutional Networks", ICLR 2020): WebKB Cornell, Texas, Wisconsin; Wikipedia Chameleon, Squirrel
+(Rozemberczki et al. 2021); Actor (the ``film`` co-occurrence graph of Tang et al. 2009).
+
+Format (graphdml-uiuc-jlu/geom-gcn) under ``root/geom-gcn/new_data/NAME/``: ``out1_graph_edges.txt`` (a header,
+then tab-separated ``src dst``; treated as undirected, duplicates and self-loops removed) and
+``out1_node_feature_label.txt`` (a header, then ``id \\t comma-separated features \\t label``; for Actor the
+features are the indices of the active entries of a 932-dimensional binary vector). Splits:
+``root/geom-gcn/splits/NAME_split_0.6_0.2_K.npz`` (``train_mask``, ``val_mask``, ``test_mask``), named ``geom0..9``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dgl
+import numpy as np
+import torch
+
+from graphbench.data import cache
+from graphbench.data.base import DatasetCard, GraphDataset
+from graphbench.data.files import ensure_files
+from graphbench.data.planetoid import geom_gcn_splits
+from graphbench.registry import DATASETS
+
+LOADER_VERSION = 1
+URL = "https://raw.githubusercontent.com/graphdml-uiuc-jlu/geom-gcn/master/{path}"
+ACTOR_FEATURES = 932
+CITATION = "Pei, Wei, Chang, Lei, Yang. Geom-GCN: Geometric Graph Convolutional Networks. ICLR 2020."
+
+
+@dataclass(frozen=True)
+class HeteroInfo:
+    name: str
+    folder: str
+    stats: str
+    origin: str
+
+
+HETERO_SETS = (
+    HeteroInfo("cornell", "cornell", "183 nodes, 277 undirected edges, 1703 features, 5 classes", "WebKB"),
+    HeteroInfo("texas", "texas", "183 nodes, 279 undirected edges, 1703 features, 5 classes", "WebKB"),
+    HeteroInfo("wisconsin", "wisconsin", "251 nodes, 450 undirected edges, 1703 features, 5 classes",
+               "WebKB"),
+    HeteroInfo("chameleon", "chameleon", "2277 nodes, 31421 undirected edges, 2325 features, 5 classes",
+               "Wikipedia network (Rozemberczki, Allen, Sarkar 2021)"),
+    HeteroInfo("squirrel", "squirrel", "5201 nodes, 198493 undirected edges, 2089 features, 5 classes",
+               "Wikipedia network (Rozemberczki, Allen, Sarkar 2021)"),
+    HeteroInfo("actor", "film", "7600 nodes, 26752 undirected edges, 932 features, 5 classes",
+               "actor co-occurrence (Tang, Sun, Wang, Yang 2009)"),
+)
+
+
+def _card(info: HeteroInfo) -> DatasetCard:
+    return DatasetCard(
+        name=info.name, description=(f"{info.name.capitalize()} ({info.origin}): heterophilous node classification; "
+                                     "edges symmetrised, de-duplicated, self-loops removed."),
+        task_level="node", task_kind="multiclass", metric="accuracy",
+        protocol="the 10 geom-gcn splits (nominal 60/20/20, actual 48/32/20), splits geom0..geom9; report mean ± std",
+        source=(f"graphdml-uiuc-jlu/geom-gcn: root/geom-gcn/new_data/{info.folder}/out1_graph_edges.txt, "
+                f"out1_node_feature_label.txt; root/geom-gcn/splits/{info.folder}_split_0.6_0.2_{{0..9}}.npz"),
+        citation=CITATION, size=f"1 graph, {info.stats}", needs_files=True)
+
+
+def read_geom_gcn(folder: Path, *, actor: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Features ``[n, d]``, labels ``[n]``, symmetric edges ``[m, 2]`` and the number of raw edge lines."""
+    ids, feats, labels = [], [], []
+    with open(folder / "out1_node_feature_label.txt") as f:
+        next(f)
+        for line in f:
+            i, feat, label = line.rstrip("\n").split("\t")
+            ids.append(int(i))
+            feats.append([int(v) for v in feat.split(",")])
+            labels.append(int(label))
+    n = len(ids)
+    if actor:
+        x = np.zeros((n, ACTOR_FEATURES), dtype=np.float32)
+        for i, active in zip(ids, feats):
+            x[i, active] = 1.0
+    else:
+        x = np.zeros((n, len(feats[0])), dtype=np.float32)
+        x[ids] = np.asarray(feats, dtype=np.float32)
+    y = np.zeros(n, dtype=np.int64)
+    y[ids] = labels
+    raw = np.loadtxt(folder / "out1_graph_edges.txt", skiprows=1, dtype=np.int64, ndmin=2)
+    e = raw[raw[:, 0] != raw[:, 1]]
+    e = np.unique(np.concatenate([e, e[:, ::-1]]), axis=0)
+    return x, y, e, len(raw)
+
+
+def load_heterophilous(info: HeteroInfo, root: Path, *, seed: int = 0, use_cache: bool = True) -> GraphDataset:
+    root = Path(root)
+    files = [f"geom-gcn/new_data/{info.folder}/out1_graph_edges.txt",
+             f"geom-gcn/new_data/{info.folder}/out1_node_feature_label.txt"]
+    files += [f"geom-gcn/splits/{info.folder}_split_0.6_0.2_{k}.npz" for k in range(10)]
+    ensure_files(info.name, root, files, source="github.com/graphdml-uiuc-jlu/geom-gcn (new_data/, splits/)",
+                 urls={f: URL.format(path=f.removeprefix("geom-gcn/")) for f in files})
+    key = cache.cache_key(info.name, LOADER_VERSION, {}, [root / f for f in files])
+
+    def build() -> GraphDataset:
+        x, y, e, raw_lines = read_geom_gcn(root / "geom-gcn" / "new_data" / info.folder, actor=info.name == "actor")
+        g = dgl.graph((torch.from_numpy(e[:, 0]), torch.from_numpy(e[:, 1])), num_nodes=len(y))
+        g.ndata["feat"] = torch.from_numpy(x)
+        splits = geom_gcn_splits(root / "geom-gcn" / "splits", info.folder, len(y))
+        return GraphDataset(info.name, [g], torch.from_numpy(y), "node", "multiclass", "accuracy", splits,
+                            num_classes=int(y.max()) + 1, meta={"raw_edge_lines": raw_lines})
+
+    ds = cache.cached(build, root=root, key=key, use_cache=use_cache)
+    ds.card = _card(info)
+    return ds
+
+
+def _register(info: HeteroInfo) -> None:
+    def loader(root: Path, *, seed: int = 0, **options) -> GraphDataset:
+        return load_heterophilous(info, root, seed=seed, **options)
+
+    loader.__doc__ = f"Load {info.name} with the 10 geom-gcn splits."
+    DATASETS.add(info.name, loader, card=_card(info))
+
+
+for _info in HETERO_SETS:
+    _register(_info)

@@ -81,6 +81,9 @@ def plan_runs(models: Sequence[str], datasets: Sequence[str], *, seeds: Iterable
     specs = []
     for d in datasets:
         ds = get_dataset(d, data_root, **(dataset_options or {}))
+        if not ds.splits:
+            raise ValueError(f"{d} has no train/validation/test splits: it is a set of graphs for checking which ones "
+                             f"a model can tell apart (see `graphbench info {d}`), not a training benchmark")
         fold_ids = list(range(len(ds.splits))) if folds is None else list(folds)
         bad = [f for f in fold_ids if not 0 <= f < len(ds.splits)]
         if bad:

@@ -58,11 +58,11 @@ def cmd_list(args: argparse.Namespace) -> int:
                   f"{m['paper']}")
     else:
         rows = api.list_datasets()
-        print(f"{'dataset':<20} {'task':<24} {'metric':<14} size")
+        print(f"{'dataset':<26} {'task':<24} {'metric':<14} size")
         for d in rows:
             task = f"{d['task_level']} {d['task_kind']}"
             metric = f"{d['metric']} ({'↑' if d['direction'] == 'max' else '↓'})"
-            print(f"{d['name']:<20} {task:<24} {metric:<14} {d['size']}")
+            print(f"{d['name']:<26} {task:<24} {metric:<14} {d['size']}")
     return 0
 
 

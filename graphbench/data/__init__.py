@@ -10,6 +10,7 @@ from graphbench.registry import DATASETS
 
 # Importing a loader module registers it.
 from graphbench.data.synthetic import csl as _csl  # noqa: F401, E402
+from graphbench.data.synthetic import sets as _sets  # noqa: F401, E402
 
 DATA_ROOT_ENV = "GRAPHBENCH_DATA_ROOT"
 

@@ -47,7 +47,10 @@ def _f1_macro(y_true: np.ndarray, y_score: np.ndarray) -> float:
     return float(skm.f1_score(y_true.reshape(-1), y_score.argmax(axis=-1), average="macro"))
 
 
-def _per_task_binary(score_fn: Callable[[np.ndarray, np.ndarray], float]) -> Callable[[np.ndarray, np.ndarray], float]:
+ScoreFn = Callable[[np.ndarray, np.ndarray], float]
+
+
+def _per_task_binary(score_fn: ScoreFn) -> ScoreFn:
     def fn(y_true: np.ndarray, y_score: np.ndarray) -> float:
         y_true = y_true.reshape(len(y_true), -1)
         y_score = y_score.reshape(len(y_score), -1)
@@ -65,7 +68,7 @@ def _per_task_binary(score_fn: Callable[[np.ndarray, np.ndarray], float]) -> Cal
     return fn
 
 
-def _masked_regression(error_fn: Callable[[np.ndarray, np.ndarray], float]) -> Callable[[np.ndarray, np.ndarray], float]:
+def _masked_regression(error_fn: ScoreFn) -> ScoreFn:
     def fn(y_true: np.ndarray, y_pred: np.ndarray) -> float:
         y_true = y_true.reshape(len(y_true), -1)
         y_pred = y_pred.reshape(len(y_pred), -1)

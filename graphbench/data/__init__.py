@@ -6,11 +6,11 @@ import os
 from pathlib import Path
 
 from graphbench.data.base import DatasetCard, FeatureSpec, GraphDataset, Split
-from graphbench.registry import DATASETS
 
 # Importing a loader module registers it.
 from graphbench.data.synthetic import csl as _csl  # noqa: F401, E402
 from graphbench.data.synthetic import sets as _sets  # noqa: F401, E402
+from graphbench.registry import DATASETS
 
 DATA_ROOT_ENV = "GRAPHBENCH_DATA_ROOT"
 

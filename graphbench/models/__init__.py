@@ -15,7 +15,10 @@ from graphbench.registry import MODELS
 def model_hparams(name: str, given: dict[str, Any] | None = None) -> dict[str, Any]:
     """The model's declared hyperparameters with ``given`` applied and validated."""
     entry = MODELS.get(name)
-    return validate(entry.meta.get("hparams", COMMON_HPARAMS), given or {}, what=f"model {entry.name!r}")
+    resolved = validate(entry.meta.get("hparams", COMMON_HPARAMS), given or {}, what=f"model {entry.name!r}")
+    if "check" in entry.meta:
+        entry.meta["check"](resolved)
+    return resolved
 
 
 def build_model(name: str, in_dim, out_dim: int, *, task_level: str = "graph", edge_dim=None, pe_dim: int = 0,

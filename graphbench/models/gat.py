@@ -12,7 +12,7 @@ import torch
 from dgl.nn import GATConv
 from torch import nn
 
-from graphbench.hparams import HParam
+from graphbench.hparams import HParam, HyperparameterError
 from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
 from graphbench.registry import MODELS
 
@@ -23,7 +23,14 @@ HPARAMS = {
 }
 
 
-@MODELS.register("gat", hparams=HPARAMS, search_space={**COMMON_SEARCH_SPACE,
+def check(hp: dict) -> None:
+    """Cross-parameter constraint, checked before any run starts."""
+    if hp["hidden"] % hp["heads"]:
+        raise HyperparameterError(f"GAT: hidden ({hp['hidden']}) must be divisible by heads ({hp['heads']}); "
+                                  "change one of the two hyperparameters")
+
+
+@MODELS.register("gat", hparams=HPARAMS, check=check, search_space={**COMMON_SEARCH_SPACE,
                                                        "heads": {"type": "categorical", "choices": [1, 4, 8]}},
                  edge_features=False, task_levels=("graph", "node"), paper="Veličković et al., ICLR 2018")
 class GAT(MessagePassingNet):
@@ -33,9 +40,7 @@ class GAT(MessagePassingNet):
 
     def __init__(self, in_dim, out_dim, *, heads: int = 4, attn_dropout: float = 0.0, hidden: int = 64,
                  **common) -> None:
-        if hidden % heads:
-            raise ValueError(f"GAT: hidden ({hidden}) must be divisible by heads ({heads}); "
-                             "change one of the two hyperparameters")
+        check({"hidden": hidden, "heads": heads})
         self.heads, self.attn_dropout = heads, attn_dropout
         super().__init__(in_dim, out_dim, hidden=hidden, **common)
 

@@ -117,3 +117,10 @@ def validate_row(row: dict[str, Any]) -> dict[str, str]:
 
 def column(name: str) -> Column:
     return _BY_NAME[name]
+
+
+def schema_markdown() -> str:
+    """The column table of docs/results-schema.md (a test keeps the two identical)."""
+    lines = ["| column | type | required | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{c.name}` | {c.dtype} | {'yes' if c.required else 'no'} | {c.description} |" for c in COLUMNS]
+    return "\n".join(lines) + "\n"

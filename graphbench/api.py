@@ -1,0 +1,127 @@
+"""The public Python API: everything the CLI does, for notebooks and scripts.
+
+>>> import graphbench.api as gb
+>>> ds = gb.load_dataset("csl")
+>>> rows = gb.run(["gin"], ["csl"], seeds=[0, 1], folds=[0], hparams={"epochs": 5}, results="results/demo.csv")
+>>> df = gb.read_results("results/demo.csv")
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import pandas as pd
+
+from graphbench.data import DATASETS, dataset_card, load_dataset
+from graphbench.models import MODELS, build_model, count_parameters
+from graphbench.models.base import COMMON_HPARAMS
+from graphbench.registry import UnknownNameError
+from graphbench.results import append_row, read_results
+from graphbench.train.config import TRAIN_HPARAMS
+from graphbench.train.runner import RunSpec, get_dataset, resolve_hparams, run_one
+
+DEFAULT_RESULTS = os.path.join("results", "results.csv")
+
+
+def list_models() -> list[dict[str, Any]]:
+    """One dict per registered model: name, paper, supported task levels, edge features, hyperparameters."""
+    return [{"name": e.name, "paper": e.meta.get("paper", ""), "task_levels": e.meta.get("task_levels", ()),
+             "edge_features": e.meta.get("edge_features", False),
+             "hparams": {k: hp.default for k, hp in e.meta.get("hparams", COMMON_HPARAMS).items()},
+             "search_space": e.meta.get("search_space", {}), "doc": (e.obj.__doc__ or "").strip()}
+            for e in MODELS]
+
+
+def list_datasets() -> list[dict[str, Any]]:
+    """One dict per registered dataset, from its card (no data is loaded)."""
+    out = []
+    for e in DATASETS:
+        card = e.meta["card"]
+        out.append({**asdict(card), "direction": card.direction})
+    return out
+
+
+def describe(name: str) -> dict[str, Any]:
+    """What ``graphbench info NAME`` shows, for a model or a dataset."""
+    if name in MODELS:
+        entry = MODELS.get(name)
+        info = next(m for m in list_models() if m["name"] == entry.name)
+        info["train_hparams"] = {k: hp.default for k, hp in TRAIN_HPARAMS.items()}
+        info["hparam_help"] = {k: hp.help for k, hp in {**entry.meta.get("hparams", COMMON_HPARAMS),
+                                                        **TRAIN_HPARAMS}.items()}
+        return {"kind": "model", **info}
+    if name in DATASETS:
+        return {"kind": "dataset", **asdict(dataset_card(name)), "direction": dataset_card(name).direction}
+    known = MODELS.names() + DATASETS.names()
+    import difflib
+
+    close = difflib.get_close_matches(name.lower(), known, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
+    raise UnknownNameError(f"no model or dataset called {name!r}.{hint} See `graphbench list models` and "
+                           "`graphbench list datasets`.")
+
+
+def plan_runs(models: Sequence[str], datasets: Sequence[str], *, seeds: Iterable[int] = (0,),
+              folds: Iterable[int] | None = None, hparams: dict[str, Any] | None = None,
+              dataset_options: dict[str, Any] | None = None, data_root: str | None = None,
+              device: str = "cpu", deterministic: bool = False) -> list[RunSpec]:
+    """Validate names and hyperparameters up front and expand models × datasets × folds × seeds into runs.
+
+    ``folds=None`` means every split of each dataset. Nothing trains here, so a typo fails before any work.
+    """
+    for m in models:
+        MODELS.get(m)
+        resolve_hparams(m, hparams)
+    for d in datasets:
+        DATASETS.get(d)
+    seeds = list(seeds)
+    specs = []
+    for d in datasets:
+        ds = get_dataset(d, data_root, **(dataset_options or {}))
+        fold_ids = list(range(len(ds.splits))) if folds is None else list(folds)
+        bad = [f for f in fold_ids if not 0 <= f < len(ds.splits)]
+        if bad:
+            raise ValueError(f"{d} has {len(ds.splits)} split(s) (0..{len(ds.splits) - 1}); no fold {bad[0]}")
+        for m in models:
+            level = ds.task_level
+            levels = MODELS.get(m).meta.get("task_levels", ("graph", "node"))
+            if level not in levels:
+                raise ValueError(f"model {m!r} does not support {level}-level tasks such as {d!r}")
+            for f in fold_ids:
+                for s in seeds:
+                    specs.append(RunSpec(m, d, seed=s, fold=f, hparams=dict(hparams or {}),
+                                         dataset_options=dict(dataset_options or {}), data_root=data_root,
+                                         device=device, deterministic=deterministic))
+    return specs
+
+
+def run(models: Sequence[str] | str, datasets: Sequence[str] | str, *, seeds: Iterable[int] = (0,),
+        folds: Iterable[int] | None = None, hparams: dict[str, Any] | None = None,
+        results: str | os.PathLike | None = DEFAULT_RESULTS, dataset_options: dict[str, Any] | None = None,
+        data_root: str | None = None, device: str = "cpu", deterministic: bool = False,
+        on_run: Callable[[RunSpec, dict], None] | None = None, progress=None) -> pd.DataFrame:
+    """Train every (model, dataset, fold, seed) combination; append one row per run to ``results`` (if given).
+
+    Returns the rows as a DataFrame. A failed run (e.g. NaN loss) is recorded with its reason and the next run
+    goes on; configuration errors raise before anything trains.
+    """
+    models = [models] if isinstance(models, str) else list(models)
+    datasets = [datasets] if isinstance(datasets, str) else list(datasets)
+    specs = plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams, dataset_options=dataset_options,
+                      data_root=data_root, device=device, deterministic=deterministic)
+    rows = []
+    for spec in specs:
+        row = run_one(spec, progress=progress)
+        if results is not None:
+            append_row(results, row)
+        rows.append(row)
+        if on_run:
+            on_run(spec, row)
+    return pd.DataFrame(rows)
+
+
+__all__ = ["DEFAULT_RESULTS", "RunSpec", "build_model", "count_parameters", "describe", "list_datasets",
+           "list_models", "load_dataset", "plan_runs", "read_results", "run", "run_one"]

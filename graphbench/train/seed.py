@@ -1,0 +1,31 @@
+"""Seeding and the deterministic mode."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import dgl
+import numpy as np
+import torch
+
+
+def set_seed(seed: int, *, deterministic: bool = False) -> None:
+    """Seed python ``random``, numpy, torch (CPU and CUDA) and DGL's own generator.
+
+    ``deterministic=True`` also enforces ``torch.use_deterministic_algorithms`` (kernels without a deterministic
+    implementation raise instead of silently differing), disables cuDNN autotuning and sets the cuBLAS workspace.
+    On CPU the same seed gives bitwise-identical runs either way; on GPUs only the deterministic mode comes close,
+    and results may still differ across GPU models and driver versions.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    dgl.seed(seed)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.use_deterministic_algorithms(True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+    else:
+        torch.use_deterministic_algorithms(False)

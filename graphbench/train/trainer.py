@@ -1,0 +1,215 @@
+"""Train one model on one split and select it on validation.
+
+Protocol (fixed in code, not left to the user): Adam with the configured schedule; after every epoch the model is
+evaluated on the validation part; the state of the best validation epoch (strictly better, so ties keep the
+earlier epoch) is kept; training stops early after ``patience`` epochs without improvement (or when the plateau
+schedule drives the lr below ``min_lr``); train / validation / test metrics are then computed once, with the
+selected state. The test part is never looked at before that.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import dgl
+import numpy as np
+import torch
+import torch.nn.functional as F
+from dgl.dataloading import GraphDataLoader
+from torch import nn
+
+from graphbench.data.base import GraphDataset, Split
+from graphbench.metrics import Metric
+from graphbench.train.config import TrainConfig
+from graphbench.train.memory import PeakMemory
+
+EpochCallback = Callable[[int, float], None]
+"""Called as ``callback(epoch, val_metric)`` after each epoch; may raise :class:`RunPruned` (sweep pruning)."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the run is recorded as failed with this message."""
+
+
+class RunPruned(Exception):
+    """Raised by an epoch callback to stop a run early (Optuna pruning); the run is recorded as pruned."""
+
+
+@dataclass
+class RunResult:
+    train_metric: float
+    val_metric: float
+    test_metric: float
+    best_epoch: int
+    epochs: int
+    time_per_epoch_s: float
+    train_time_s: float
+    inference_time_s: float
+    peak_mem_mb: float
+    history: list[dict] = field(default_factory=list)
+
+
+class _Examples(torch.utils.data.Dataset):
+    def __init__(self, graphs: list[dgl.DGLGraph], labels: torch.Tensor, index: np.ndarray) -> None:
+        self.graphs, self.labels, self.index = graphs, labels, index
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getitem__(self, i: int):
+        j = int(self.index[i])
+        return self.graphs[j], self.labels[j]
+
+
+def task_loss(task_kind: str, metric: Metric, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy (multiclass), masked BCE-with-logits (binary / multilabel, NaN = unlabelled), or masked L1
+    (regression scored by MAE) / MSE (other regression)."""
+    if task_kind == "multiclass":
+        return F.cross_entropy(logits, target.long().reshape(-1))
+    target = target.reshape(logits.shape).float()
+    mask = ~torch.isnan(target)
+    if task_kind in ("binary", "multilabel"):
+        return F.binary_cross_entropy_with_logits(logits[mask], target[mask])
+    if metric.name == "mae":
+        return F.l1_loss(logits[mask], target[mask])
+    return F.mse_loss(logits[mask], target[mask])
+
+
+def _inputs(g: dgl.DGLGraph) -> tuple:
+    return g.ndata.get("feat"), g.edata.get("feat"), g.ndata.get("pe")
+
+
+class Trainer:
+    """Fits ``model`` on ``split`` of ``dataset``; :meth:`fit` returns a :class:`RunResult`."""
+
+    def __init__(self, model: nn.Module, dataset: GraphDataset, split: Split, config: TrainConfig, *,
+                 device: torch.device | str = "cpu", seed: int = 0, epoch_callback: EpochCallback | None = None,
+                 progress: Callable[[dict], None] | None = None) -> None:
+        self.model = model.to(device)
+        self.dataset, self.split, self.config = dataset, split, config
+        self.device = torch.device(device)
+        self.metric = dataset.metric_fn
+        self.seed = seed
+        self.epoch_callback, self.progress = epoch_callback, progress
+        self.node_level = dataset.task_level == "node"
+
+    # -- data -------------------------------------------------------------------------------------------------
+    def _loader(self, index: np.ndarray, shuffle: bool) -> GraphDataLoader:
+        ds = _Examples(self.dataset.graphs, self.dataset.labels, index)
+        gen = torch.Generator().manual_seed(self.seed)
+        bs = self.config.batch_size if shuffle else max(self.config.batch_size, 256)
+        return GraphDataLoader(ds, batch_size=bs, shuffle=shuffle, generator=gen, drop_last=False)
+
+    # -- one pass ---------------------------------------------------------------------------------------------
+    def _step_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        loss = task_loss(self.dataset.task_kind, self.metric, logits, target)
+        reg = getattr(self.model, "regularization_loss", None)
+        if callable(reg):
+            loss = loss + reg()
+        return loss
+
+    def _backward(self, loss: torch.Tensor, opt: torch.optim.Optimizer, epoch: int) -> None:
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(f"the training loss became {loss.item()} in epoch {epoch}; "
+                                   "try a lower learning rate, gradient clipping (grad_clip) or normalisation")
+        opt.zero_grad()
+        loss.backward()
+        if self.config.grad_clip > 0:
+            nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
+        opt.step()
+
+    def _train_epoch(self, opt: torch.optim.Optimizer, epoch: int) -> float:
+        self.model.train()
+        if self.node_level:
+            g = self.dataset.graphs[0].to(self.device)
+            idx = torch.from_numpy(self.split.train).to(self.device)
+            logits = self.model(g, *_inputs(g))[idx]
+            loss = self._step_loss(logits, self.dataset.labels.to(self.device)[idx])
+            self._backward(loss, opt, epoch)
+            return loss.item()
+        total, count = 0.0, 0
+        for g, y in self._train_loader:
+            g, y = g.to(self.device), y.to(self.device)
+            loss = self._step_loss(self.model(g, *_inputs(g)), y)
+            self._backward(loss, opt, epoch)
+            total += loss.item() * len(y)
+            count += len(y)
+        return total / max(count, 1)
+
+    @torch.no_grad()
+    def _predict(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.model.eval()
+        if self.node_level:
+            g = self.dataset.graphs[0].to(self.device)
+            out = self.model(g, *_inputs(g))[torch.from_numpy(index).to(self.device)]
+            ys = self.dataset.labels[torch.from_numpy(index)]
+            return ys.cpu().numpy(), self._scores(out)
+        preds, ys = [], []
+        for g, y in self._loader(index, shuffle=False):
+            g = g.to(self.device)
+            preds.append(self._scores(self.model(g, *_inputs(g))))
+            ys.append(y.numpy())
+        return np.concatenate(ys), np.concatenate(preds)
+
+    def _scores(self, out: torch.Tensor) -> np.ndarray:
+        if self.dataset.task_kind == "multiclass":
+            out = torch.softmax(out, dim=-1)
+        return out.float().cpu().numpy()
+
+    def evaluate(self, index: np.ndarray) -> float:
+        y, pred = self._predict(index)
+        return self.metric.fn(y, pred)
+
+    # -- fit --------------------------------------------------------------------------------------------------
+    def fit(self) -> RunResult:
+        cfg = self.config
+        opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        if cfg.scheduler == "plateau":
+            sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
+                opt, mode=self.metric.direction, factor=cfg.lr_factor, patience=cfg.lr_patience)
+        elif cfg.scheduler == "cosine":
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
+        else:
+            sched = None
+        if not self.node_level:
+            self._train_loader = self._loader(self.split.train, shuffle=True)
+
+        best_val, best_epoch, best_state = self.metric.worst(), 0, None
+        history, train_time, epoch = [], 0.0, 0
+        with PeakMemory(self.device) as mem:
+            for epoch in range(1, cfg.epochs + 1):
+                t0 = time.perf_counter()
+                loss = self._train_epoch(opt, epoch)
+                train_time += time.perf_counter() - t0
+                val = self.evaluate(self.split.val)
+                if math.isnan(val):
+                    raise TrainingDiverged(f"the validation metric is NaN in epoch {epoch}")
+                history.append({"epoch": epoch, "loss": loss, "val": val, "lr": opt.param_groups[0]["lr"]})
+                if self.metric.better(val, best_val):
+                    best_val, best_epoch = val, epoch
+                    best_state = copy.deepcopy(self.model.state_dict())
+                if self.progress:
+                    self.progress(history[-1] | {"best_val": best_val})
+                if self.epoch_callback:
+                    self.epoch_callback(epoch, val)
+                if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
+                    sched.step(val)
+                    if opt.param_groups[0]["lr"] < cfg.min_lr:
+                        break
+                elif sched is not None:
+                    sched.step()
+                if epoch - best_epoch >= cfg.patience:
+                    break
+            if best_state is not None:
+                self.model.load_state_dict(best_state)
+            train_metric = self.evaluate(self.split.train)
+            val_metric = self.evaluate(self.split.val)
+            t0 = time.perf_counter()
+            test_metric = self.evaluate(self.split.test)
+            inference = time.perf_counter() - t0
+        return RunResult(train_metric, val_metric, test_metric, best_epoch, epoch, train_time / max(epoch, 1),
+                         train_time, inference, mem.peak_mb, history)

@@ -1,0 +1,1 @@
+"""Pure graph → tensor/graph functions (positional encodings, and later rewiring, paths, subgraphs)."""

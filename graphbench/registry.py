@@ -134,3 +134,4 @@ def load_plugins(*, reload: bool = False) -> list[str]:
 
 MODELS: Registry[Any] = Registry("model")
 DATASETS: Registry[Any] = Registry("dataset")
+AGGREGATORS: Registry[Any] = Registry("aggregator")

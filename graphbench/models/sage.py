@@ -1,35 +1,64 @@
 """GraphSAGE — Hamilton, Ying, Leskovec, "Inductive Representation Learning on Large Graphs", NeurIPS 2017.
 
-Layer (Algorithm 1, lines 4-5): ``h_v' = W [h_v ‖ AGG({h_u : u ∈ N(v)})]``, implemented as DGL's ``SAGEConv``
-(``W_self h_v + W_neigh AGG``, equivalent to the concatenation). ``aggregator`` is mean, pool (max-pooling after a
-linear layer + ReLU), lstm (over a random neighbour order) or gcn. Full neighbourhoods are used (no sampling),
-as is standard for graph classification benchmarks; the paper's per-layer ℓ2 normalisation is replaced by the
-backbone's norm layer.
+Layer (Algorithm 1, lines 4-5): ``h_v' = W [h_v ‖ AGG({h_u : u ∈ N(v)})]``, implemented as
+``W_self h_v + W_neigh AGG`` (equivalent to the concatenation). ``aggregator`` is one of DGL's ``SAGEConv``
+aggregators — mean, pool (max-pooling after a linear layer + ReLU), lstm (DGL's, over the neighbours in edge
+order) or gcn — or any other registered aggregator by name (``graphbench.nn.aggregators``: sum, max, pna, gnp,
+lcm, gru, …); DGL's names take precedence. ``readout`` takes sum/mean/max or an aggregator name; ``agg_reg`` is
+the λ of the aggregators' regularisers. Full neighbourhoods are used (no sampling), as is standard for graph
+classification benchmarks; the paper's per-layer ℓ2 normalisation is replaced by the backbone's norm layer.
 """
 
 from __future__ import annotations
 
+import dgl
+import torch
 from dgl.nn import SAGEConv
 from torch import nn
 
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
+from graphbench.nn.aggregators import Aggregator, AggregatorModelMixin, make_aggregator
+from graphbench.nn.readout import make_readout
 from graphbench.registry import MODELS
+
+DGL_AGGREGATORS = ("mean", "pool", "lstm", "gcn")
 
 HPARAMS = {
     **COMMON_HPARAMS,
-    "aggregator": HParam(str, "mean", "neighbour aggregator", choices=("mean", "pool", "lstm", "gcn")),
+    "readout": HParam(str, "mean", "graph readout: sum, mean, max or any registered aggregator"),
+    "aggregator": HParam(str, "mean", f"neighbour aggregator: DGL's {'/'.join(DGL_AGGREGATORS)} or a registered "
+                                      "aggregator"),
+    "agg_reg": HParam(float, 0.0, "λ of the aggregators' regularisers (LCM, GRU, LSTM)", low=0.0),
 }
+
+
+class AggregatorSAGEConv(nn.Module):
+    """``h_v' = W_self h_v + W_neigh AGG({h_u}) + b`` with a registered aggregator. Shapes: ``[n, d] → [n, d_out]``."""
+
+    def __init__(self, dim: int, out_dim: int, aggregator: Aggregator) -> None:
+        super().__init__()
+        self.aggregator = aggregator
+        self.fc_self = nn.Linear(dim, out_dim)
+        self.fc_neigh = nn.Linear(dim, out_dim, bias=False)
+
+    def forward(self, graph: dgl.DGLGraph, h: torch.Tensor) -> torch.Tensor:
+        return self.fc_self(h) + self.fc_neigh(self.aggregator(graph, h))
 
 
 @MODELS.register("sage", hparams=HPARAMS, search_space=COMMON_SEARCH_SPACE, edge_features=False,
                  task_levels=("graph", "node"), paper="Hamilton et al., NeurIPS 2017", aliases=("graphsage",))
-class GraphSAGE(MessagePassingNet):
+class GraphSAGE(AggregatorModelMixin, MessagePassingNet):
     """GraphSAGE (see module docstring)."""
 
-    def __init__(self, in_dim, out_dim, *, aggregator: str = "mean", **common) -> None:
-        self.aggregator = aggregator
-        super().__init__(in_dim, out_dim, **common)
+    def __init__(self, in_dim, out_dim, *, aggregator: str = "mean", agg_reg: float = 0.0, readout: str = "mean",
+                 **common) -> None:
+        self.aggregator, self.agg_reg = aggregator, agg_reg
+        super().__init__(in_dim, out_dim, readout=readout, **common)
+        self.readout_op = make_readout(readout, self.hidden, reg=agg_reg)
 
     def make_conv(self, layer: int) -> nn.Module:
-        return SAGEConv(self.hidden, self.hidden, self.aggregator)
+        if self.aggregator in DGL_AGGREGATORS:
+            return SAGEConv(self.hidden, self.hidden, self.aggregator)
+        agg = make_aggregator(self.aggregator, self.hidden, reg=self.agg_reg)
+        return AggregatorSAGEConv(self.hidden, self.hidden, agg)

@@ -103,9 +103,12 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
     from graphbench.env import environment
 
     started, t0 = _now(), time.perf_counter()
-    model_hp, train_hp = resolve_hparams(spec.model, spec.hparams)
-    hparams = {**model_hp, **train_hp}
     dataset = get_dataset(spec.dataset, spec.data_root, **spec.dataset_options)
+    given = dict(spec.hparams)
+    if "readout" in dataset.meta and "readout" not in given:
+        given["readout"] = dataset.meta["readout"]  # the dataset's protocol prescribes it (e.g. target node)
+    model_hp, train_hp = resolve_hparams(spec.model, given)
+    hparams = {**model_hp, **train_hp}
     if not 0 <= spec.fold < len(dataset.splits):
         raise ValueError(f"{spec.dataset} has {len(dataset.splits)} split(s); fold {spec.fold} does not exist")
     split = dataset.splits[spec.fold]

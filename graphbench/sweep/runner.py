@@ -37,7 +37,6 @@ from typing import Any
 
 import optuna
 from optuna.exceptions import DuplicatedStudyError
-from optuna.storages import RetryHeartbeatStaleTrialCallback
 from optuna.trial import FrozenTrial, TrialState
 
 from graphbench.hparams import HyperparameterError
@@ -46,7 +45,7 @@ from graphbench.results import append_rows, read_results
 from graphbench.sweep.budget import BudgetError, solve_hidden
 from graphbench.sweep.config import StudySpec, SweepFile, declared_hparams
 from graphbench.sweep.space import default_params, suggest
-from graphbench.sweep.storage import MAX_RETRY, REASON_ATTR, WORKER_ATTR, fail_dead_trials, worker_record
+from graphbench.sweep.storage import REASON_ATTR, WORKER_ATTR, fail_dead_trials, retry_trial, worker_record
 from graphbench.train.runner import RunSpec, config_hash, get_dataset, resolve_hparams, run_one
 from graphbench.train.trainer import RunPruned
 
@@ -250,8 +249,7 @@ class StudyRunner:
         except KeyboardInterrupt:
             # Not recorded as a result: the trial is failed and a copy queued, so the resumed sweep re-runs it.
             trial.set_user_attr(REASON_ATTR, "interrupted (SIGINT/SIGTERM); queued again")
-            RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)(
-                self.study, self.study._storage.get_trial(trial._trial_id))
+            retry_trial(self.study, self.study._storage.get_trial(trial._trial_id))
             raise
         append_rows(self.sweep.results, rows)  # one write per trial: a killed trial leaves no partial rows
         last = rows[-1]
@@ -355,8 +353,7 @@ class StudyRunner:
             row = run_one(self._spec(hp, fold, seed, "final", best))
         except KeyboardInterrupt:
             trial.set_user_attr(REASON_ATTR, "interrupted (SIGINT/SIGTERM); queued again")
-            RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)(
-                self.final, self.final._storage.get_trial(trial._trial_id))
+            retry_trial(self.final, self.final._storage.get_trial(trial._trial_id))
             raise
         append_rows(self.sweep.results, [row])
         if row["status"] != "ok":

@@ -77,10 +77,13 @@ def open_storage(url: str, *, workers: int = 1, heartbeat_interval: int = 60,
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg2://" + url.removeprefix("postgresql://")
     try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            callback = RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
         return RDBStorage(url, engine_kwargs={"pool_pre_ping": True},
                           heartbeat_interval=heartbeat_interval,
                           grace_period=grace_period or 3 * heartbeat_interval,
-                          heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY))
+                          heartbeat_stale_trial_callback=callback)
     except Exception as exc:  # sqlalchemy's errors are long; the first line says what is wrong
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StorageError(f"cannot open storage {_redact(url)}: {first}") from None
@@ -162,7 +165,6 @@ def fail_dead_trials(study: optuna.Study, *, stale_after: float | None = None) -
             optuna.storages.fail_stale_trials(study)
         return []
     failed = []
-    retry = RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         reason = dead_reason(trial, stale_after=stale_after)
         if reason is None:
@@ -174,5 +176,12 @@ def fail_dead_trials(study: optuna.Study, *, stale_after: float | None = None) -
         except (optuna.exceptions.UpdateFinishedTrialError, RuntimeError):
             continue  # another worker failed it first
         failed.append(trial.number)
-        retry(study, storage.get_trial(trial._trial_id))
+        retry_trial(study, storage.get_trial(trial._trial_id))
     return failed
+
+
+def retry_trial(study: optuna.Study, trial: FrozenTrial) -> None:
+    """Queue a copy of ``trial`` (same parameters) unless it has been retried ``MAX_RETRY`` times already."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)(study, trial)

@@ -87,8 +87,9 @@ def _seconds_per_run(sweep: SweepFile) -> dict[tuple[str, str], float]:
     return {(m, d): float(g["total_time_s"].median()) for (m, d), g in df.groupby(["model", "dataset"])}
 
 
-def plan(path: str | Path, *, storage: str | None = None, workers: int = 1, out=sys.stdout) -> int:
+def plan(path: str | Path, *, storage: str | None = None, workers: int = 1, out=None) -> int:
     """Print the plan of a sweep file (studies, trials, runs, a rough time estimate); trains nothing."""
+    out = out or sys.stdout
     sweep = load_sweep(path, check_datasets=False)
     url = storage_url(sweep, storage)
     if storage_kind(url) == "sqlite" and workers > 1:
@@ -192,8 +193,9 @@ def _spawn(path: str | Path, i: int, opts: Options) -> subprocess.Popen:
     return subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)
 
 
-def run_sweep(path: str | Path, opts: Options | None = None, *, out=sys.stdout) -> int:
+def run_sweep(path: str | Path, opts: Options | None = None, *, out=None) -> int:
     """Validate, check, run all workers to the end, then summarise (and build the report if available)."""
+    out = out or sys.stdout
     opts = opts or Options()
     sweep = load_sweep(path)
     url = storage_url(sweep, opts.storage)

@@ -381,9 +381,10 @@ def describe_trial(study: str, t: FrozenTrial | None, worker_id: int) -> str:
 
 
 def work(sweep: SweepFile, storage, *, worker_id: int = 0, quiet: bool = True, stale_after: float | None = None,
-         out=sys.stdout) -> int:
+         out=None) -> int:
     """Run this worker until every study of ``sweep`` is searched and finalised; returns the exit code."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    out = out or sys.stdout
 
     def say(msg: str) -> None:
         if quiet:

@@ -35,6 +35,7 @@ TINY = {
 def write_sweep(tmp: Path, **overrides) -> Path:
     data = {**TINY, **overrides, "results": str(tmp / "results" / "tiny.csv")}
     data["name"] = overrides.get("name", TINY["name"])
+    tmp.mkdir(parents=True, exist_ok=True)
     path = tmp / f"{data['name']}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path

@@ -45,7 +45,8 @@ from graphbench.results import append_rows, read_results
 from graphbench.sweep.budget import BudgetError, solve_hidden
 from graphbench.sweep.config import StudySpec, SweepFile, declared_hparams
 from graphbench.sweep.space import default_params, suggest
-from graphbench.sweep.storage import REASON_ATTR, WORKER_ATTR, fail_dead_trials, retry_trial, worker_record
+from graphbench.sweep.storage import (REASON_ATTR, WORKER_ATTR, fail_dead_trials, is_dead_trial, retried_numbers,
+                                      retry_trial, worker_record)
 from graphbench.train.runner import RunSpec, config_hash, get_dataset, resolve_hparams, run_one
 from graphbench.train.trainer import RunPruned
 
@@ -122,7 +123,9 @@ class SearchStatus:
 
 def search_status(study: optuna.Study, sweep: SweepFile) -> SearchStatus:
     s = SearchStatus()
-    for t in study.get_trials(deepcopy=False):
+    trials = study.get_trials(deepcopy=False)
+    retried = retried_numbers(trials)
+    for t in trials:
         if t.state == TrialState.COMPLETE:
             s.complete += 1
             if t.value is not None and (s.best is None or (t.value > s.best) == (
@@ -130,8 +133,7 @@ def search_status(study: optuna.Study, sweep: SweepFile) -> SearchStatus:
                 s.best = t.value
         elif t.state == TrialState.PRUNED:
             s.pruned += 1
-        elif t.state == TrialState.FAIL and not str(t.user_attrs.get(REASON_ATTR, "")).startswith(
-                ("stale:", "interrupted")):
+        elif t.state == TrialState.FAIL and not is_dead_trial(t, retried):
             s.failed += 1
         elif t.state == TrialState.RUNNING:
             s.running += 1

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.storages import RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalStorage
 from optuna.trial import FrozenTrial, TrialState
 
@@ -79,11 +79,10 @@ def open_storage(url: str, *, workers: int = 1, heartbeat_interval: int = 60,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            callback = RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)
-        return RDBStorage(url, engine_kwargs={"pool_pre_ping": True},
-                          heartbeat_interval=heartbeat_interval,
-                          grace_period=grace_period or 3 * heartbeat_interval,
-                          heartbeat_stale_trial_callback=callback)
+            return RDBStorage(url, engine_kwargs={"pool_pre_ping": True},
+                              heartbeat_interval=heartbeat_interval,
+                              grace_period=grace_period or 3 * heartbeat_interval,
+                              heartbeat_stale_trial_callback=_retry_heartbeat_stale)
     except Exception as exc:  # sqlalchemy's errors are long; the first line says what is wrong
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StorageError(f"cannot open storage {_redact(url)}: {first}") from None
@@ -152,21 +151,23 @@ def heartbeat_enabled(storage: optuna.storages.BaseStorage) -> bool:
 
 
 def fail_dead_trials(study: optuna.Study, *, stale_after: float | None = None) -> list[int]:
-    """Fail the RUNNING trials of ``study`` whose worker is gone and queue a retry of each (journal storage).
+    """Fail the RUNNING trials of ``study`` whose worker is gone and queue a retry of each.
 
-    With a heartbeat (RDB storage) Optuna's ``fail_stale_trials`` does this, so that is called instead;
-    SQLite without a heartbeat gets the same pid check as the journal.
-    Returns the numbers of the trials failed here.
+    With a heartbeat (RDB storage) Optuna's ``fail_stale_trials`` runs first (its callback queues the retry);
+    the pid check below then covers the journal, SQLite, and RDB trials killed before their first heartbeat.
+    Returns the numbers of the trials failed by the pid check.
     """
     storage = study._storage
-    if heartbeat_enabled(storage):
+    beating = heartbeat_enabled(storage)
+    if beating:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
-        return []
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        reason = dead_reason(trial, stale_after=stale_after)
+        # With a heartbeat, Optuna handles trials that have beaten; one killed before its first beat is invisible
+        # to it, and a dead local worker is seen sooner by its pid, so this check runs as well.
+        reason = dead_reason(trial, stale_after=None if beating else stale_after)
         if reason is None:
             continue
         try:
@@ -180,8 +181,37 @@ def fail_dead_trials(study: optuna.Study, *, stale_after: float | None = None) -
     return failed
 
 
-def retry_trial(study: optuna.Study, trial: FrozenTrial) -> None:
-    """Queue a copy of ``trial`` (same parameters) unless it has been retried ``MAX_RETRY`` times already."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        RetryHeartbeatStaleTrialCallback(max_retry=MAX_RETRY)(study, trial)
+def _retry_heartbeat_stale(study: optuna.Study, trial: FrozenTrial) -> None:
+    """RDB ``heartbeat_stale_trial_callback``: the trial is already FAIL (its attributes are frozen), so the
+    reason goes on the queued copy."""
+    retry_trial(study, trial, reason=f"stale: trial {trial.number} missed its heartbeats (worker killed or lost)")
+
+
+def is_dead_trial(trial: FrozenTrial, retried: set[int]) -> bool:
+    """A FAIL trial that failed because its worker died or was interrupted (and was queued again), not because
+    its run failed; ``retried`` holds the numbers found in other trials' ``retry_history``."""
+    reason = str(trial.user_attrs.get(REASON_ATTR, ""))
+    return reason.startswith(("stale:", "interrupted")) or (not reason and trial.number in retried)
+
+
+def retried_numbers(trials: list[FrozenTrial]) -> set[int]:
+    return {n for t in trials for n in t.system_attrs.get("retry_history", [])}
+
+
+def retry_trial(study: optuna.Study, trial: FrozenTrial, *, reason: str | None = None) -> None:
+    """Queue a copy of ``trial`` (same parameters) unless it has been retried ``MAX_RETRY`` times already.
+
+    Like ``RetryHeartbeatStaleTrialCallback`` (same ``failed_trial`` / ``retry_history`` system attributes), but
+    the copy does not inherit the dead trial's worker record and failure reason.
+    """
+    history = [*trial.system_attrs.get("retry_history", []), trial.number]
+    if len(history) > MAX_RETRY:
+        return
+    system_attrs = {**trial.system_attrs, "failed_trial": trial.system_attrs.get("failed_trial", trial.number),
+                    "retry_history": history}
+    if reason:
+        system_attrs["gb.retry_reason"] = reason
+    user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in (WORKER_ATTR, REASON_ATTR)}
+    study.add_trial(optuna.create_trial(state=TrialState.WAITING, params=trial.params,
+                                        distributions=trial.distributions, user_attrs=user_attrs,
+                                        system_attrs=system_attrs))

@@ -14,7 +14,7 @@ from optuna.trial import TrialState
 
 from graphbench.results import read_results
 from graphbench.sweep.config import load_sweep
-from graphbench.sweep.storage import open_storage
+from graphbench.sweep.storage import is_dead_trial, open_storage, retried_numbers
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,15 +72,15 @@ def check_accounting(sweep_path: Path, storage_url: str | None = None) -> dict:
         study = optuna.load_study(study_name=spec.name, storage=storage)
         rows_by_trial = Counter(search[search["study"] == spec.name]["trial"].astype(int))
         n_runs = len(spec.protocol.search.runs(5))
+        retried = retried_numbers(study.get_trials(deepcopy=False))
         for t in study.get_trials(deepcopy=False):
-            reason = str(t.user_attrs.get("gb.error", ""))
             if t.state == TrialState.COMPLETE:
                 counts["complete"] += 1
                 assert rows_by_trial[t.number] == n_runs, (spec.name, t.number, rows_by_trial[t.number])
             elif t.state == TrialState.PRUNED:
                 counts["pruned"] += 1
                 assert 1 <= rows_by_trial[t.number] <= n_runs
-            elif t.state == TrialState.FAIL and reason.startswith(("stale:", "interrupted")):
+            elif t.state == TrialState.FAIL and is_dead_trial(t, retried):
                 counts["stale"] += 1
                 assert rows_by_trial[t.number] == 0, f"dead trial {t.number} has rows"
             elif t.state == TrialState.FAIL:

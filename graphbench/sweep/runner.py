@@ -45,8 +45,15 @@ from graphbench.results import append_rows, read_results
 from graphbench.sweep.budget import BudgetError, solve_hidden
 from graphbench.sweep.config import StudySpec, SweepFile, declared_hparams
 from graphbench.sweep.space import default_params, suggest
-from graphbench.sweep.storage import (REASON_ATTR, WORKER_ATTR, fail_dead_trials, is_dead_trial, retried_numbers,
-                                      retry_trial, worker_record)
+from graphbench.sweep.storage import (
+    REASON_ATTR,
+    WORKER_ATTR,
+    fail_dead_trials,
+    is_dead_trial,
+    retried_numbers,
+    retry_trial,
+    worker_record,
+)
 from graphbench.train.runner import RunSpec, config_hash, get_dataset, resolve_hparams, run_one
 from graphbench.train.trainer import RunPruned
 

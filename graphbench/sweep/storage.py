@@ -30,10 +30,11 @@ from typing import Any
 
 import optuna
 from optuna.storages import RDBStorage
-from optuna.storages.journal import JournalFileBackend, JournalStorage
+from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalStorage
 from optuna.trial import FrozenTrial, TrialState
 
 MAX_RETRY = 2
+LOCK_GRACE_S = 10
 WORKER_ATTR = "gb.worker"
 REASON_ATTR = "gb.error"
 #: A RUNNING trial without a worker record is considered orphaned after this long (killed between pop and start).
@@ -70,7 +71,10 @@ def open_storage(url: str, *, workers: int = 1, heartbeat_interval: int = 60,
     if kind == "journal":
         path = Path(url.removeprefix("journal:"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return JournalStorage(JournalFileBackend(str(path)))
+        # The lock is held for one append (milliseconds); a worker killed while holding it leaves the lock file
+        # behind, which others break after LOCK_GRACE_S instead of Optuna's default 30 s.
+        return JournalStorage(JournalFileBackend(str(path), lock_obj=JournalFileSymlinkLock(str(path),
+                                                                                          grace_period=LOCK_GRACE_S)))
     if kind == "sqlite":
         Path(url.split(":///", 1)[-1]).parent.mkdir(parents=True, exist_ok=True)
         return RDBStorage(url)

@@ -25,6 +25,7 @@ A sweep file::
     data_root: null
     device: cpu
     report: results/quick-report    # optional: build the report there when the sweep ends
+    threads: 1                      # optional: torch threads per worker (default: cores // workers; --threads wins)
 
 Search-space entries: ``{type: int|float, low, high, log: false, step}`` or ``{type: categorical, choices: [...]}``,
 each optionally with ``when: {param: value | [values]}``: the parameter is suggested only when every named
@@ -51,7 +52,8 @@ from graphbench.registry import DATASETS, MODELS, UnknownNameError
 from graphbench.train.config import TRAIN_HPARAMS
 
 SWEEP_KEYS = ("name", "models", "datasets", "trials", "timeout", "hparams", "search_space", "param_budget", "pruner",
-              "sampler", "protocol", "results", "storage", "dataset_options", "data_root", "device", "report")
+              "sampler", "protocol", "results", "storage", "dataset_options", "data_root", "device", "report",
+              "threads")
 MODEL_KEYS = ("hparams", "search_space")
 SPACE_KEYS = {"int": ("type", "low", "high", "log", "step", "when"),
               "float": ("type", "low", "high", "log", "step", "when"),
@@ -143,6 +145,7 @@ class SweepFile:
     data_root: str | None = None
     device: str = "cpu"
     report: Path | None = None
+    threads: int | None = None
 
     def studies(self) -> list[StudySpec]:
         """Every (model, dataset) study, in file order (models outer, datasets inner)."""
@@ -415,6 +418,9 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
     for key in ("storage", "data_root", "device", "report"):
         if data.get(key) is not None and not isinstance(data[key], str):
             raise _err(path, f"'{key}'", data, key, "must be a string")
+    threads = data.get("threads")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise _err(path, "'threads'", data, "threads", "must be a positive integer")
     dataset_options = data.get("dataset_options") or {}
     if not isinstance(dataset_options, dict):
         raise _err(path, "'dataset_options'", data, "dataset_options", "must be a mapping")
@@ -425,7 +431,7 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
                      protocol=protocol, results=results, storage=data.get("storage"),
                      dataset_options=dict(dataset_options), data_root=data.get("data_root"),
                      device=data.get("device") or "cpu",
-                     report=Path(data["report"]) if data.get("report") else None)
+                     report=Path(data["report"]) if data.get("report") else None, threads=threads)
 
 
 def _pruner(path: Path, data: dict) -> PrunerSpec:

@@ -107,7 +107,7 @@ def plan(path: str | Path, *, storage: str | None = None, workers: int = 1, out=
     if sweep.param_budget:
         print(f"  parameter budget {sweep.param_budget:,}: 'hidden' is solved per trial", file=out)
     print(f"  storage {describe(url)}; results {sweep.results}; workers {workers} × "
-          f"{threads_per_worker(workers)} thread(s)", file=out)
+          f"{threads_per_worker(workers, sweep.threads)} thread(s)", file=out)
     print(f"\n  {'study':<44} {'params':>6} {'trials':>6} {'runs/trial':>10} {'final':>6}  searched", file=out)
     total_runs, total_s, unknown = 0, 0.0, []
     for spec in sweep.studies():
@@ -166,8 +166,8 @@ def run_worker(path: str | Path, worker_id: int, opts: Options) -> int:
     from graphbench.sweep.runner import work
 
     _sigterm_as_interrupt()
-    torch.set_num_threads(threads_per_worker(opts.workers, opts.threads))
     sweep = load_sweep(path)
+    torch.set_num_threads(threads_per_worker(opts.workers, opts.threads or sweep.threads))
     storage = open_storage(storage_url(sweep, opts.storage), workers=opts.workers,
                            heartbeat_interval=opts.heartbeat, grace_period=opts.grace)
     try:
@@ -176,7 +176,7 @@ def run_worker(path: str | Path, worker_id: int, opts: Options) -> int:
         return 130
 
 
-def _spawn(path: str | Path, i: int, opts: Options) -> subprocess.Popen:
+def _spawn(path: str | Path, i: int, opts: Options, sweep_threads: int | None) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "graphbench.sweep.cli", str(path), "--worker", str(i), "--workers",
            str(opts.workers), "--heartbeat", str(opts.heartbeat)]
     if opts.storage:
@@ -187,7 +187,7 @@ def _spawn(path: str | Path, i: int, opts: Options) -> subprocess.Popen:
         cmd += ["--stale-after", str(opts.stale_after)]
     if opts.grace is not None:
         cmd += ["--grace", str(opts.grace)]
-    threads = str(threads_per_worker(opts.workers, opts.threads))
+    threads = str(threads_per_worker(opts.workers, opts.threads or sweep_threads))
     cmd += ["--threads", threads]
     env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     return subprocess.Popen(cmd, env=env, preexec_fn=_die_with_parent)
@@ -214,7 +214,7 @@ def run_sweep(path: str | Path, opts: Options | None = None, *, out=None) -> int
         if opts.workers == 1:
             code = run_worker(path, 0, opts)
         else:
-            procs = [_spawn(path, i, opts) for i in range(opts.workers)]
+            procs = [_spawn(path, i, opts, sweep.threads) for i in range(opts.workers)]
             try:
                 codes = [p.wait() for p in procs]
             except KeyboardInterrupt:

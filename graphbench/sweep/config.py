@@ -1,0 +1,485 @@
+"""Sweep files (``graphbench sweep sweeps/NAME.yaml``): parsed and validated completely before anything runs.
+
+A sweep file::
+
+    name: quick                     # study-name prefix (default: the file name without .yaml)
+    models: [gcn, gin]              # or a mapping: {gin: {hparams: {...}, search_space: {...}}, gcn: {}}
+    datasets: [csl]
+    trials: 8                       # per study: COMPLETE + PRUNED trials (count budget) ...
+    timeout: 10m                    # ... and/or compute time per study (s, or "90s" / "10m" / "2h")
+    hparams: {epochs: 20, pe: rwse} # fixed for every trial and final run (never searched)
+    search_space:                   # overrides the model's registered space, parameter by parameter
+      lr: {type: float, low: 1.0e-4, high: 1.0e-2, log: true}
+      layers: null                  # null removes a parameter from the model's space (its default is used)
+      pe_dim: {type: categorical, choices: [8, 16], when: {pe: rwse}}   # conditional parameter
+    param_budget: 100000            # optional: solve `hidden` so the model has at most this many parameters
+    pruner: median                  # median (default) | hyperband | none, or {type: median, n_startup_trials: 5,
+                                    #  n_warmup_steps: 5}
+    sampler: {seed: 0}              # TPE seed (worker i uses seed + i)
+    protocol:
+      search: {folds: [0], seeds: [0]}       # runs the objective averages (inner validation of these folds)
+      final: {folds: all, seeds: [0, 1, 2]}  # re-runs of the selected configuration
+    results: results/quick.csv      # default results/<name>.csv
+    storage: null                   # default: the journal file results/<name>.journal
+    dataset_options: {}
+    data_root: null
+    device: cpu
+    report: results/quick-report    # optional: build the report there when the sweep ends
+    threads: 1                      # optional: torch threads per worker (default: cores // workers; --threads wins)
+
+Search-space entries: ``{type: int|float, low, high, log: false, step}`` or ``{type: categorical, choices: [...]}``,
+each optionally with ``when: {param: value | [values]}``: the parameter is suggested only when every named
+parameter (searched or fixed) has one of the given values; otherwise the model's default is used. The space that
+applies to a study is the model's registered space, then the file's ``search_space``, then the model's own
+``search_space`` in a ``models`` mapping; a parameter fixed in ``hparams`` is never searched. A file-level
+parameter that a model does not declare (e.g. GAT's ``heads`` for GCN) is skipped for that model.
+
+Every error names the file, the key and its line.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graphbench.config import ConfigError, check_keys, line_of, load_yaml
+from graphbench.hparams import HyperparameterError
+from graphbench.models.base import COMMON_HPARAMS
+from graphbench.registry import DATASETS, MODELS, UnknownNameError
+from graphbench.train.config import TRAIN_HPARAMS
+
+SWEEP_KEYS = ("name", "models", "datasets", "trials", "timeout", "hparams", "search_space", "param_budget", "pruner",
+              "sampler", "protocol", "results", "storage", "dataset_options", "data_root", "device", "report",
+              "threads")
+MODEL_KEYS = ("hparams", "search_space")
+SPACE_KEYS = {"int": ("type", "low", "high", "log", "step", "when"),
+              "float": ("type", "low", "high", "log", "step", "when"),
+              "categorical": ("type", "choices", "when")}
+PRUNERS = ("median", "hyperband", "none")
+PRUNER_KEYS = ("type", "n_startup_trials", "n_warmup_steps", "min_resource", "reduction_factor")
+PROTOCOL_KEYS = ("name", "search", "final")
+PHASE_KEYS = ("folds", "seeds")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Which outer folds and seeds a phase runs; ``folds=None`` means every split of the dataset."""
+
+    folds: tuple[int, ...] | None
+    seeds: tuple[int, ...]
+
+    def runs(self, num_splits: int) -> list[tuple[int, int]]:
+        folds = range(num_splits) if self.folds is None else self.folds
+        return [(f, s) for f in folds for s in self.seeds]
+
+    def tag(self) -> str:
+        folds = "all" if self.folds is None else "".join(map(str, self.folds)) if len(self.folds) < 4 else \
+            f"{len(self.folds)}"
+        return f"f{folds}-s{''.join(map(str, self.seeds)) if len(self.seeds) < 4 else len(self.seeds)}"
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Selection on the inner validation of ``search`` runs; ``final`` re-runs the selected configuration."""
+
+    search: Phase = Phase((0,), (0,))
+    final: Phase = Phase(None, (0, 1, 2))
+    name: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.name or f"sel-{self.search.tag()}"
+
+
+@dataclass(frozen=True)
+class PrunerSpec:
+    type: str = "median"
+    n_startup_trials: int = 5
+    n_warmup_steps: int = 5
+    min_resource: int = 1
+    reduction_factor: int = 3
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """One Optuna study: one model on one dataset under the sweep's protocol."""
+
+    sweep: str
+    model: str
+    dataset: str
+    protocol: Protocol
+    space: dict[str, dict[str, Any]]
+    fixed: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return f"{self.sweep}/{self.model}/{self.dataset}/{self.protocol.id}"
+
+    @property
+    def final_name(self) -> str:
+        return f"{self.name}/final"
+
+
+@dataclass
+class SweepFile:
+    path: Path
+    name: str
+    models: dict[str, dict[str, Any]]  # model -> {"hparams": {...}, "search_space": {...}}
+    datasets: list[str]
+    trials: int | None
+    timeout: float | None
+    hparams: dict[str, Any]
+    search_space: dict[str, dict | None]
+    param_budget: int | None
+    pruner: PrunerSpec
+    sampler_seed: int
+    protocol: Protocol
+    results: Path
+    storage: str | None
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    data_root: str | None = None
+    device: str = "cpu"
+    report: Path | None = None
+    threads: int | None = None
+
+    def studies(self) -> list[StudySpec]:
+        """Every (model, dataset) study, in file order (models outer, datasets inner)."""
+        out = []
+        for model, own in self.models.items():
+            fixed = {**self.hparams, **own.get("hparams", {})}
+            space = study_space(model, self.search_space, own.get("search_space", {}), fixed,
+                                self.param_budget is not None)
+            for dataset in self.datasets:
+                out.append(StudySpec(self.name, model, dataset, self.protocol, space, fixed))
+        return out
+
+    @property
+    def journal_path(self) -> Path:
+        return self.results.parent / f"{self.name}.journal"
+
+
+def declared_hparams(model: str) -> dict:
+    return {**MODELS.get(model).meta.get("hparams", COMMON_HPARAMS), **TRAIN_HPARAMS}
+
+
+def study_space(model: str, file_space: dict, model_space: dict, fixed: dict, budget: bool) -> dict[str, dict]:
+    """The model's registered space, overridden by the file's, then by the model's own entry (see module doc)."""
+    declared = declared_hparams(model)
+    space: dict[str, dict] = dict(MODELS.get(model).meta.get("search_space", {}))
+    for name, spec in file_space.items():
+        if name in declared:
+            space[name] = spec
+    space.update(model_space)
+    space = {k: v for k, v in space.items() if v is not None and k not in fixed}
+    if budget:
+        space.pop("hidden", None)  # solved from the parameter budget instead
+    return space
+
+
+def parse_duration(value: Any) -> float:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    m = _DURATION.match(str(value))
+    if not m:
+        raise ValueError(value)
+    return float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+
+
+def _err(path: Path, where: str, data: dict | None, key: str, msg: str) -> ConfigError:
+    line = line_of(data, key) if data is not None else ""
+    return ConfigError(f"{path}: {where}{line}: {msg}")
+
+
+def _int_list(value: Any, *, allow_all: bool) -> tuple[int, ...] | None:
+    if allow_all and value == "all":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, int) and not isinstance(v, bool)
+                                                           and v >= 0 for v in value):
+        raise ValueError
+    if len(set(value)) != len(value):
+        raise ValueError
+    return tuple(value)
+
+
+def _check_space_entry(path: Path, where: str, parent: dict, name: str, spec: Any, model: str | None) -> None:
+    """Validate one search-space entry (``None`` removes a parameter)."""
+    if spec is None:
+        return
+    if not isinstance(spec, dict):
+        raise _err(path, where, parent, name, "a search-space entry must be a mapping with a 'type' (int, float, "
+                   "categorical) or null to remove the parameter")
+    kind = spec.get("type")
+    if kind not in SPACE_KEYS:
+        raise _err(path, f"{where}.type", spec if "type" in spec else parent, "type" if "type" in spec else name,
+                   f"type must be one of {', '.join(SPACE_KEYS)}, got {kind!r}")
+    for key in spec:
+        if key not in SPACE_KEYS[kind]:
+            raise _err(path, f"{where}.{key}", spec, key,
+                       f"unknown key {key!r} for a {kind} parameter; allowed: {', '.join(SPACE_KEYS[kind])}")
+    declared = declared_hparams(model) if model else None
+    if kind == "categorical":
+        choices = spec.get("choices")
+        if not isinstance(choices, list) or not choices:
+            raise _err(path, f"{where}.choices", spec, "choices" if "choices" in spec else "type",
+                       "a categorical parameter needs a non-empty list 'choices'")
+        values = choices
+    else:
+        for key in ("low", "high"):
+            v = spec.get(key)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                raise _err(path, f"{where}.{key}", spec, key if key in spec else "type",
+                           f"a {kind} parameter needs a number {key!r}")
+            if kind == "int" and int(v) != v:
+                raise _err(path, f"{where}.{key}", spec, key, f"{key!r} of an int parameter must be an integer")
+        if spec["low"] > spec["high"]:
+            raise _err(path, f"{where}.low", spec, "low", f"low ({spec['low']}) is greater than high ({spec['high']})")
+        if spec.get("log") and spec["low"] <= 0:
+            raise _err(path, f"{where}.log", spec, "log", "a log-scaled parameter needs low > 0")
+        if "log" in spec and not isinstance(spec["log"], bool):
+            raise _err(path, f"{where}.log", spec, "log", "log must be true or false")
+        if spec.get("step") is not None and spec.get("log"):
+            raise _err(path, f"{where}.step", spec, "step", "step and log cannot be combined")
+        values = [spec["low"], spec["high"]]
+    if declared is not None and name in declared:
+        for v in values:
+            try:
+                declared[name].coerce(name, v)
+            except HyperparameterError as exc:
+                raise _err(path, where, parent, name, f"{exc} (model {model!r})") from None
+    when = spec.get("when")
+    if when is not None and (not isinstance(when, dict) or not when):
+        raise _err(path, f"{where}.when", spec, "when", "when must map parameter names to a value or a list of "
+                   "values, e.g. {pe: rwse}")
+
+
+def _check_conditions(path: Path, where: str, data: dict | None, space: dict, fixed: dict, model: str) -> None:
+    """Every ``when`` names a searched or fixed parameter, and the conditions have no cycle."""
+    declared = declared_hparams(model)
+    for name, spec in space.items():
+        for dep in (spec.get("when") or {}):
+            if dep not in space and dep not in fixed and dep not in declared:
+                raise _err(path, f"{where}.{name}.when", spec.get("when"), dep,
+                           f"condition on {dep!r}, which model {model!r} neither searches nor declares")
+    from graphbench.sweep.space import suggest_order
+
+    try:
+        suggest_order(space)
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {where}{line_of(data, next(iter(space), '')) if data else ''}: {exc}") from None
+
+
+def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
+    """Read and validate a sweep file; raises :class:`ConfigError` naming the key and its line.
+
+    ``check_datasets=False`` accepts dataset names that are not registered in this installation (for listing
+    a plan of a file that refers to datasets of another branch); a run always checks them.
+    """
+    path = Path(path)
+    data = load_yaml(path)
+    check_keys(data, SWEEP_KEYS, path)
+
+    name = data.get("name", path.stem)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _err(path, "'name'", data, "name", "must be letters, digits, '-', '_' or '.', e.g. quick")
+
+    # models
+    raw_models = data.get("models")
+    if raw_models is None:
+        raise ConfigError(f"{path}: 'models' is required (a list of model names or a mapping name -> options)")
+    if isinstance(raw_models, str):
+        raw_models = [raw_models]
+    models: dict[str, dict] = {}
+    if isinstance(raw_models, list):
+        for m in raw_models:
+            if not isinstance(m, str):
+                raise _err(path, "'models'", data, "models", f"model names must be strings, got {m!r}")
+            models[m] = {}
+    elif isinstance(raw_models, dict):
+        for m, opts in raw_models.items():
+            opts = {} if opts is None else opts
+            if not isinstance(opts, dict):
+                raise _err(path, f"models.{m}", raw_models, m, "must be a mapping with hparams and/or search_space")
+            check_keys(opts, MODEL_KEYS, f"{path}: models.{m}")
+            models[str(m)] = opts
+    else:
+        raise _err(path, "'models'", data, "models", "must be a list of model names or a mapping")
+    container = raw_models if isinstance(raw_models, dict) else data
+    resolved_models: dict[str, dict] = {}
+    for m, opts in models.items():
+        try:
+            canonical = MODELS.get(m).name
+        except UnknownNameError as exc:
+            raise _err(path, "'models'", container, m if container is raw_models else "models", str(exc)) from None
+        for key in MODEL_KEYS:
+            if key in opts and not isinstance(opts[key], dict):
+                raise _err(path, f"models.{m}.{key}", opts, key, "must be a mapping")
+        resolved_models[canonical] = {"hparams": dict(opts.get("hparams") or {}),
+                                      "search_space": dict(opts.get("search_space") or {}),
+                                      "_lines": (opts, container, m)}
+
+    # datasets
+    datasets = data.get("datasets")
+    if isinstance(datasets, str):
+        datasets = [datasets]
+    if not isinstance(datasets, list) or not datasets or not all(isinstance(d, str) for d in datasets):
+        raise _err(path, "'datasets'", data, "datasets", "must be a non-empty list of dataset names")
+    names = []
+    for d in datasets:
+        if d in DATASETS:
+            names.append(DATASETS.get(d).name)
+        elif check_datasets:
+            try:
+                DATASETS.get(d)
+            except UnknownNameError as exc:
+                raise _err(path, "'datasets'", data, "datasets", str(exc)) from None
+        else:
+            names.append(d.lower())
+
+    # budget
+    trials, timeout = data.get("trials"), data.get("timeout")
+    if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 1):
+        raise _err(path, "'trials'", data, "trials", f"must be a positive integer, got {trials!r}")
+    if timeout is not None:
+        try:
+            timeout = parse_duration(timeout)
+        except ValueError:
+            raise _err(path, "'timeout'", data, "timeout", f"must be seconds or a duration like 90s, 10m, 2h; "
+                       f"got {timeout!r}") from None
+        if timeout <= 0:
+            raise _err(path, "'timeout'", data, "timeout", "must be positive")
+    if trials is None and timeout is None:
+        raise ConfigError(f"{path}: give a trial budget: 'trials' (a count per study) and/or 'timeout' (compute "
+                          "time per study)")
+
+    # fixed hparams and spaces
+    hparams = data.get("hparams") or {}
+    if not isinstance(hparams, dict):
+        raise _err(path, "'hparams'", data, "hparams", "must be a mapping of hyperparameter to value")
+    file_space = data.get("search_space") or {}
+    if not isinstance(file_space, dict):
+        raise _err(path, "'search_space'", data, "search_space", "must be a mapping of parameter to entry")
+    for pname, spec in file_space.items():
+        known = any(pname in declared_hparams(m) for m in resolved_models)
+        if not known:
+            raise _err(path, f"search_space.{pname}", file_space, pname,
+                       f"no model of this sweep has a hyperparameter {pname!r}")
+        _check_space_entry(path, f"search_space.{pname}", file_space, pname, spec, None)
+    from graphbench.train.runner import resolve_hparams
+
+    for m, opts in resolved_models.items():
+        own, container, key = opts.pop("_lines")
+        fixed = {**hparams, **opts["hparams"]}
+        try:
+            resolve_hparams(m, fixed)
+        except HyperparameterError as exc:
+            bad = next((k for k in opts["hparams"] if k in str(exc)), None)
+            if bad is not None:
+                raise _err(path, f"models.{key}.hparams.{bad}", opts["hparams"], bad, str(exc)) from None
+            bad = next((k for k in hparams if repr(k) in str(exc)), None)
+            raise _err(path, f"hparams.{bad}" if bad else "'hparams'", hparams if bad else data,
+                       bad or "hparams", str(exc)) from None
+        for pname, spec in opts["search_space"].items():
+            if pname not in declared_hparams(m):
+                raise _err(path, f"models.{key}.search_space.{pname}", opts["search_space"], pname,
+                           f"model {m!r} has no hyperparameter {pname!r}")
+            _check_space_entry(path, f"models.{key}.search_space.{pname}", opts["search_space"], pname, spec, m)
+        for pname, spec in file_space.items():
+            if pname in declared_hparams(m):
+                _check_space_entry(path, f"search_space.{pname}", file_space, pname, spec, m)
+        space = study_space(m, file_space, opts["search_space"], fixed, data.get("param_budget") is not None)
+        _check_conditions(path, f"search space of {m!r}", file_space or None, space, fixed, m)
+
+    budget = data.get("param_budget")
+    if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 100):
+        raise _err(path, "'param_budget'", data, "param_budget", f"must be an integer number of parameters "
+                   f"(e.g. 100000), got {budget!r}")
+    if budget is not None and any("hidden" in {**hparams, **o["hparams"]} for o in resolved_models.values()):
+        raise _err(path, "'param_budget'", data, "param_budget", "the width 'hidden' is solved from the budget; "
+                   "remove 'hidden' from hparams")
+
+    pruner = _pruner(path, data)
+    sampler = data.get("sampler") or {}
+    if not isinstance(sampler, dict):
+        raise _err(path, "'sampler'", data, "sampler", "must be a mapping, e.g. {seed: 0}")
+    check_keys(sampler, ("seed",), f"{path}: sampler")
+    seed = sampler.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise _err(path, "sampler.seed", sampler, "seed", "must be an integer")
+
+    protocol = _protocol(path, data)
+    results = Path(str(data.get("results") or Path("results") / f"{name}.csv"))
+    for key in ("storage", "data_root", "device", "report"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise _err(path, f"'{key}'", data, key, "must be a string")
+    threads = data.get("threads")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise _err(path, "'threads'", data, "threads", "must be a positive integer")
+    dataset_options = data.get("dataset_options") or {}
+    if not isinstance(dataset_options, dict):
+        raise _err(path, "'dataset_options'", data, "dataset_options", "must be a mapping")
+    return SweepFile(path=path, name=name, models={m: {k: v for k, v in o.items()} for m, o in
+                                                   resolved_models.items()},
+                     datasets=names, trials=trials, timeout=timeout, hparams=dict(hparams),
+                     search_space=dict(file_space), param_budget=budget, pruner=pruner, sampler_seed=seed,
+                     protocol=protocol, results=results, storage=data.get("storage"),
+                     dataset_options=dict(dataset_options), data_root=data.get("data_root"),
+                     device=data.get("device") or "cpu",
+                     report=Path(data["report"]) if data.get("report") else None, threads=threads)
+
+
+def _pruner(path: Path, data: dict) -> PrunerSpec:
+    raw = data.get("pruner", "median")
+    if isinstance(raw, str):
+        raw_map: dict = {"type": raw}
+        where = data
+    elif isinstance(raw, dict):
+        check_keys(raw, PRUNER_KEYS, f"{path}: pruner")
+        raw_map, where = dict(raw), raw
+        raw_map.setdefault("type", "median")
+    else:
+        raise _err(path, "'pruner'", data, "pruner", f"must be one of {', '.join(PRUNERS)} or a mapping")
+    if raw_map["type"] not in PRUNERS:
+        raise _err(path, "pruner.type", where, "type" if where is raw else "pruner",
+                   f"must be one of {', '.join(PRUNERS)}, got {raw_map['type']!r}")
+    for key in PRUNER_KEYS[1:]:
+        v = raw_map.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            raise _err(path, f"pruner.{key}", where, key, "must be a non-negative integer")
+    return PrunerSpec(**raw_map)
+
+
+def _protocol(path: Path, data: dict) -> Protocol:
+    raw = data.get("protocol") or {}
+    if not isinstance(raw, dict):
+        raise _err(path, "'protocol'", data, "protocol", "must be a mapping with 'search' and 'final'")
+    check_keys(raw, PROTOCOL_KEYS, f"{path}: protocol")
+    phases = {}
+    defaults = Protocol()
+    for phase in ("search", "final"):
+        sub = raw.get(phase) or {}
+        if not isinstance(sub, dict):
+            raise _err(path, f"protocol.{phase}", raw, phase, "must be a mapping with 'folds' and 'seeds'")
+        check_keys(sub, PHASE_KEYS, f"{path}: protocol.{phase}")
+        default: Phase = getattr(defaults, phase)
+        try:
+            folds = _int_list(sub["folds"], allow_all=True) if "folds" in sub else default.folds
+        except ValueError:
+            raise _err(path, f"protocol.{phase}.folds", sub, "folds", "must be 'all' or a list of distinct fold "
+                       "indices") from None
+        try:
+            seeds = _int_list(sub["seeds"], allow_all=False) if "seeds" in sub else default.seeds
+        except ValueError:
+            raise _err(path, f"protocol.{phase}.seeds", sub, "seeds", "must be a list of distinct non-negative "
+                       "integers") from None
+        phases[phase] = Phase(folds, seeds)
+    pname = raw.get("name", "")
+    if pname and (not isinstance(pname, str) or not _NAME.match(pname)):
+        raise _err(path, "protocol.name", raw, "name", "must be letters, digits, '-', '_' or '.'")
+    return Protocol(phases["search"], phases["final"], pname)

@@ -1,0 +1,428 @@
+"""The sweep worker: searches each (model, dataset, protocol) study, then re-runs its selected configuration.
+
+Protocol (fixed here, not left to the user):
+
+* **Search.** One Optuna study per (model, dataset, protocol), named ``<sweep>/<model>/<dataset>/<protocol>``
+  (e.g. ``quick/gin/csl/sel-f0-s0``), direction from the dataset's metric, TPE seeded with the file's
+  ``sampler.seed`` (+ the worker index, so parallel workers do not propose the same point). The study's creator
+  enqueues the model's paper-default configuration as the first trial. A trial runs the configuration on every
+  (fold, seed) of ``protocol.search`` and its value is the **mean validation metric** of those runs: the inner
+  validation part of the listed outer folds (default: fold 0, seed 0). The test part is never read by selection.
+  Each epoch's validation metric is reported to the pruner (step = run index × epochs + epoch); a pruned run
+  raises :class:`~graphbench.train.trainer.RunPruned` inside training. Each run writes one results row (stage
+  ``search``, the study name and the trial number); pruned and failed runs keep their reason in ``error`` and in
+  the trial's ``gb.error`` user attribute. A failed run fails its trial (Optuna state FAIL), so it is never
+  selected.
+* **Budget.** A study's search ends when ``trials`` trials are COMPLETE or PRUNED, or when its finished trials
+  have used ``timeout`` seconds of compute (summed over workers, so it survives a resume), or when as many trials
+  have failed as the count budget (an all-failing model does not loop forever).
+* **Final.** When a study's search is over (no trial of it still running), its best trial's configuration is run
+  on every (fold, seed) of ``protocol.final`` (default: every outer fold × seeds 0, 1, 2, as in Errica et al.).
+  These runs are the trials of a companion study ``<study>/final-<tag>`` that serves as a work queue: its creator
+  enqueues one trial per (fold, seed), workers claim them atomically through the storage, and a dead worker's
+  claim is failed and retried like any trial. Before running one, the worker checks the results CSV for an
+  ``ok`` final row of the same (study, configuration, fold, seed) and reuses it, so a resumed sweep never writes a
+  duplicate final row. Final rows carry the search study's name and the number of the selected trial.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.exceptions import DuplicatedStudyError
+from optuna.trial import FrozenTrial, TrialState
+
+from graphbench.hparams import HyperparameterError
+from graphbench.registry import DATASETS
+from graphbench.results import append_rows, read_results
+from graphbench.sweep.budget import BudgetError, solve_hidden
+from graphbench.sweep.config import StudySpec, SweepFile, declared_hparams
+from graphbench.sweep.space import default_params, suggest
+from graphbench.sweep.storage import (
+    REASON_ATTR,
+    WORKER_ATTR,
+    fail_dead_trials,
+    is_dead_trial,
+    retried_numbers,
+    retry_trial,
+    worker_record,
+)
+from graphbench.train.runner import RunSpec, config_hash, get_dataset, resolve_hparams, run_one
+from graphbench.train.trainer import RunPruned
+
+POLL_S = 0.5
+#: A final study whose creator has not finished enqueueing after this long is topped up by another worker.
+ENQUEUE_GRACE_S = 60.0
+
+
+class SweepError(RuntimeError):
+    """A sweep cannot go on (e.g. the file changed under an existing study); the message says what to do."""
+
+
+class TrialFailed(Exception):
+    """Raised by an objective for a failed run: Optuna records the trial as FAIL with this reason."""
+
+
+class _NothingToClaim(Exception):
+    """A final-study trial created because another worker claimed the last queued run first."""
+
+
+def _direction(dataset: str) -> str:
+    card = DATASETS.get(dataset).meta["card"]
+    return "maximize" if card.direction == "max" else "minimize"
+
+
+def fingerprint(spec: StudySpec, param_budget: int | None) -> str:
+    """What a study's trials depend on; a resumed sweep must agree with it."""
+    return json.dumps({"space": spec.space, "fixed": spec.fixed, "param_budget": param_budget,
+                       "search": [spec.protocol.search.folds, spec.protocol.search.seeds]}, sort_keys=True,
+                      default=str)
+
+
+def make_pruner(sweep: SweepFile, spec: StudySpec) -> optuna.pruners.BasePruner:
+    p = sweep.pruner
+    if p.type == "none":
+        return optuna.pruners.NopPruner()
+    if p.type == "hyperband":
+        return optuna.pruners.HyperbandPruner(min_resource=p.min_resource, reduction_factor=p.reduction_factor)
+    return optuna.pruners.MedianPruner(n_startup_trials=p.n_startup_trials, n_warmup_steps=p.n_warmup_steps)
+
+
+def create_or_load(name: str, storage, *, direction: str, sampler=None, pruner=None) -> tuple[optuna.Study, bool]:
+    """``(study, created)``: creation is atomic in every storage, so exactly one worker gets ``created``."""
+    try:
+        return optuna.create_study(study_name=name, storage=storage, direction=direction, sampler=sampler,
+                                   pruner=pruner, load_if_exists=False), True
+    except DuplicatedStudyError:
+        return optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner), False
+
+
+def _duration(t: FrozenTrial) -> float:
+    if t.datetime_start is None or t.datetime_complete is None:
+        return 0.0
+    return (t.datetime_complete - t.datetime_start).total_seconds()
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+
+@dataclass
+class SearchStatus:
+    finished: int = 0  # COMPLETE + PRUNED
+    complete: int = 0
+    pruned: int = 0
+    failed: int = 0  # failed by the run, not by a dead worker
+    running: int = 0
+    waiting: int = 0
+    compute_s: float = 0.0
+    best: float | None = None
+    state: str = "open"  # open | busy (others' trials running) | done
+    why_done: str = ""
+
+
+def search_status(study: optuna.Study, sweep: SweepFile) -> SearchStatus:
+    s = SearchStatus()
+    trials = study.get_trials(deepcopy=False)
+    retried = retried_numbers(trials)
+    for t in trials:
+        if t.state == TrialState.COMPLETE:
+            s.complete += 1
+            if t.value is not None and (s.best is None or (t.value > s.best) == (
+                    study.direction == optuna.study.StudyDirection.MAXIMIZE)):
+                s.best = t.value
+        elif t.state == TrialState.PRUNED:
+            s.pruned += 1
+        elif t.state == TrialState.FAIL and not is_dead_trial(t, retried):
+            s.failed += 1
+        elif t.state == TrialState.RUNNING:
+            s.running += 1
+        elif t.state == TrialState.WAITING:
+            s.waiting += 1
+        if t.state.is_finished():
+            s.compute_s += _duration(t)
+    s.finished = s.complete + s.pruned
+    if sweep.trials is not None and s.finished >= sweep.trials:
+        s.why_done = f"{s.finished} trials finished"
+    elif sweep.timeout is not None and s.compute_s >= sweep.timeout:
+        s.why_done = f"time budget used ({s.compute_s:.0f} s of {sweep.timeout:.0f} s)"
+    elif s.failed >= (sweep.trials or 10):
+        s.why_done = f"{s.failed} trials failed; see the 'error' column"
+    if not s.why_done and (sweep.trials is None or s.finished + s.running < sweep.trials):
+        s.state = "open"
+    elif s.running:
+        s.state = "busy"
+    else:
+        s.state = "done"
+        s.why_done = s.why_done or "budget reached"
+    return s
+
+
+def existing_final_rows(results: Path, study: str) -> dict[tuple[str, int, int], dict]:
+    """``(config_hash, fold, seed) -> row`` of the ok final rows of ``study`` already in ``results``."""
+    if not results.exists():
+        return {}
+    df = read_results(results)
+    df = df[(df["stage"] == "final") & (df["study"] == study) & (df["status"] == "ok")]
+    return {(r.config_hash, int(r.fold), int(r.seed)): r._asdict() for r in df.itertuples(index=False)}
+
+
+@dataclass
+class StudyRunner:
+    """One study of the sweep, as seen by one worker."""
+
+    spec: StudySpec
+    sweep: SweepFile
+    storage: Any
+    worker_id: int = 0
+    say: Callable[[str], None] = print
+    study: optuna.Study = field(init=False)
+    final: optuna.Study | None = field(init=False, default=None)
+    _final_seen: float | None = field(init=False, default=None)
+    _last_trial: int | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        sampler = optuna.samplers.TPESampler(seed=self.sweep.sampler_seed + self.worker_id)
+        self.study, created = create_or_load(self.spec.name, self.storage, direction=_direction(self.spec.dataset),
+                                             sampler=sampler, pruner=make_pruner(self.sweep, self.spec))
+        fp = fingerprint(self.spec, self.sweep.param_budget)
+        if created:
+            attrs = {"gb.model": self.spec.model, "gb.dataset": self.spec.dataset,
+                     "gb.protocol": self.spec.protocol.id, "gb.fingerprint": fp}
+            for k, v in attrs.items():
+                self.study.set_user_attr(k, v)
+            self._enqueue_defaults()
+        else:
+            theirs = self.study.user_attrs.get("gb.fingerprint")
+            if theirs is not None and theirs != fp:
+                raise SweepError(
+                    f"study {self.spec.name!r} was created with another search space, fixed hyperparameters or "
+                    f"search protocol than {self.sweep.path} now declares; its trials are not comparable. Rename "
+                    f"the sweep ('name:') or delete its storage ({self.sweep.journal_path}) to start over.")
+            if self.study.direction.name.lower() != _direction(self.spec.dataset):
+                raise SweepError(f"study {self.spec.name!r} optimises in the other direction than the dataset's "
+                                 "metric; delete the storage to start over")
+
+    # -- search ---------------------------------------------------------------------------------------------
+    def _context(self) -> dict[str, Any]:
+        defaults = {k: hp.default for k, hp in declared_hparams(self.spec.model).items()}
+        return {**defaults, **self.spec.fixed}
+
+    def _enqueue_defaults(self) -> None:
+        if self.study.user_attrs.get("gb.defaults_enqueued"):
+            return
+        defaults = {k: hp.default for k, hp in declared_hparams(self.spec.model).items()}
+        params = default_params(self.spec.space, defaults, self._context())
+        self.study.enqueue_trial(params, user_attrs={"gb.paper_default": True}, skip_if_exists=True)
+        self.study.set_user_attr("gb.defaults_enqueued", True)
+
+    def status(self) -> SearchStatus:
+        return search_status(self.study, self.sweep)
+
+    def hparams_for(self, trial: optuna.Trial) -> dict[str, Any]:
+        params = suggest(trial, self.spec.space, self._context())
+        hp = {**self.spec.fixed, **params}
+        if self.sweep.param_budget is not None:
+            hidden, n = solve_hidden(self.spec.model, self.spec.dataset, hp, self.sweep.param_budget,
+                                     data_root=self.sweep.data_root, dataset_options=self.sweep.dataset_options)
+            hp["hidden"] = hidden
+        return hp
+
+    def _objective(self, trial: optuna.Trial) -> float:
+        self._last_trial = trial.number
+        trial.set_user_attr(WORKER_ATTR, worker_record(trial.number))
+        try:
+            hp = self.hparams_for(trial)
+            resolve_hparams(self.spec.model, hp)
+        except (HyperparameterError, BudgetError) as exc:
+            trial.set_user_attr(REASON_ATTR, str(exc))
+            raise TrialFailed(str(exc)) from None
+        trial.set_user_attr("gb.hparams", hp)
+        epochs = resolve_hparams(self.spec.model, hp)[1]["epochs"]
+        runs = self.spec.protocol.search.runs(len(self._dataset().splits))
+        rows: list[dict] = []
+        try:
+            for k, (fold, seed) in enumerate(runs):
+                row = run_one(self._spec(hp, fold, seed, "search", trial.number),
+                              epoch_callback=self._pruning_callback(trial, k * epochs))
+                rows.append(row)
+                if row["status"] != "ok":
+                    break
+        except KeyboardInterrupt:
+            # Not recorded as a result: the trial is failed and a copy queued, so the resumed sweep re-runs it.
+            trial.set_user_attr(REASON_ATTR, "interrupted (SIGINT/SIGTERM); queued again")
+            retry_trial(self.study, self.study._storage.get_trial(trial._trial_id))
+            raise
+        append_rows(self.sweep.results, rows)  # one write per trial: a killed trial leaves no partial rows
+        last = rows[-1]
+        if last["status"] == "pruned":
+            trial.set_user_attr(REASON_ATTR, last["error"])
+            raise optuna.TrialPruned(last["error"])
+        if last["status"] == "failed":
+            trial.set_user_attr(REASON_ATTR, last["error"])
+            raise TrialFailed(last["error"])
+        return float(sum(r["val_metric"] for r in rows) / len(rows))
+
+    def _pruning_callback(self, trial: optuna.Trial, offset: int) -> Callable[[int, float], None]:
+        def callback(epoch: int, val: float) -> None:
+            step = offset + epoch
+            trial.report(val, step)
+            if trial.should_prune():
+                raise RunPruned(f"pruned by the {self.sweep.pruner.type} pruner at epoch {epoch} "
+                                f"(validation {val:.4g})")
+        return callback
+
+    def _dataset(self):
+        return get_dataset(self.spec.dataset, self.sweep.data_root, **self.sweep.dataset_options)
+
+    def _spec(self, hp: dict, fold: int, seed: int, stage: str, trial: int | None) -> RunSpec:
+        return RunSpec(self.spec.model, self.spec.dataset, seed=seed, fold=fold, hparams=hp,
+                       dataset_options=self.sweep.dataset_options, data_root=self.sweep.data_root,
+                       device=self.sweep.device, stage=stage, study=self.spec.name, trial=trial,
+                       param_budget=self.sweep.param_budget)
+
+    def run_search_trial(self) -> FrozenTrial | None:
+        self._last_trial = None
+        self.study.optimize(self._objective, n_trials=1, catch=(TrialFailed,), gc_after_trial=False)
+        return self._trial(self.study, self._last_trial)
+
+    @staticmethod
+    def _trial(study: optuna.Study, number: int | None) -> FrozenTrial | None:
+        if number is None:
+            return None
+        return next((t for t in study.get_trials(deepcopy=False) if t.number == number), None)
+
+    # -- final ----------------------------------------------------------------------------------------------
+    @property
+    def final_name(self) -> str:
+        return f"{self.spec.name}/final-{self.spec.protocol.final.tag()}"
+
+    def final_state(self) -> str:
+        """open (a queued final run), busy (others still running or enqueueing), done (or skipped)."""
+        if self.final is None:
+            try:
+                best = self.study.best_trial
+            except ValueError:
+                return "done"  # no completed trial: nothing to re-run (reported by the summary)
+            self.final, created = create_or_load(self.final_name, self.storage,
+                                                 direction=self.study.direction.name.lower())
+            if created:
+                self._enqueue_finals(best)
+        fail_dead_trials(self.final)
+        if self.final.user_attrs.get("gb.enqueued") is None:
+            now = time.monotonic()
+            self._final_seen = self._final_seen or now
+            if now - self._final_seen < ENQUEUE_GRACE_S:
+                return "busy"
+            self._enqueue_finals(self.study.best_trial)  # its creator died while enqueueing
+        states = [t.state for t in self.final.get_trials(deepcopy=False)]
+        if TrialState.WAITING in states:
+            return "open"
+        return "busy" if TrialState.RUNNING in states else "done"
+
+    def _enqueue_finals(self, best: FrozenTrial) -> None:
+        hp = best.user_attrs["gb.hparams"]
+        model_hp, train_hp = resolve_hparams(self.spec.model, hp)
+        resolved = {**model_hp, **train_hp}
+        chash = config_hash(self.spec.model, self.spec.dataset, resolved, self.sweep.dataset_options)
+        have = {(t.params.get("fold"), t.params.get("seed")) for t in self.final.get_trials(deepcopy=False)}
+        have |= {(t.system_attrs.get("fixed_params", {}).get("fold"), t.system_attrs.get("fixed_params", {}).get(
+            "seed")) for t in self.final.get_trials(deepcopy=False)}
+        attrs = {"gb.hparams": hp, "gb.best_trial": best.number, "gb.config_hash": chash,
+                 "gb.best_value": best.value}
+        for fold, seed in self.spec.protocol.final.runs(len(self._dataset().splits)):
+            if (fold, seed) not in have:
+                self.final.enqueue_trial({"fold": fold, "seed": seed}, user_attrs=attrs)
+        for k, v in attrs.items():
+            self.final.set_user_attr(k, v)
+        self.final.set_user_attr("gb.enqueued", True)
+
+    def _final_objective(self, trial: optuna.Trial) -> float:
+        self._last_trial = trial.number
+        if "fixed_params" not in self.final._storage.get_trial_system_attrs(trial._trial_id):
+            trial.set_user_attr(REASON_ATTR, "noop: another worker claimed the last queued final run")
+            raise _NothingToClaim
+        trial.set_user_attr(WORKER_ATTR, worker_record(trial.number))
+        fold = trial.suggest_int("fold", 0, 1_000_000)
+        seed = trial.suggest_int("seed", 0, 2**31 - 1)
+        hp, best = trial.user_attrs["gb.hparams"], trial.user_attrs["gb.best_trial"]
+        done = existing_final_rows(self.sweep.results, self.spec.name).get(
+            (trial.user_attrs["gb.config_hash"], fold, seed))
+        if done is not None:  # written before a crash: reuse it, never duplicate it
+            trial.set_user_attr("gb.reused_row", done["run_id"])
+            return float(done["val_metric"])
+        try:
+            row = run_one(self._spec(hp, fold, seed, "final", best))
+        except KeyboardInterrupt:
+            trial.set_user_attr(REASON_ATTR, "interrupted (SIGINT/SIGTERM); queued again")
+            retry_trial(self.final, self.final._storage.get_trial(trial._trial_id))
+            raise
+        append_rows(self.sweep.results, [row])
+        if row["status"] != "ok":
+            trial.set_user_attr(REASON_ATTR, row.get("error") or row["status"])
+            raise TrialFailed(row.get("error") or row["status"])
+        return float(row["val_metric"])
+
+    def run_final(self) -> FrozenTrial | None:
+        self._last_trial = None
+        assert self.final is not None
+        self.final.optimize(self._final_objective, n_trials=1, catch=(TrialFailed, _NothingToClaim),
+                            gc_after_trial=False)
+        return self._trial(self.final, self._last_trial)
+
+
+def describe_trial(study: str, t: FrozenTrial | None, worker_id: int) -> str:
+    if t is None:
+        return f"[w{worker_id}] {study}: no trial"
+    state = t.state.name.lower()
+    value = f" value {t.value:.4g}" if t.value is not None else ""
+    params = ", ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
+    reason = t.user_attrs.get(REASON_ATTR)
+    return (f"[w{worker_id}] {study} #{t.number} {state}{value} ({_duration(t):.1f} s) {params}"
+            + (f" — {reason}" if reason and t.state != TrialState.COMPLETE else ""))
+
+
+def work(sweep: SweepFile, storage, *, worker_id: int = 0, quiet: bool = True, stale_after: float | None = None,
+         out=None) -> int:
+    """Run this worker until every study of ``sweep`` is searched and finalised; returns the exit code."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    out = out or sys.stdout
+
+    def say(msg: str) -> None:
+        if quiet:
+            print(msg, file=out, flush=True)
+
+    runners = [StudyRunner(spec, sweep, storage, worker_id, say) for spec in sweep.studies()]
+    while True:
+        did, pending = False, False
+        for r in runners:
+            fail_dead_trials(r.study, stale_after=stale_after)
+            status = r.status()
+            if status.state == "open":
+                say(describe_trial(r.spec.name, r.run_search_trial(), worker_id))
+                did = True
+                break
+            if status.state == "busy":
+                pending = True
+                continue
+            fstate = r.final_state()
+            if fstate == "open":
+                t = r.run_final()
+                if t is not None and not str(t.user_attrs.get(REASON_ATTR, "")).startswith("noop"):
+                    say(describe_trial(r.final_name, t, worker_id))
+                did = True
+                break
+            if fstate == "busy":
+                pending = True
+        if not did:
+            if not pending:
+                return 0
+            time.sleep(POLL_S)
+

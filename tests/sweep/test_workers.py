@@ -1,0 +1,99 @@
+"""Worker processes: 2 workers on the journal file, resume after SIGINT and SIGKILL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import optuna
+from optuna.trial import TrialState
+
+from graphbench.results import read_results
+from graphbench.sweep.config import load_sweep
+from graphbench.sweep.runner import work
+from graphbench.sweep.storage import open_storage
+
+from .helpers import check_accounting, cli, popen, write_sweep
+
+SLOWER = {"hparams": {"epochs": 6, "batch_size": 16, "layers": 1}, "trials": 4}
+
+
+def test_two_workers_on_the_journal_share_one_sweep(tmp_path):
+    path = write_sweep(tmp_path, models=["gcn", "sage"], trials=3)
+    out = cli(str(path), "--workers", "2", "--threads", "1", "--quiet", cwd=tmp_path).stdout
+    counts = check_accounting(path)
+    assert counts["complete"] + counts["pruned"] >= 6 and counts["final"] == 8
+    assert "[w0]" in out and "[w1]" in out  # both workers took trials
+    assert "final runs" in out
+
+
+def _wait_until(pred, timeout=90.0):
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def _states(sweep, url=None):
+    storage = open_storage(url or f"journal:{sweep.journal_path}")
+    names = set(optuna.get_all_study_names(storage))
+    out = []
+    for spec in sweep.studies():
+        if spec.name in names:
+            out += [t.state for t in optuna.load_study(study_name=spec.name, storage=storage).get_trials()]
+    return out
+
+
+def kill_mid_trial(path, sig, workers, *extra, url=None):
+    """Start the sweep, and send ``sig`` to its whole process group once a trial is complete and one runs."""
+    sweep = load_sweep(path)
+    proc = popen(str(path), "--workers", str(workers), "--threads", "1", "--quiet", *extra, cwd=path.parent)
+
+    def ready():
+        if url is None and not sweep.journal_path.exists():
+            return False
+        try:
+            states = _states(sweep, url)
+        except KeyError:  # study not created yet
+            return False
+        return states.count(TrialState.COMPLETE) >= 1 and TrialState.RUNNING in states
+
+    try:
+        assert _wait_until(ready), proc.stdout.read() if proc.poll() is not None else "timeout"
+        os.killpg(proc.pid, sig)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    return sweep
+
+
+def test_resume_after_sigkill_fails_and_retries_the_dead_trial_and_repeats_nothing(tmp_path):
+    path = write_sweep(tmp_path, **SLOWER)
+    sweep = kill_mid_trial(path, signal.SIGKILL, workers=2)
+    assert TrialState.RUNNING in _states(sweep)  # left behind by the killed workers
+    cli(str(path), "--workers", "2", "--threads", "1", "--quiet", cwd=tmp_path)
+    counts = check_accounting(path)
+    assert counts["stale"] >= 1  # failed, with its reason, and retried
+    study = optuna.load_study(study_name=sweep.studies()[0].name, storage=open_storage(f"journal:{sweep.journal_path}"))
+    stale = [t for t in study.get_trials() if str(t.user_attrs.get("gb.error", "")).startswith("stale:")]
+    retried = [t for t in study.get_trials() if t.system_attrs.get("failed_trial") is not None]
+    assert "is gone" in stale[0].user_attrs["gb.error"]
+    assert {n for t in retried for n in t.system_attrs["retry_history"]} >= {t.number for t in stale}
+    assert all(t.params == next(s for s in stale if s.number == t.system_attrs["retry_history"][-1]).params
+               for t in retried)
+    # once more: everything is done, nothing is repeated
+    before = len(read_results(sweep.results))
+    assert work(sweep, open_storage(f"journal:{sweep.journal_path}")) == 0
+    assert len(read_results(sweep.results)) == before
+
+
+def test_resume_after_sigint(tmp_path):
+    path = write_sweep(tmp_path, **SLOWER)
+    kill_mid_trial(path, signal.SIGINT, workers=1)
+    cli(str(path), "--threads", "1", "--quiet", cwd=tmp_path)
+    counts = check_accounting(path)
+    assert counts["complete"] + counts["pruned"] >= 4 and counts["final"] == 4

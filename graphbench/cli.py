@@ -3,6 +3,7 @@
     graphbench list models|datasets
     graphbench info NAME
     graphbench run --model gin --dataset csl --seeds 0 1 2 [--epochs --lr --hidden --layers ... | --config run.yaml]
+    graphbench sweep sweeps/NAME.yaml [--workers N] [--storage URL] [--dry-run]
     graphbench report RESULTS... --out reports/NAME/ [--baseline gin --model mymodel]
 """
 
@@ -182,7 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     from graphbench.report.cli import register as register_report
+    from graphbench.sweep.cli import register as register_sweep
 
+    register_sweep(sub)
     register_report(sub)
     return parser
 

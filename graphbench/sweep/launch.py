@@ -267,11 +267,8 @@ def summary(sweep: SweepFile) -> str:
 
 
 def _report(sweep: SweepFile, out: Any) -> None:
-    try:
-        from graphbench.report import build_report  # written on another branch
-    except ImportError:
-        print(f"results: {sweep.results} (`graphbench report` is not available in this build)", file=out)
-        return
-    target = sweep.report or sweep.results.parent / f"{sweep.name}-report"
-    build_report([sweep.results], target)
-    print(f"report: {target}", file=out)
+    from graphbench.report import build_report
+
+    target = sweep.report or Path("reports") / sweep.name
+    result = build_report([sweep.results], target, title=f"graphbench sweep {sweep.name}")
+    print(f"results: {sweep.results}\nreport written: {result.html}", file=out)

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from graphbench.data import GraphDataset, load_dataset
-from graphbench.hparams import validate
+from graphbench.hparams import HyperparameterError, validate
 from graphbench.models import MODELS, build_model, count_parameters
 from graphbench.models.base import COMMON_HPARAMS
 from graphbench.registry import DATASETS
@@ -107,8 +107,11 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
     given = dict(spec.hparams)
     if "readout" in dataset.meta and "readout" not in given:
         given["readout"] = dataset.meta["readout"]  # the dataset's protocol prescribes it (e.g. target node)
-    model_hp, train_hp = resolve_hparams(spec.model, given)
-    hparams = {**model_hp, **train_hp}
+    try:
+        model_hp, train_hp = resolve_hparams(spec.model, given)
+        hparams, invalid = {**model_hp, **train_hp}, None
+    except HyperparameterError as exc:  # e.g. a sampled combination that breaks a cross-parameter constraint
+        model_hp, train_hp, hparams, invalid = {}, {}, given, exc
     if not 0 <= spec.fold < len(dataset.splits):
         raise ValueError(f"{spec.dataset} has {len(dataset.splits)} split(s); fold {spec.fold} does not exist")
     split = dataset.splits[spec.fold]
@@ -122,6 +125,8 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
         "param_budget": spec.param_budget, "metric": dataset.metric, "direction": dataset.metric_fn.direction,
     }
     try:
+        if invalid is not None:
+            raise invalid
         cfg = TrainConfig.from_dict(train_hp)
         add_positional_encoding(dataset, cfg.pe, cfg.pe_dim)
         set_seed(spec.seed, deterministic=spec.deterministic)

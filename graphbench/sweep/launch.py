@@ -269,6 +269,7 @@ def summary(sweep: SweepFile) -> str:
 def _report(sweep: SweepFile, out: Any) -> None:
     from graphbench.report import build_report
 
-    target = sweep.report or Path("reports") / sweep.name
+    # default: reports/<name> beside the results folder (results/x.csv -> reports/<name>)
+    target = sweep.report or sweep.results.parent.parent / "reports" / sweep.name
     result = build_report([sweep.results], target, title=f"graphbench sweep {sweep.name}")
     print(f"results: {sweep.results}\nreport written: {result.html}", file=out)

@@ -16,7 +16,10 @@ from graphbench.sweep.storage import open_storage
 
 from .helpers import check_accounting, cli, popen, write_sweep
 
-SLOWER = {"hparams": {"epochs": 6, "batch_size": 16, "layers": 1}, "trials": 4}
+# Trials that last seconds (a fixed number of epochs: no schedule, no early stop), so that the kill reliably lands
+# while one is RUNNING whatever the machine's load.
+SLOWER = {"hparams": {"epochs": 120, "batch_size": 16, "layers": 1, "scheduler": "none", "patience": 1000},
+          "trials": 4}
 
 
 def test_two_workers_on_the_journal_share_one_sweep(tmp_path):

@@ -28,6 +28,24 @@ class HParam:
     high: float | None = None
     choices: tuple[Any, ...] | None = None
 
+    def _number(self, name: str, value: Any) -> int | float:
+        """``value`` as this parameter's number type (numeric strings accepted; bools, NaN and 1.5 for an int
+        refused)."""
+        kind = "an integer" if self.type is int else "a number"
+        v = value
+        if isinstance(v, str):
+            try:
+                v = float(v)
+            except ValueError:
+                raise HyperparameterError(f"hyperparameter {name!r} must be {kind}, got {value!r}") from None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+            raise HyperparameterError(f"hyperparameter {name!r} must be {kind}, got {value!r}")
+        if self.type is int:
+            if int(v) != v:
+                raise HyperparameterError(f"hyperparameter {name!r} must be {kind}, got {value!r}")
+            return int(v)
+        return float(v)
+
     def coerce(self, name: str, value: Any) -> Any:
         v = value
         if self.type is bool:
@@ -35,26 +53,8 @@ class HParam:
                 v = v.lower() in ("true", "1", "yes")
             if not isinstance(v, bool):
                 raise HyperparameterError(f"hyperparameter {name!r} must be true or false, got {value!r}")
-        elif self.type is int:
-            if isinstance(v, str):
-                try:
-                    v = int(v)
-                except ValueError:
-                    raise HyperparameterError(f"hyperparameter {name!r} must be an integer, got {value!r}") from None
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or int(v) != v:
-                raise HyperparameterError(f"hyperparameter {name!r} must be an integer, got {value!r}")
-            v = int(v)
-        elif self.type is float:
-            if isinstance(v, str):
-                try:
-                    v = float(v)
-                except ValueError:
-                    raise HyperparameterError(f"hyperparameter {name!r} must be a number, got {value!r}") from None
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise HyperparameterError(f"hyperparameter {name!r} must be a number, got {value!r}")
-            v = float(v)
-            if v != v:
-                raise HyperparameterError(f"hyperparameter {name!r} is NaN")
+        elif self.type in (int, float):
+            v = self._number(name, value)
         elif self.type is str:
             if not isinstance(v, str):
                 raise HyperparameterError(f"hyperparameter {name!r} must be a string, got {value!r}")

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from graphbench.data.base import GraphDataset, Split
+from graphbench.hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +66,6 @@ def cache_key(name: str, version: int | str, options: dict, raw_files: Sequence[
 def _key_hash(key: dict) -> str:
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _pack(ds: GraphDataset) -> dict[str, np.ndarray]:
@@ -129,7 +123,7 @@ def save(ds: GraphDataset, folder: Path, key: dict) -> None:
     info = {"name": ds.name, "task_level": ds.task_level, "task_kind": ds.task_kind, "metric": ds.metric,
             "num_classes": ds.num_classes, "splits": [s.name for s in ds.splits], "meta": ds.meta, "key": key}
     (folder / "info.json").write_text(json.dumps(info, default=str))
-    (folder / "DONE").write_text(_sha256(folder / "data.npz"))
+    (folder / "DONE").write_text(sha256_file(folder / "data.npz"))
 
 
 def load(folder: Path) -> GraphDataset | None:
@@ -138,7 +132,7 @@ def load(folder: Path) -> GraphDataset | None:
     if not marker.exists():
         return None
     try:
-        if _sha256(folder / "data.npz") != marker.read_text().strip():
+        if sha256_file(folder / "data.npz") != marker.read_text().strip():
             log.warning("cache %s is corrupt (hash mismatch); rebuilding", folder)
             return None
         info = json.loads((folder / "info.json").read_text())

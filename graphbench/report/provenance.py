@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import platform
 from importlib import metadata
 from pathlib import Path
@@ -11,15 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 import graphbench
+from graphbench.hashing import sha256_file
 from graphbench.results.schema import SCHEMA_VERSION
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _version(pkg: str) -> str:
@@ -38,7 +30,7 @@ def provenance(df: pd.DataFrame, paths: list[Path], *, stage: str, alpha: float,
     files = []
     for p in paths:
         rows = df[df["source"] == str(p)]
-        files.append({"path": str(p), "sha256": _sha256(p), "rows": len(rows)})
+        files.append({"path": str(p), "sha256": sha256_file(p), "rows": len(rows)})
     commits = df.assign(git_commit=df["git_commit"].fillna("(none)"), git_dirty=df["git_dirty"].fillna(False))
     commit_info = {str(c): {"rows": len(g), "dirty_rows": int(g["git_dirty"].astype(bool).sum())}
                    for c, g in commits.groupby("git_commit")}

@@ -115,16 +115,26 @@ def run(models: Sequence[str] | str, datasets: Sequence[str] | str, *, seeds: It
     datasets = [datasets] if isinstance(datasets, str) else list(datasets)
     specs = plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams, dataset_options=dataset_options,
                       data_root=data_root, device=device, deterministic=deterministic)
+    return pd.DataFrame(execute(specs, results=results, on_run=on_run, progress=progress))
+
+
+def execute(specs: Iterable[RunSpec], *, results: str | os.PathLike | None = DEFAULT_RESULTS,
+            on_start: Callable[[RunSpec], None] | None = None, on_run: Callable[[RunSpec, dict], None] | None = None,
+            progress=None) -> list[dict[str, Any]]:
+    """Run planned specs one after the other, appending each row to ``results`` (if given) as soon as it exists,
+    so an interruption loses only the run in progress. ``on_start`` / ``on_run`` are called around each run."""
     rows = []
     for spec in specs:
+        if on_start:
+            on_start(spec)
         row = run_one(spec, progress=progress)
         if results is not None:
             append_row(results, row)
         rows.append(row)
         if on_run:
             on_run(spec, row)
-    return pd.DataFrame(rows)
+    return rows
 
 
-__all__ = ["DEFAULT_RESULTS", "RunSpec", "build_model", "count_parameters", "describe", "list_datasets",
+__all__ = ["DEFAULT_RESULTS", "RunSpec", "build_model", "count_parameters", "describe", "execute", "list_datasets",
            "list_models", "load_dataset", "plan_runs", "read_results", "run", "run_one"]

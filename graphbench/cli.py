@@ -114,37 +114,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     specs = api.plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams,
                           dataset_options=cfg.get("dataset_options"), data_root=args.data_root or cfg.get("data_root"),
                           device=device, deterministic=args.deterministic or cfg.get("deterministic", False))
-    from graphbench.results import append_row
-    from graphbench.train.runner import run_one
+    from graphbench.report import format_leaderboard
+    from graphbench.results import rows_frame
 
-    rows = []
+    rows: list[dict] = []
     bar = tqdm(total=len(specs), desc="runs", unit="run", disable=args.quiet, file=sys.stderr)
+
+    def on_start(spec) -> None:
+        bar.set_description(f"{spec.model} on {spec.dataset} fold {spec.fold} seed {spec.seed}")
+
+    def progress(h: dict) -> None:
+        bar.set_postfix(epoch=h["epoch"], loss=f"{h['loss']:.3f}", val=f"{h['val']:.3f}", refresh=True)
+
+    def on_run(spec, row: dict) -> None:
+        rows.append(row)
+        if row["status"] != "ok":
+            tqdm.write(f"run {spec.model}/{spec.dataset}/fold{spec.fold}/seed{spec.seed} {row['status']}: "
+                       f"{row.get('error')}", file=sys.stderr)
+        bar.update(1)
+
     try:
-        for spec in specs:
-            bar.set_description(f"{spec.model} on {spec.dataset} fold {spec.fold} seed {spec.seed}")
-
-            def progress(h: dict) -> None:
-                bar.set_postfix(epoch=h["epoch"], loss=f"{h['loss']:.3f}", val=f"{h['val']:.3f}", refresh=True)
-
-            row = run_one(spec, progress=None if args.quiet else progress)
-            append_row(results, row)
-            rows.append(row)
-            if row["status"] != "ok":
-                tqdm.write(f"run {spec.model}/{spec.dataset}/fold{spec.fold}/seed{spec.seed} {row['status']}: "
-                           f"{row.get('error')}", file=sys.stderr)
-            bar.update(1)
+        api.execute(specs, results=results, on_start=on_start, on_run=on_run,
+                    progress=None if args.quiet else progress)
     except KeyboardInterrupt:
         bar.close()
         print(f"\ninterrupted: {len(rows)} completed run(s) are in {results}; the interrupted run was not written",
               file=sys.stderr)
         return 130
     bar.close()
-    from graphbench.report import format_leaderboard
-    from graphbench.results import read_results
-
-    this_command = read_results(results)
-    this_command = this_command[this_command["run_id"].isin({r["run_id"] for r in rows})]
-    print(format_leaderboard(this_command, stage="run"))
+    print(format_leaderboard(rows_frame(rows, source=str(results)), stage="run"))
     failed = sum(r["status"] != "ok" for r in rows)
     print(f"\n{len(rows)} run(s) appended to {results}" + (f" ({failed} failed)" if failed else ""))
     return 0

@@ -101,3 +101,14 @@ def test_concurrent_appends_from_several_processes_lose_nothing(tmp_path):
 def test_docs_results_schema_matches_the_code():
     doc = (ROOT / "docs" / "results-schema.md").read_text()
     assert schema_markdown() in doc
+
+
+def test_in_memory_rows_get_the_same_types_as_a_read_file(tmp_path):
+    from graphbench.results import rows_frame
+
+    rows = [fake_row(seed=1), fake_row(seed=2, status="failed", test_metric=None, error="boom")]
+    path = tmp_path / "r.csv"
+    append_rows(path, rows)
+    from_file, in_memory = read_results(path), rows_frame(rows, source=str(path))
+    assert (from_file.dtypes == in_memory.dtypes).all()
+    assert from_file.drop(columns="source").equals(in_memory.drop(columns="source"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from graphbench.results.schema import COLUMN_NAMES, COLUMNS, SCHEMA_VERSION, SchemaError
+from graphbench.results.schema import COLUMN_NAMES, COLUMNS, SCHEMA_VERSION, SchemaError, validate_row
 
 _PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean", "json": "string"}
 
@@ -47,6 +47,13 @@ def read_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
     if not frames:
         return _typed(pd.DataFrame({c: pd.Series(dtype=str) for c in (*COLUMN_NAMES, "source")}))
     return _typed(pd.concat(frames, ignore_index=True))
+
+
+def rows_frame(rows: Iterable[dict], *, source: str = "") -> pd.DataFrame:
+    """In-memory rows (as written by the runner) as the same typed DataFrame :func:`read_results` returns."""
+    df = pd.DataFrame([validate_row(r) for r in rows], columns=list(COLUMN_NAMES), dtype=str)
+    df["source"] = source
+    return _typed(df)
 
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:

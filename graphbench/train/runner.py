@@ -24,7 +24,7 @@ import torch
 
 from graphbench.data import GraphDataset, load_dataset
 from graphbench.hparams import HyperparameterError, validate
-from graphbench.models import MODELS, build_model, count_parameters
+from graphbench.models import MODELS, build_model, count_parameters, model_hparams
 from graphbench.models.base import COMMON_HPARAMS
 from graphbench.registry import DATASETS
 from graphbench.results.schema import SCHEMA_VERSION
@@ -41,10 +41,8 @@ def resolve_hparams(model: str, given: dict[str, Any] | None = None) -> tuple[di
     """
     entry = MODELS.get(model)
     declared = {**entry.meta.get("hparams", COMMON_HPARAMS), **TRAIN_HPARAMS}
-    resolved = validate(declared, given or {}, what=f"a {entry.name!r} run")
-    model_hp = {k: v for k, v in resolved.items() if k not in TRAIN_HPARAMS}
-    if "check" in entry.meta:
-        entry.meta["check"](model_hp)
+    resolved = validate(declared, given or {}, what=f"a {entry.name!r} run")  # one message for unknown names
+    model_hp = model_hparams(model, {k: v for k, v in resolved.items() if k not in TRAIN_HPARAMS})  # + its check
     train_hp = {k: v for k, v in resolved.items() if k in TRAIN_HPARAMS}
     return model_hp, train_hp
 

@@ -9,7 +9,7 @@ from graphbench.hparams import HParam, validate
 
 TRAIN_HPARAMS: dict[str, HParam] = {
     "epochs": HParam(int, 100, "maximum training epochs", low=1),
-    "lr": HParam(float, 1e-3, "Adam learning rate", low=0.0, high=10.0),
+    "lr": HParam(float, 1e-3, "Adam learning rate", low=0.0, high=10.0, low_open=True),
     "weight_decay": HParam(float, 0.0, "Adam weight decay (L2)", low=0.0),
     "batch_size": HParam(int, 32, "graphs per mini-batch (graph-level tasks)", low=1),
     "patience": HParam(int, 50, "early stopping: epochs without validation improvement", low=1),

@@ -11,6 +11,7 @@ A run file holds the same things as the command-line flags::
     results: results/results.csv
     device: cpu
     deterministic: false
+    threads: 1                  # torch CPU threads (default: chosen from the machine and the dataset)
     data_root: datasets
 
 Command-line flags override the file. Unknown keys are errors that name the key and its line.
@@ -25,7 +26,7 @@ from typing import Any
 import yaml
 
 RUN_KEYS = ("model", "models", "dataset", "datasets", "seeds", "folds", "hparams", "dataset_options", "results",
-            "device", "deterministic", "data_root")
+            "device", "deterministic", "data_root", "threads")
 
 
 class ConfigError(ValueError):
@@ -130,4 +131,9 @@ def load_run_config(path: str | Path) -> dict[str, Any]:
         if not isinstance(data["deterministic"], bool):
             raise ConfigError(f"{path}: 'deterministic'{line_of(data, 'deterministic')} must be true or false")
         out["deterministic"] = data["deterministic"]
+    if "threads" in data:
+        t = data["threads"]
+        if isinstance(t, bool) or not isinstance(t, int) or t < 1:
+            raise ConfigError(f"{path}: 'threads'{line_of(data, 'threads')} must be a positive integer")
+        out["threads"] = t
     return out

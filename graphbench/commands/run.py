@@ -75,6 +75,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     where.add_argument("--data-root", default=None, metavar="DIR",
                        help="where datasets live (default: $GRAPHBENCH_DATA_ROOT, else ./datasets)")
     where.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: cpu)")
+    where.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                       help="torch CPU threads (default: 1 for small graphs, else the idle cores); recorded on "
+                            "every row")
     where.add_argument("--deterministic", action="store_true",
                        help="use deterministic algorithms only (bit-for-bit repeatable for the same seed, thread "
                             "count and device)")
@@ -112,7 +115,7 @@ def handle(args: argparse.Namespace) -> int:
     from graphbench import api
     from graphbench.config import load_run_config
     from graphbench.report import format_leaderboard
-    from graphbench.results import rows_frame
+    from graphbench.results import check_writable, rows_frame
 
     cfg: dict[str, Any] = load_run_config(args.config) if args.config else {}
     models = args.model or cfg.get("models")
@@ -132,10 +135,12 @@ def handle(args: argparse.Namespace) -> int:
     else:
         folds = list(args.folds)
     results = args.results or cfg.get("results") or api.DEFAULT_RESULTS
+    check_writable(results)  # before loading data or training anything
     device = _device(args.device or cfg.get("device", "cpu"))
     specs = api.plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams,
                           dataset_options=cfg.get("dataset_options"), data_root=args.data_root or cfg.get("data_root"),
-                          device=device, deterministic=args.deterministic or cfg.get("deterministic", False))
+                          device=device, deterministic=args.deterministic or cfg.get("deterministic", False),
+                          threads=args.threads or cfg.get("threads"))
 
     rows: list[dict] = []
     bar = tqdm(total=len(specs), desc="runs", unit="run", disable=args.quiet, file=sys.stderr)

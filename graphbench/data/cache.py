@@ -76,8 +76,8 @@ def _write_atomic(path: Path, text: str) -> None:
 def fingerprint(paths: Sequence[Path], memo_dir: Path | None = None) -> list[list]:
     """Identity of raw files: name, size and SHA-256 of the contents (an edit that keeps the size is seen).
 
-    Hashes are remembered in ``memo_dir/raw-hashes.json`` by (path, size, mtime, inode), so a warm start reads no
-    raw file; any change of those four hashes the file again.
+    Hashes are remembered in ``memo_dir/raw-hashes.json`` by (path, size, mtime, ctime, inode), so a warm start
+    reads no raw file; any change of those hashes the file again (ctime catches an edit whose mtime was restored).
     """
     memo_file = Path(memo_dir) / HASH_MEMO if memo_dir is not None else None
     memo: dict = {}
@@ -92,10 +92,10 @@ def fingerprint(paths: Sequence[Path], memo_dir: Path | None = None) -> list[lis
             out.append([p.name, -1, None])
             continue
         st = p.stat()
-        stamp = [st.st_size, st.st_mtime_ns, st.st_ino]
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
         known = memo.get(str(p.resolve()))
-        if known and known[:3] == stamp:
-            digest = known[3]
+        if known and known[:4] == stamp:
+            digest = known[4]
         else:
             digest = sha256_file(p)
             memo[str(p.resolve())] = [*stamp, digest]

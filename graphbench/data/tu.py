@@ -69,6 +69,15 @@ class TUInfo:
         return float(re.search(r"([\d.]+) nodes", self.stats).group(1))
 
     @property
+    def class_sizes(self) -> list[int]:
+        """Graphs per class, sorted (from ``stats``: ``(125/63)`` or ``(6×100)``)."""
+        text = re.search(r"\(([\d/×]+)\)", self.stats).group(1)
+        if "×" in text:
+            k, n = text.split("×")
+            return [int(n)] * int(k)
+        return sorted(int(x) for x in text.split("/"))
+
+    @property
     def avg_edges(self) -> float:
         return float(re.search(r"([\d.]+) edges", self.stats).group(1))
 
@@ -171,10 +180,15 @@ def read_tu(folder: Path, name: str) -> dict[str, np.ndarray | None]:
 def check_tu_counts(info: TUInfo, raw: dict, files: list[Path], *, accept_modified: bool) -> str | None:
     """Graphs, classes, total nodes and undirected edges against the published statistics (the card's)."""
     g = info.graphs
-    found = {"graphs": len(raw["graph_labels"]), "classes": len(np.unique(raw["graph_labels"])),
+    sizes = sorted(np.unique(raw["graph_labels"], return_counts=True)[1].tolist())
+    found = {"graphs": len(raw["graph_labels"]), "classes": len(sizes),
              "nodes": len(raw["graph_of_node"]), "undirected edges": len(raw["edges"]) / 2}
     expected = {"graphs": g, "classes": info.classes, "nodes": info.avg_nodes * g,
                 "undirected edges": info.avg_edges * g}
+    if len(sizes) == info.classes:
+        for k, (want, have) in enumerate(zip(info.class_sizes, sizes)):
+            expected[f"graphs of class {k + 1} (classes by size)"] = want
+            found[f"graphs of class {k + 1} (classes by size)"] = have
     # averages are published to 2 decimals, so totals derived from them are known to within ±0.005 per graph
     slack = {"nodes": 0.005 * g + 0.5, "undirected edges": 0.005 * g + 0.5}
     return check_counts(info.name, found, expected, files, accept_modified=accept_modified, tolerance=slack)

@@ -202,3 +202,37 @@ def test_raw_hashes_are_remembered_so_a_warm_start_reads_no_raw_file(tmp_path, m
     assert cache.fingerprint([f], tmp_path / "memo") == first and not calls
     f.write_bytes(np.arange(1, 1001).tobytes())  # same size, new content and mtime
     assert cache.fingerprint([f], tmp_path / "memo")[0][2] == "x" and calls
+
+
+@pytest.mark.data
+@pytest.mark.parametrize("name", ["cornell", "texas", "wisconsin"])
+def test_heterophilous_cards_state_what_the_loader_produces(name, shared_data):
+    from graphbench.data.heterophilous import HETERO_SETS
+
+    info = next(i for i in HETERO_SETS if i.name == name)
+    ds = load_dataset(name, shared_data)
+    g = ds.graphs[0]
+    assert info.counts == {"nodes": g.num_nodes(), "undirected edges": g.num_edges() // 2,
+                           "features": ds.node_features.dim, "classes": ds.num_classes}
+    assert str(info.counts["undirected edges"]) in ds.card.size
+
+
+def test_heterophilous_cards_count_edges_without_self_loops():
+    from graphbench.data.heterophilous import HETERO_SETS
+
+    # loaded from the geom-gcn files: the raw line counts 31421 / 198493 / 26752 include self-loops and repeats
+    counts = {i.name: i.counts["undirected edges"] for i in HETERO_SETS}
+    assert (counts["chameleon"], counts["squirrel"], counts["actor"]) == (31371, 198353, 26659)
+
+
+@pytest.mark.data
+def test_heterophilous_edge_file_edits_are_refused(shared_data, tmp_path):
+    shutil.copytree(shared_data / "geom-gcn", tmp_path / "geom-gcn")
+    edges = tmp_path / "geom-gcn" / "new_data" / "texas" / "out1_graph_edges.txt"
+    lines = edges.read_text().splitlines()
+    edges.write_text("\n".join(lines[:-40]) + "\n")
+    with pytest.raises(DataFileError, match=r"undirected edges: expected 279, found"):
+        load_dataset("texas", tmp_path)
+    edges.write_text("\n".join(lines[:5] + ["3\t999999"] + lines[5:]) + "\n")
+    with pytest.raises(DataFileError, match=r"out1_graph_edges\.txt: line 7: edge 3 999999"):
+        load_dataset("texas", tmp_path)

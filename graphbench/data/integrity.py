@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 from collections.abc import Mapping, Sequence
@@ -26,9 +27,28 @@ class DataFileError(ValueError):
 
 
 def read_table(path: Path, dtype: type = np.int64, columns: int | None = None) -> np.ndarray:
-    """A ``[rows, columns]`` array from a text file of comma-separated numbers (``columns=None``: as in line 1)."""
+    """A ``[rows, columns]`` array from a text file of comma-separated numbers (``columns=None``: as in line 1).
+
+    pandas' C parser reads well-formed files; anything it stumbles on (or a value it would read as NaN) goes to a
+    strict line-by-line reader that names the first bad line.
+    """
     path = Path(path)
     data = path.read_bytes()
+    if data.isascii() and b"\x00" not in data and data.strip():
+        import pandas as pd
+
+        try:
+            arr = pd.read_csv(io.BytesIO(data.rstrip() + b"\n"), header=None, sep=",", dtype=dtype,
+                              skipinitialspace=True, skip_blank_lines=False).to_numpy()
+        except (ValueError, TypeError, OverflowError, pd.errors.ParserError):
+            arr = None
+        if arr is not None and (columns is None or arr.shape[1] == columns) and (
+                np.issubdtype(arr.dtype, np.integer) or np.isfinite(arr).all()):
+            return arr
+    return _read_table_strict(path, data, dtype, columns)
+
+
+def _read_table_strict(path: Path, data: bytes, dtype: type, columns: int | None) -> np.ndarray:
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError as exc:

@@ -168,7 +168,7 @@ def read_tu(folder: Path, name: str) -> dict[str, np.ndarray | None]:
             raise DataFileError(f"{path(suffix)}: {len(arr)} line(s), but there are {want} {what} "
                                 f"({path('graph_indicator').name}, {path('A').name}); a file is truncated or corrupt")
     # Remove repeated directed edges, keeping TU order of first occurrences.
-    _, first = np.unique(edges, axis=0, return_index=True)
+    _, first = np.unique(edges[:, 0] * n + edges[:, 1], return_index=True)
     keep = np.sort(first)
     if len(keep) != len(edges):
         edges = edges[keep]
@@ -189,6 +189,11 @@ def check_tu_counts(info: TUInfo, raw: dict, files: list[Path], *, accept_modifi
         for k, (want, have) in enumerate(zip(info.class_sizes, sizes)):
             expected[f"graphs of class {k + 1} (classes by size)"] = want
             found[f"graphs of class {k + 1} (classes by size)"] = have
+    # TU lists every undirected edge in both directions: a lost or altered line leaves an edge without its reverse
+    e, n = raw["edges"], len(raw["graph_of_node"])
+    code, rev = e[:, 0] * n + e[:, 1], e[:, 1] * n + e[:, 0]
+    found["edges without their reverse"] = int((~np.isin(rev, code)).sum())
+    expected["edges without their reverse"] = 0
     # averages are published to 2 decimals, so totals derived from them are known to within ±0.005 per graph
     slack = {"nodes": 0.005 * g + 0.5, "undirected edges": 0.005 * g + 0.5}
     return check_counts(info.name, found, expected, files, accept_modified=accept_modified, tolerance=slack)

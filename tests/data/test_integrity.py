@@ -234,5 +234,5 @@ def test_heterophilous_edge_file_edits_are_refused(shared_data, tmp_path):
     with pytest.raises(DataFileError, match=r"undirected edges: expected 279, found"):
         load_dataset("texas", tmp_path)
     edges.write_text("\n".join(lines[:5] + ["3\t999999"] + lines[5:]) + "\n")
-    with pytest.raises(DataFileError, match=r"out1_graph_edges\.txt: line 7: edge 3 999999"):
+    with pytest.raises(DataFileError, match=r"out1_graph_edges\.txt: line 6: edge 3 999999"):
         load_dataset("texas", tmp_path)

@@ -90,9 +90,11 @@ def check_writable(path: str | os.PathLike) -> None:
     if path.exists() and path.stat().st_size > 0:
         _check_header(path)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not os.access(path.parent, os.W_OK):
-            raise PermissionError(f"cannot write results to {path}: folder {path.parent} is not writable")
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:  # the folder is created by the first append
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise PermissionError(f"cannot write results to {path}: {folder} is not a writable folder")
 
 
 def append_rows(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from graphbench.results.schema import COLUMN_NAMES, COLUMNS, SCHEMA_VERSION, SchemaError, validate_row
+from graphbench.results.schema import COLUMN_NAMES, COLUMNS, READABLE_VERSIONS, SCHEMA_VERSION, SchemaError, validate_row
 
 _PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean", "json": "string"}
 
@@ -33,20 +33,39 @@ def read_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
         import io
 
         df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
+        if tuple(df.columns) != COLUMN_NAMES and _older_header(tuple(df.columns)):
+            for c in COLUMN_NAMES:  # an older version's file: the columns it lacks are empty
+                if c not in df.columns:
+                    df[c] = ""
+            df = df[list(COLUMN_NAMES)]
         if tuple(df.columns) != COLUMN_NAMES:
             missing = sorted(set(COLUMN_NAMES) - set(df.columns))
             extra = sorted(set(df.columns) - set(COLUMN_NAMES))
             raise SchemaError(f"{p} does not follow results schema v{SCHEMA_VERSION} "
                               f"(missing {missing}, unexpected {extra})")
         versions = set(df["schema_version"])
-        if versions - {str(SCHEMA_VERSION)}:
+        if versions - {str(v) for v in READABLE_VERSIONS}:
             raise SchemaError(f"{p} holds schema version(s) {sorted(versions)}; this graphbench reads "
-                              f"v{SCHEMA_VERSION} only")
+                              f"v{', v'.join(map(str, READABLE_VERSIONS))}")
         df["source"] = str(p)
         frames.append(df)
     if not frames:
         return _typed(pd.DataFrame({c: pd.Series(dtype=str) for c in (*COLUMN_NAMES, "source")}))
     return _typed(pd.concat(frames, ignore_index=True))
+
+
+def _older_header(columns: tuple[str, ...]) -> bool:
+    """True when ``columns`` are the v1 header: the current columns minus those added later, in order."""
+    return columns == V1_COLUMNS
+
+
+#: The header of schema v1 files (every later column is read as empty from them).
+V1_COLUMNS = (
+    "schema_version", "run_id", "started_at", "ended_at", "graphbench_version", "torch_version", "dgl_version",
+    "python_version", "git_commit", "git_dirty", "host", "device", "stage", "study", "trial", "dataset", "split",
+    "fold", "model", "seed", "deterministic", "hparams", "config_hash", "param_budget", "metric", "direction",
+    "train_metric", "val_metric", "test_metric", "best_epoch", "epochs", "time_per_epoch_s", "train_time_s",
+    "inference_time_s", "total_time_s", "peak_mem_mb", "num_params", "status", "error")
 
 
 def rows_frame(rows: Iterable[dict], *, source: str = "") -> pd.DataFrame:

@@ -64,7 +64,7 @@ class Registry(Generic[T]):
         if not key or not key.replace("-", "").replace("_", "").replace(".", "").isalnum():
             raise ValueError(f"invalid {self.kind} name {name!r}: use letters, digits, '-', '_' or '.'")
         if key in self._entries and not override and self._entries[key].obj is not obj \
-                and _origin(self._entries[key].obj) != _origin(obj):  # the same module imported again: replace
+                and not _same_definition(self._entries[key].obj, obj):
             raise ValueError(
                 f"{self.kind} {key!r} is already registered (by {_origin(self._entries[key].obj)}); "
                 "choose another name or pass override=True"
@@ -96,6 +96,12 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         return [e.name for e in self]
+
+
+def _same_definition(a: object, b: object) -> bool:
+    """The same class or function defined again (its module was imported again after a failed import)."""
+    qa, qb = getattr(a, "__qualname__", None), getattr(b, "__qualname__", None)
+    return qa is not None and qa == qb and getattr(a, "__module__", None) == getattr(b, "__module__", None)
 
 
 def _origin(obj: object) -> str:

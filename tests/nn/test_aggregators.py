@@ -6,6 +6,7 @@ import dgl
 import pytest
 import torch
 
+from graphbench.nn.aggregators.gnp import raw_of
 from graphbench.nn.aggregators import (
     GNPAggregator,
     GRUAggregator,

@@ -199,6 +199,10 @@ def existing_final_rows(results: Path, study: str) -> dict[tuple, dict]:
             for r in df.itertuples(index=False)}
 
 
+#: Search-study user attribute naming the final queue of the current selection (read by the progress display).
+QUEUE_ATTR = "gb.final_queue"
+
+
 @dataclass
 class StudyRunner:
     """One study of the sweep, as seen by one worker."""

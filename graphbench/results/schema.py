@@ -79,7 +79,7 @@ COLUMNS: tuple[Column, ...] = (
            "(search rows: the fold searched); empty otherwise.", False),
     Column("selection_trials", "int", "Final rows: finished search trials of the study when its configuration was "
            "selected. A study's final rows whose config_hash differs from that of its largest selection are "
-           "superseded (see the derived column below).", False),
+           "superseded (see 'Derived columns').", False),
     Column("holdout", "float", "Final rows of the Errica final phase: the fraction of the outer training set held "
            "out at random (seeded by the run's seed) for early stopping instead of the inner validation part; "
            "empty otherwise.", False),

@@ -6,9 +6,9 @@ aggregators — ``mean``, ``pool`` (max-pooling after a linear layer + ReLU), ``
 over the neighbours in edge order, the paper's LSTM aggregator, which has no regulariser) — or any registered
 aggregator by name (``graphbench.nn.aggregators``: sum, max, pna, gnp, lcm, gru, ``lstm`` = our LSTM over a
 random neighbour order with the permutation regulariser weighted by ``agg_reg``, …). ``agg_reg > 0`` with a DGL
-aggregator is refused: it would be silently ignored. ``readout`` takes sum/mean/max or an aggregator name; ``agg_reg`` is
-the λ of the aggregators' regularisers. Full neighbourhoods are used (no sampling), as is standard for graph
-classification benchmarks; the paper's per-layer ℓ2 normalisation is replaced by the backbone's norm layer.
+aggregator is refused: it would be silently ignored. ``readout`` takes sum/mean/max or an aggregator name;
+``agg_reg`` is the λ of the aggregators' regularisers. Full neighbourhoods are used (no sampling), as is standard
+for graph classification benchmarks; the paper's per-layer ℓ2 normalisation is replaced by the backbone's norm layer.
 """
 
 from __future__ import annotations

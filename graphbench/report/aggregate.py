@@ -144,7 +144,8 @@ def _std(x: pd.Series) -> float:
 
 def aggregate(counted: pd.DataFrame) -> pd.DataFrame:
     """One row per (dataset, entry): mean ± std (ddof=1) of test/val/train, runs, params, times, direction."""
-    cols = ["dataset", "entry", "model", "config_hash", "protocol", "metric", "direction", "n_runs", "n_seeds", "n_splits",
+    cols = ["dataset", "entry", "model", "config_hash", "protocol", "metric", "direction", "n_runs", "n_seeds",
+            "n_splits",
             "test_mean", "test_std", "val_mean", "val_std", "train_mean", "train_std", "num_params",
             "time_per_epoch_s", "train_time_s", "total_time_s", "total_time_sum_s", "ddof"]
     if counted.empty:

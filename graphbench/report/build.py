@@ -12,7 +12,6 @@ from pathlib import Path
 import pandas as pd
 
 from graphbench.report import figures as figs
-from graphbench.report.protocol import OPTIMISTIC
 from graphbench.report.aggregate import (
     DDOF,
     ReportError,
@@ -23,6 +22,7 @@ from graphbench.report.aggregate import (
     select_rows,
 )
 from graphbench.report.html import Section, render_html, render_markdown
+from graphbench.report.protocol import OPTIMISTIC
 from graphbench.report.provenance import provenance, provenance_markdown
 from graphbench.report.stats import compare, cross_dataset_tests, overall_verdict
 from graphbench.report.tables import (

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from graphbench.results.schema import COLUMN_NAMES, COLUMNS, READABLE_VERSIONS, SCHEMA_VERSION, SchemaError, validate_row
+from graphbench.results.schema import (
+    COLUMN_NAMES,
+    COLUMNS,
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    SchemaError,
+    validate_row,
+)
 
 _PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean", "json": "string"}
 

@@ -288,8 +288,8 @@ def summary(sweep: SweepFile, notes: list[str] | None = None) -> str:
 
     Superseded final rows (of an earlier selection) are not counted; the protocol is named on the first line.
     """
-    from graphbench.results import read_results
     from graphbench.report.protocol import mark_superseded
+    from graphbench.results import read_results
 
     if not sweep.results.exists():
         return "no results"

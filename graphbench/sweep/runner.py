@@ -32,10 +32,10 @@ Common to both:
   carries the study, the selected trial, ``config_hash`` (the selected configuration) and ``selection_trials``
   (finished search trials at selection). When a resumed sweep with a larger budget selects another
   configuration, a new queue runs its finals and the old final rows become *superseded*
-  (:func:`graphbench.report.protocol.mark_superseded`): listed, never counted. Before running an item the worker reuses an ``ok`` final row
-  of the same (study, configuration, fold, seed, holdout) from the results CSV, so a resume after SIGKILL
-  repeats no finished run. With ``protocol.final.holdout`` each final run trains on the outer training set minus
-  a fresh random holdout (Errica et al.'s final phase).
+  (:func:`graphbench.report.protocol.mark_superseded`): listed, never counted. Before running an item the worker
+  reuses an ``ok`` final row of the same (study, configuration, fold, seed, holdout) from the results CSV, so a
+  resume after SIGKILL repeats no finished run. With ``protocol.final.holdout`` each final run trains on the outer
+  training set minus a fresh random holdout (Errica et al.'s final phase).
 """
 
 from __future__ import annotations

@@ -46,7 +46,8 @@ def resolve_hparams(model: str, given: dict[str, Any] | None = None) -> tuple[di
     Raises :class:`~graphbench.hparams.HyperparameterError` naming an unknown or invalid key.
     """
     entry = MODELS.get(model)
-    resolved = validate(declared_hparams(model), given or {}, what=f"a {entry.name!r} run")  # one message for unknown names
+    # one message for unknown names
+    resolved = validate(declared_hparams(model), given or {}, what=f"a {entry.name!r} run")
     model_hp = model_hparams(model, {k: v for k, v in resolved.items() if k not in TRAIN_HPARAMS})  # + its check
     train_hp = {k: v for k, v in resolved.items() if k in TRAIN_HPARAMS}
     return model_hp, train_hp

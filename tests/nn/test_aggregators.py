@@ -6,7 +6,6 @@ import dgl
 import pytest
 import torch
 
-from graphbench.nn.aggregators.gnp import raw_of
 from graphbench.nn.aggregators import (
     GNPAggregator,
     GRUAggregator,
@@ -15,6 +14,7 @@ from graphbench.nn.aggregators import (
     aggregator_names,
     make_aggregator,
 )
+from graphbench.nn.aggregators.gnp import raw_of
 from graphbench.registry import UnknownNameError
 
 ALL = ["sum", "mean", "max", "min", "std", "pna", "gnp", "lcm", "lcm-mlp", "gru", "lstm"]

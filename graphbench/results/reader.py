@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from graphbench.results.schema import COLUMN_NAMES, COLUMNS, SCHEMA_VERSION, SchemaError, validate_row
+from graphbench.results.schema import (
+    COLUMN_NAMES,
+    COLUMNS,
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    SchemaError,
+    validate_row,
+)
 
 _PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean", "json": "string"}
 
@@ -80,9 +87,9 @@ def read_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
             raise SchemaError(f"{p} does not follow results schema v{SCHEMA_VERSION} "
                               f"(missing {missing}, unexpected {extra})")
         versions = set(df["schema_version"])
-        if versions - {str(SCHEMA_VERSION), "1"} or len(versions) > 1:
+        if versions - {str(v) for v in READABLE_VERSIONS} or len(versions) > 1:
             raise SchemaError(f"{p} holds schema version(s) {sorted(versions)}; this graphbench reads "
-                              f"v{SCHEMA_VERSION} only")
+                              f"v{', v'.join(map(str, READABLE_VERSIONS))}, one version per file")
         bad = _bad_rows(df)
         if bad:
             lines = [f"{p}: line {i + 2} (run_id {df.at[i, 'run_id'] or '?'}): {why}" for i, why in sorted(bad.items())]

@@ -34,14 +34,20 @@ from graphbench.train.trainer import EpochCallback, RunPruned, Trainer
 from graphbench.transforms.pe import random_walk_se
 
 
+def declared_hparams(model: str) -> dict:
+    """Every hyperparameter a run of ``model`` accepts: the model's declared ones, then the trainer's (one place;
+    the sweep's search-space validation uses it too)."""
+    return {**MODELS.get(model).meta.get("hparams", COMMON_HPARAMS), **TRAIN_HPARAMS}
+
+
 def resolve_hparams(model: str, given: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split and validate a flat hyperparameter dict into (model hparams, trainer hparams), defaults filled in.
 
     Raises :class:`~graphbench.hparams.HyperparameterError` naming an unknown or invalid key.
     """
     entry = MODELS.get(model)
-    declared = {**entry.meta.get("hparams", COMMON_HPARAMS), **TRAIN_HPARAMS}
-    resolved = validate(declared, given or {}, what=f"a {entry.name!r} run")  # one message for unknown names
+    # one message for unknown names
+    resolved = validate(declared_hparams(model), given or {}, what=f"a {entry.name!r} run")
     model_hp = model_hparams(model, {k: v for k, v in resolved.items() if k not in TRAIN_HPARAMS})  # + its check
     train_hp = {k: v for k, v in resolved.items() if k in TRAIN_HPARAMS}
     return model_hp, train_hp
@@ -73,6 +79,13 @@ class RunSpec:
     param_budget: int | None = None
     #: torch CPU threads for this run; None keeps the process's setting (the sweep sets its own)
     threads: int | None = None
+    #: False for sweep search runs: the test part is never evaluated (``test_metric`` stays empty).
+    score_test: bool = True
+    #: Errica et al.'s final phase: train on the outer training part minus a fresh random holdout of this fraction
+    #: (drawn with the run's seed), which replaces the inner validation part for early stopping.
+    holdout: float | None = None
+    #: Extra sweep columns for the row (protocol, selection fold, selected trial, ...).
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @functools.lru_cache(maxsize=8)
@@ -139,6 +152,10 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
     if not 0 <= spec.fold < len(dataset.splits):
         raise ValueError(f"{spec.dataset} has {len(dataset.splits)} split(s); fold {spec.fold} does not exist")
     split = dataset.splits[spec.fold]
+    if spec.holdout:
+        from graphbench.train.holdout import holdout_split
+
+        split = holdout_split(split, spec.holdout, spec.seed)
     row: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION, "run_id": uuid.uuid4().hex, "started_at": started,
         **environment(), "device": spec.device, "stage": spec.stage, "study": spec.study, "trial": spec.trial,
@@ -149,6 +166,7 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
         "param_budget": spec.param_budget, "metric": dataset.metric, "direction": dataset.metric_fn.direction,
         "threads": torch.get_num_threads(), "dataset_options": json.dumps(spec.dataset_options, sort_keys=True),
         "dataset_modified": dataset.meta.get("modified"), "split_source": dataset.meta.get("split_source"),
+        "holdout": spec.holdout, **spec.extra,
     }
     try:
         if invalid is not None:
@@ -161,7 +179,7 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
                             **model_hp)
         row["num_params"] = count_parameters(model)
         result = Trainer(model, dataset, split, cfg, device=spec.device, seed=spec.seed,
-                         epoch_callback=epoch_callback, progress=progress).fit()
+                         epoch_callback=epoch_callback, progress=progress, score_test=spec.score_test).fit()
         row.update(train_metric=result.train_metric, val_metric=result.val_metric, test_metric=result.test_metric,
                    best_epoch=result.best_epoch, epochs=result.epochs, time_per_epoch_s=result.time_per_epoch_s,
                    train_time_s=result.train_time_s, inference_time_s=result.inference_time_s,

@@ -4,7 +4,8 @@ Protocol (fixed in code, not left to the user): Adam with the configured schedul
 evaluated on the validation part; the state of the best validation epoch (strictly better, so ties keep the
 earlier epoch) is kept; training stops early after ``patience`` epochs without improvement (or when the plateau
 schedule drives the lr below ``min_lr``); train / validation / test metrics are then computed once, with the
-selected state. The test part is never looked at before that.
+selected state. The test part is never looked at before that, and not at all with ``score_test=False`` (sweep
+search runs: their ``test_metric`` is NaN, so no leaderboard can be built from them).
 """
 
 from __future__ import annotations
@@ -88,8 +89,9 @@ class Trainer:
 
     def __init__(self, model: nn.Module, dataset: GraphDataset, split: Split, config: TrainConfig, *,
                  device: torch.device | str = "cpu", seed: int = 0, epoch_callback: EpochCallback | None = None,
-                 progress: Callable[[dict], None] | None = None) -> None:
+                 progress: Callable[[dict], None] | None = None, score_test: bool = True) -> None:
         self.model = model.to(device)
+        self.score_test = score_test
         self.dataset, self.split, self.config = dataset, split, config
         self.device = torch.device(device)
         self.metric = dataset.metric_fn
@@ -209,7 +211,7 @@ class Trainer:
             train_metric = self.evaluate(self.split.train)
             val_metric = self.evaluate(self.split.val)
             t0 = time.perf_counter()
-            test_metric = self.evaluate(self.split.test)
-            inference = time.perf_counter() - t0
+            test_metric = self.evaluate(self.split.test) if self.score_test else float("nan")
+            inference = time.perf_counter() - t0 if self.score_test else float("nan")
         return RunResult(train_metric, val_metric, test_metric, best_epoch, epoch, train_time / max(epoch, 1),
                          train_time, inference, mem.peak_mb, history)

@@ -119,6 +119,7 @@ def load_plugins(*, reload: bool = False) -> list[str]:
         # Built-ins first, so a plugin that clashes with a baseline name gets the clear "already registered" error.
         importlib.import_module("graphbench.models")
         importlib.import_module("graphbench.data")
+        importlib.import_module("graphbench.transforms")
         loaded = []
         for ep in importlib.metadata.entry_points(group=PLUGIN_GROUP):
             try:
@@ -135,3 +136,4 @@ def load_plugins(*, reload: bool = False) -> list[str]:
 MODELS: Registry[Any] = Registry("model")
 DATASETS: Registry[Any] = Registry("dataset")
 AGGREGATORS: Registry[Any] = Registry("aggregator")
+TRANSFORMS: Registry[Any] = Registry("transform")  # graphbench.transforms: pure, versioned, cached graph transforms

@@ -164,7 +164,9 @@ class SweepFile:
 
 
 def declared_hparams(model: str) -> dict:
-    return {**MODELS.get(model).meta.get("hparams", COMMON_HPARAMS), **TRAIN_HPARAMS}
+    from graphbench.transforms import transform_hparams  # dotted transform parameters (lappe.k) are searchable
+
+    return {**MODELS.get(model).meta.get("hparams", COMMON_HPARAMS), **TRAIN_HPARAMS, **transform_hparams()}
 
 
 def study_space(model: str, file_space: dict, model_space: dict, fixed: dict, budget: bool) -> dict[str, dict]:

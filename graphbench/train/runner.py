@@ -45,7 +45,10 @@ def resolve_hparams(model: str, given: dict[str, Any] | None = None) -> tuple[di
     declared = {**entry.meta.get("hparams", COMMON_HPARAMS), **TRAIN_HPARAMS}
     given, chain = canonical_chain(given or {})  # dotted transform parameters (lappe.k) folded into the chain
     resolved = validate(declared, given, what=f"a {entry.name!r} run")  # one message for unknown names
-    resolved["transforms"] = chain
+    if chain:
+        resolved["transforms"] = chain
+    else:  # no chain: the hparams (and config hash) of a plain run stay as they were
+        resolved.pop("transforms")
     model_hp = model_hparams(model, {k: v for k, v in resolved.items() if k not in TRAIN_HPARAMS})  # + its check
     train_hp = {k: v for k, v in resolved.items() if k in TRAIN_HPARAMS}
     return model_hp, train_hp

@@ -127,7 +127,7 @@ def shortest_path_distances(graph: dgl.DGLGraph, *, cutoff: int = 0, unreachable
                          "set the transform's cutoff to keep only pairs within that many hops")
     a = _adjacency(graph)
     limit = np.inf if cutoff == 0 else float(cutoff)
-    dist = csgraph.shortest_path(a, method="D", unweighted=True, directed=True, limit=limit)
+    dist = csgraph.dijkstra(a, directed=True, unweighted=True, limit=limit)
     if cutoff == 0:
         dist = np.where(np.isinf(dist), float(unreachable), dist)  # ∞ → declared value, before any cast
         src, dst = np.divmod(np.arange(n * n), n)

@@ -25,7 +25,7 @@ from graphbench.data.base import DatasetCard, GraphDataset, Split
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_HPARAMS, MessagePassingNet
 from graphbench.registry import DATASETS, MODELS
-from graphbench.transforms import Edge, NodeIndex, TransformResult, register_transform
+from graphbench.transforms import Edge, Node, NodeIndex, TransformResult, register_transform
 
 CARD = DatasetCard("toy-triangles", "12-cycles with a chord that closes a triangle or not", "graph", "multiclass",
                    "accuracy", "one random 60/20/20 split")
@@ -116,3 +116,9 @@ class ToyTriangleNet(MessagePassingNet):
 if "toy-tri" not in MODELS:
     MODELS.add("toy-tri", ToyTriangleNet, hparams={**COMMON_HPARAMS, "readout": HParam(str, "sum", "readout")},
                task_levels=("graph",), paper="test toy")
+
+
+@register_transform("toy-noise", version=1, outputs={"noise": Node()}, stochastic=True, override=True)
+def toy_noise(graph, extras, *, rng):
+    """A stochastic transform: one Gaussian number per node from the example's seeded stream."""
+    return TransformResult(ndata={"noise": torch.from_numpy(rng.standard_normal(graph.num_nodes())).float()})

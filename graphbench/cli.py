@@ -1,6 +1,6 @@
 """Command-line interface: a thin layer over :mod:`graphbench.api`.
 
-    graphbench list models|datasets
+    graphbench list models|datasets|transforms
     graphbench info NAME
     graphbench run --model gin --dataset csl --seeds 0 1 2 [--epochs --lr --hidden --layers ... | --config run.yaml]
     graphbench sweep sweeps/NAME.yaml [--workers N] [--storage URL] [--dry-run]
@@ -51,7 +51,11 @@ def _device(name: str) -> str:
 def cmd_list(args: argparse.Namespace) -> int:
     from graphbench import api
 
-    if args.what == "models":
+    if args.what == "transforms":
+        from graphbench.transforms.describe import print_list
+
+        print_list()
+    elif args.what == "models":
         rows = api.list_models()
         print(f"{'model':<12} {'tasks':<12} {'edge feats':<10} paper")
         for m in rows:
@@ -69,7 +73,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     from graphbench import api
+    from graphbench.registry import DATASETS, MODELS, TRANSFORMS
 
+    if args.name in TRANSFORMS and args.name not in MODELS and args.name not in DATASETS:
+        from graphbench.transforms.describe import print_info
+
+        print_info(args.name)
+        return 0
     info = api.describe(args.name)
     if info["kind"] == "model":
         print(f"model {info['name']} — {info['paper']}\n")
@@ -153,11 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"graphbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("list", help="list registered models or datasets")
-    p.add_argument("what", choices=("models", "datasets"))
+    p = sub.add_parser("list", help="list registered models, datasets or transforms")
+    p.add_argument("what", choices=("models", "datasets", "transforms"))
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("info", help="describe a model or dataset")
+    p = sub.add_parser("info", help="describe a model, dataset or transform")
     p.add_argument("name")
     p.add_argument("--load", action="store_true", help="load the dataset and print its counts and splits")
     p.add_argument("--data-root", default=None)

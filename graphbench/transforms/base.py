@@ -19,6 +19,7 @@ run's seed and the example's index, so the output does not depend on worker coun
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -139,7 +140,7 @@ def register_transform(name: str, *, version: int, hparams: Mapping[str, HParam]
 
     def decorator(fn: Callable) -> Callable:
         info = TransformInfo(name.lower(), fn, version, dict(hparams or {}), dict(outputs or {}), stochastic, paper,
-                             (fn.__doc__ or "").strip())
+                             inspect.cleandoc(fn.__doc__ or ""))
         TRANSFORMS.add(name, fn, override=override, info=info)
         return fn
 

@@ -10,13 +10,19 @@ readout → 2-layer head) on the same graphs (ENZYMES and a synthetic set of lar
 - ``pyg``: the same architecture on torch_geometric's convolutions (GINConv / GCNConv / GATConv), encoder,
   norms and head copied from the graphbench model, PyG ``DataLoader``.
 
-Parameter counts are printed to show the shapes match. Times are medians over epochs 2..E of every repetition,
-the three loops interleaved; compare the ratios (the machine is shared). ``train`` is the training pass alone,
+Parameter counts are printed to show the shapes match. Times are process CPU seconds (one thread, so CPU time is
+the work done and barely moves with the load other processes put on a shared machine), medians over epochs
+2..E; the three loops run one after the other in each repetition (order alternating) and the ratios are the
+median over repetitions of the per-repetition ratios, with their range. ``train`` is the training pass alone,
 ``epoch`` is train + validation (what every loop does per epoch). torch_geometric is imported here only; it is
 not a graphbench dependency (``pip install torch_geometric``).
 """
 
 from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch / dgl: one thread, so CPU time measures work
 
 import argparse
 import copy
@@ -107,18 +113,18 @@ def _median(xs: list[float]) -> float:
 def run_trainer(model, ds, split, epochs: int, bs: int) -> tuple[float, float]:
     stamps: list[float] = []
     cfg = TrainConfig(epochs=epochs, lr=1e-3, batch_size=bs, patience=10 ** 6, scheduler="none")
-    trainer = Trainer(model, ds, split, cfg, progress=lambda h: stamps.append(time.perf_counter()))
+    trainer = Trainer(model, ds, split, cfg, progress=lambda h: stamps.append(time.process_time()))
     train_times: list[float] = []
     inner = trainer._train_epoch
 
     def timed(opt, epoch):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         out = inner(opt, epoch)
-        train_times.append(time.perf_counter() - t0)
+        train_times.append(time.process_time() - t0)
         return out
 
     trainer._train_epoch = timed
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     trainer.fit()
     epochs_s = np.diff([t0, *stamps]).tolist()
     return _median(train_times), _median(epochs_s)
@@ -133,20 +139,20 @@ def run_bare_dgl(model, ds, split, epochs: int, bs: int) -> tuple[float, float]:
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     train_times, epoch_times = [], []
     for _ in range(epochs):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         model.train()
         for g, y in train:
             loss = F.cross_entropy(model(g, g.ndata["feat"]), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         model.eval()
         with torch.no_grad():
             correct = sum(int((model(g, g.ndata["feat"]).argmax(1) == y).sum()) for g, y in val)
         assert correct >= 0
         train_times.append(t1 - t0)
-        epoch_times.append(time.perf_counter() - t0)
+        epoch_times.append(time.process_time() - t0)
     return _median(train_times), _median(epoch_times)
 
 
@@ -158,20 +164,20 @@ def run_pyg(model, data, split, epochs: int, bs: int) -> tuple[float, float]:
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     train_times, epoch_times = [], []
     for _ in range(epochs):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         model.train()
         for b in train:
             loss = F.cross_entropy(model(b), b.y)
             opt.zero_grad()
             loss.backward()
             opt.step()
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         model.eval()
         with torch.no_grad():
             correct = sum(int((model(b).argmax(1) == b.y).sum()) for b in val)
         assert correct >= 0
         train_times.append(t1 - t0)
-        epoch_times.append(time.perf_counter() - t0)
+        epoch_times.append(time.process_time() - t0)
     return _median(train_times), _median(epoch_times)
 
 
@@ -191,7 +197,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, dgl {dgl.__version__}, threads {args.threads}, hidden {args.hidden}, "
           f"layers {args.layers}, batch {args.batch_size}, {args.epochs} epochs x {args.reps} reps")
     print(f"{'dataset':<16} {'model':<5} {'params gb/pyg':>14} | {'train s: trainer':>16} {'bare':>7} {'pyg':>7} | "
-          f"{'epoch s: trainer':>16} {'bare':>7} {'pyg':>7} | {'trainer/bare':>12} {'trainer/pyg':>11}")
+          f"{'epoch s: trainer':>16} {'bare':>7} {'pyg':>7} | {'trainer/bare':>20} {'trainer/pyg':>20}")
     for name in args.datasets:
         ds = synthetic() if name == "synthetic-large" else load_dataset(name, args.data_root)
         split = ds.splits[0]
@@ -213,10 +219,15 @@ def main() -> None:
                     else:
                         times[loop].append(run_trainer(gb_model, ds, split, args.epochs, args.batch_size))
             med = {k: (statistics.median(t for t, _ in v), statistics.median(e for _, e in v)) for k, v in times.items()}
+            r_bare = [t[1] / b[1] for t, b in zip(times["trainer"], times["bare"])]
+            r_pyg = [t[1] / p[1] for t, p in zip(times["trainer"], times["pyg"])]
+
+            def fmt(r):
+                return f"{statistics.median(r):.3f} [{min(r):.2f}-{max(r):.2f}]"
+
             print(f"{name:<16} {kind:<5} {params[0]:>6}/{params[1]:<7} | {med['trainer'][0]:>16.3f} "
                   f"{med['bare'][0]:>7.3f} {med['pyg'][0]:>7.3f} | {med['trainer'][1]:>16.3f} {med['bare'][1]:>7.3f} "
-                  f"{med['pyg'][1]:>7.3f} | {med['trainer'][1] / med['bare'][1]:>12.3f} "
-                  f"{med['trainer'][1] / med['pyg'][1]:>11.3f}", flush=True)
+                  f"{med['pyg'][1]:>7.3f} | {fmt(r_bare):>20} {fmt(r_pyg):>20}", flush=True)
 
 
 if __name__ == "__main__":

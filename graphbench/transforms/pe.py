@@ -24,6 +24,17 @@ from graphbench.transforms.base import Concat, Node, NodeIndex, TransformResult,
 DENSE_MAX_NODES = 2048  # dense n × n float64 up to 32 MiB; above, column blocks of the sparse walk matrix
 BLOCK_BYTES = 64 * 2 ** 20  # memory for one block of walk columns
 SPD_MAX_PAIRS = 4_000_000  # all-pairs distances above this need a `cutoff`
+BFS_DENSE_MAX_NODES = 256  # all-sources BFS as boolean matrix products up to this size, scipy's Dijkstra above
+
+
+def _dense_adjacency(graph: dgl.DGLGraph) -> np.ndarray:
+    """``a[u, v] = 1`` for every edge ``u → v`` (parallel edges once), float64; for small graphs, where scipy's
+    sparse bookkeeping costs more than the arithmetic."""
+    n = graph.num_nodes()
+    src, dst = (t.numpy() for t in graph.edges())
+    a = np.zeros((n, n))
+    a[src, dst] = 1.0
+    return a
 
 
 def _adjacency(graph: dgl.DGLGraph) -> sp.csr_matrix:
@@ -47,17 +58,21 @@ def random_walk_se(graph: dgl.DGLGraph, steps: int) -> torch.Tensor:
     n = graph.num_nodes()
     if n == 0:
         return torch.zeros(0, steps)
+    out = np.empty((n, steps))
+    if n <= DENSE_MAX_NODES:
+        a = _dense_adjacency(graph)
+        deg = a.sum(axis=1)
+        rw = a.T * np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)[None, :]
+        power = rw
+        for k in range(steps):
+            out[:, k] = power.diagonal()
+            if k + 1 < steps:
+                power = rw @ power
+        return torch.from_numpy(out).float()
     a = _adjacency(graph)  # a[u, v] = 1 for an edge u -> v
     deg = np.asarray(a.sum(axis=1)).ravel()
     inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
     rw = sp.csr_matrix(a.T.multiply(inv[None, :]))  # column u: one-step distribution of a walk from u
-    out = np.empty((n, steps))
-    if n <= DENSE_MAX_NODES:
-        dense, power = rw.toarray(), np.eye(n)
-        for k in range(steps):
-            power = dense @ power
-            out[:, k] = power.diagonal()
-        return torch.from_numpy(out).float()
     block = max(1, min(n, BLOCK_BYTES // (8 * n)))
     for start in range(0, n, block):
         cols = np.arange(start, min(start + block, n))
@@ -83,18 +98,23 @@ def laplacian_pe(graph: dgl.DGLGraph, k: int) -> tuple[torch.Tensor, torch.Tenso
     (trivial) pair dropped, zero-padded when ``n ≤ k``. Dense ``eigh`` up to ``DENSE_MAX_NODES`` nodes, else
     ``scipy.sparse.linalg.eigsh``."""
     n = graph.num_nodes()
-    a = _adjacency(graph)
-    a = ((a + a.T) > 0).astype(np.float64)
-    deg = np.asarray(a.sum(axis=1)).ravel()
-    inv_sqrt = np.divide(1.0, np.sqrt(deg), out=np.zeros_like(deg), where=deg > 0)
-    lap = sp.identity(n) - sp.diags(inv_sqrt) @ a @ sp.diags(inv_sqrt)
     m = min(k + 1, n)
-    if n <= DENSE_MAX_NODES or m >= n - 1:
-        vals, vecs = np.linalg.eigh(lap.toarray())
-        vals, vecs = vals[:m], vecs[:, :m]
+    if n <= DENSE_MAX_NODES:
+        a = _dense_adjacency(graph)
+        a = np.maximum(a, a.T)
+        deg = a.sum(axis=1)
+        inv_sqrt = np.divide(1.0, np.sqrt(deg), out=np.zeros_like(deg), where=deg > 0)
+        # torch's eigh: numpy's (OpenBLAS) is ~20x slower on the highly degenerate spectra of small trees
+        vals, vecs = torch.linalg.eigh(torch.from_numpy(np.eye(n) - inv_sqrt[:, None] * a * inv_sqrt[None, :]))
+        vals, vecs = vals[:m].numpy(), vecs[:, :m].numpy()
     else:
         from scipy.sparse.linalg import eigsh
 
+        a = _adjacency(graph)
+        a = ((a + a.T) > 0).astype(np.float64)
+        deg = np.asarray(a.sum(axis=1)).ravel()
+        inv_sqrt = np.divide(1.0, np.sqrt(deg), out=np.zeros_like(deg), where=deg > 0)
+        lap = sp.identity(n) - sp.diags(inv_sqrt) @ a @ sp.diags(inv_sqrt)
         vals, vecs = eigsh(lap.tocsc(), k=m, which="SA", tol=1e-6, v0=np.ones(n))
         order = np.argsort(vals)
         vals, vecs = vals[order], vecs[:, order]
@@ -125,15 +145,32 @@ def shortest_path_distances(graph: dgl.DGLGraph, *, cutoff: int = 0, unreachable
     if cutoff == 0 and n * n > SPD_MAX_PAIRS:
         raise ValueError(f"all-pairs distances of a {n}-node graph are {n * n} pairs (> {SPD_MAX_PAIRS}); "
                          "set the transform's cutoff to keep only pairs within that many hops")
-    a = _adjacency(graph)
     limit = np.inf if cutoff == 0 else float(cutoff)
-    dist = csgraph.dijkstra(a, directed=True, unweighted=True, limit=limit)
+    if n <= BFS_DENSE_MAX_NODES:
+        dist = _dense_bfs(_dense_adjacency(graph) > 0, limit)
+    else:
+        dist = csgraph.dijkstra(_adjacency(graph), directed=True, unweighted=True, limit=limit)
     if cutoff == 0:
         dist = np.where(np.isinf(dist), float(unreachable), dist)  # ∞ → declared value, before any cast
         src, dst = np.divmod(np.arange(n * n), n)
         return torch.from_numpy(np.stack([src, dst])).long(), torch.from_numpy(dist.reshape(-1).astype(np.int64))
     src, dst = np.nonzero(np.isfinite(dist))
     return torch.from_numpy(np.stack([src, dst])).long(), torch.from_numpy(dist[src, dst].astype(np.int64))
+
+
+def _dense_bfs(adj: np.ndarray, limit: float) -> np.ndarray:
+    """Hop distances from every source at once (frontier × adjacency per level); ∞ where unreachable."""
+    n = len(adj)
+    dist = np.full((n, n), np.inf)
+    np.fill_diagonal(dist, 0.0)
+    reached = np.eye(n, dtype=bool)
+    frontier, step, a = reached.copy(), 0, adj.astype(np.float32)
+    while frontier.any() and step < limit:
+        step += 1
+        frontier = ((frontier.astype(np.float32) @ a) > 0) & ~reached
+        dist[frontier] = step
+        reached |= frontier
+    return dist
 
 
 @register_transform("spd", version=1, paper="exact BFS distances (Graphormer, DRew, subgraph GNNs)",

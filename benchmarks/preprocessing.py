@@ -84,10 +84,11 @@ def main() -> None:
         for w in args.workers:
             with tempfile.TemporaryDirectory() as root:
                 clear_memo()
-                cold[w] = timed(lambda root=root, w=w: prepare(ds, steps, root=root, workers=w, progress=False))
+                cold[w] = timed(lambda root=root, w=w, steps=steps: prepare(ds, steps, root=root, workers=w,
+                                                                                 progress=False))
                 if w == args.workers[0]:
                     clear_memo()
-                    cached = timed(lambda root=root: prepare(ds, steps, root=root, progress=False))
+                    cached = timed(lambda root=root, steps=steps: prepare(ds, steps, root=root, progress=False))
         first = cold[args.workers[0]]
         print(f"{'+'.join(chain):<18} " + " ".join(f"{cold[w]:>11.2f}" for w in args.workers)
               + f" {cached:>9.2f} {1000 * first / len(ds.graphs):>13.3f} "

@@ -218,7 +218,8 @@ def main() -> None:
                         times[loop].append(run_bare_dgl(gb_model, ds, split, args.epochs, args.batch_size))
                     else:
                         times[loop].append(run_trainer(gb_model, ds, split, args.epochs, args.batch_size))
-            med = {k: (statistics.median(t for t, _ in v), statistics.median(e for _, e in v)) for k, v in times.items()}
+            med = {k: (statistics.median(t for t, _ in v), statistics.median(e for _, e in v))
+                   for k, v in times.items()}
             r_bare = [t[1] / b[1] for t, b in zip(times["trainer"], times["bare"])]
             r_pyg = [t[1] / p[1] for t, p in zip(times["trainer"], times["pyg"])]
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import torch
 
-from graphbench.data import GraphDataset, load_dataset
+from graphbench.data import GraphDataset, data_root, load_dataset
 from graphbench.hparams import HyperparameterError, validate
 from graphbench.models import MODELS, build_model, count_parameters, model_hparams
 from graphbench.models.base import COMMON_HPARAMS
@@ -31,7 +31,9 @@ from graphbench.results.schema import SCHEMA_VERSION
 from graphbench.train.config import TRAIN_HPARAMS, TrainConfig
 from graphbench.train.seed import set_seed
 from graphbench.train.trainer import EpochCallback, RunPruned, Trainer
-from graphbench.transforms.pe import random_walk_se
+from graphbench.transforms.apply import prepare
+from graphbench.transforms.base import pe_width
+from graphbench.transforms.config import canonical_chain, run_steps
 
 
 def declared_hparams(model: str) -> dict:
@@ -46,8 +48,12 @@ def resolve_hparams(model: str, given: dict[str, Any] | None = None) -> tuple[di
     Raises :class:`~graphbench.hparams.HyperparameterError` naming an unknown or invalid key.
     """
     entry = MODELS.get(model)
-    # one message for unknown names
-    resolved = validate(declared_hparams(model), given or {}, what=f"a {entry.name!r} run")
+    given, chain = canonical_chain(given or {})  # dotted transform parameters (lappe.k) folded into the chain
+    resolved = validate(declared_hparams(model), given, what=f"a {entry.name!r} run")  # one message for unknown names
+    if chain:
+        resolved["transforms"] = chain
+    else:  # no chain: the hparams (and config hash) of a plain run stay as they were
+        resolved.pop("transforms")
     model_hp = model_hparams(model, {k: v for k, v in resolved.items() if k not in TRAIN_HPARAMS})  # + its check
     train_hp = {k: v for k, v in resolved.items() if k in TRAIN_HPARAMS}
     return model_hp, train_hp
@@ -98,13 +104,9 @@ def get_dataset(name: str, root: str | None = None, **options: Any) -> GraphData
     return _cached_dataset(DATASETS.get(name).name, root, json.dumps(options, sort_keys=True))
 
 
-def add_positional_encoding(dataset: GraphDataset, kind: str, dim: int) -> None:
-    """Store the encoding in ``ndata["pe"]`` of every graph (computed once per dataset and setting)."""
-    if kind == "none" or dataset.meta.get("_pe") == (kind, dim):
-        return
-    for g in dataset.graphs:
-        g.ndata["pe"] = random_walk_se(g, dim)
-    dataset.meta["_pe"] = (kind, dim)
+def add_positional_encoding(dataset: GraphDataset, kind: str, dim: int) -> GraphDataset:
+    """``dataset`` with the ``pe`` switch's encoding (a cached transform; the dataset itself is not modified)."""
+    return prepare(dataset, run_steps("gin", {}, {"pe": kind, "pe_dim": dim}), root=data_root(None))
 
 
 def default_threads(dataset: GraphDataset, batch_size: int = 32) -> int:
@@ -172,11 +174,11 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
         if invalid is not None:
             raise invalid
         cfg = TrainConfig.from_dict(train_hp)
-        add_positional_encoding(dataset, cfg.pe, cfg.pe_dim)
+        steps = run_steps(spec.model, model_hp, train_hp)  # the run's transforms, the pe switch, the model's inputs
+        dataset = prepare(dataset, steps, seed=spec.seed, root=data_root(spec.data_root))
         set_seed(spec.seed, deterministic=spec.deterministic)
         model = build_model(spec.model, dataset.node_features, dataset.num_classes, task_level=dataset.task_level,
-                            edge_dim=dataset.edge_features, pe_dim=cfg.pe_dim if cfg.pe != "none" else 0,
-                            **model_hp)
+                            edge_dim=dataset.edge_features, pe_dim=pe_width(steps), **model_hp)
         row["num_params"] = count_parameters(model)
         result = Trainer(model, dataset, split, cfg, device=spec.device, seed=spec.seed,
                          epoch_callback=epoch_callback, progress=progress, score_test=spec.score_test).fit()

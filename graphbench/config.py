@@ -7,6 +7,7 @@ A run file holds the same things as the command-line flags::
     seeds: [0, 1, 2]
     folds: all                  # or a list of fold indices
     hparams: {epochs: 50, lr: 0.001, hidden: 64, pe: rwse}
+    transforms: [{name: lappe, k: 8}]   # the transform chain (same as hparams.transforms)
     dataset_options: {}
     results: results/results.csv
     device: cpu
@@ -26,7 +27,7 @@ from typing import Any
 import yaml
 
 RUN_KEYS = ("model", "models", "dataset", "datasets", "seeds", "folds", "hparams", "dataset_options", "results",
-            "device", "deterministic", "data_root", "threads")
+            "device", "deterministic", "data_root", "threads", "transforms")
 
 
 class ConfigError(ValueError):
@@ -124,6 +125,13 @@ def load_run_config(path: str | Path) -> dict[str, Any]:
             if not isinstance(data[key], dict):
                 raise ConfigError(f"{path}: {key!r}{line_of(data, key)} must be a mapping")
             out[key] = dict(data[key])
+    if "transforms" in data:
+        if "transforms" in out.get("hparams", {}):
+            raise ConfigError(f"{path}: give 'transforms'{line_of(data, 'transforms')} or hparams.transforms, not both")
+        if not isinstance(data["transforms"], list):
+            raise ConfigError(f"{path}: 'transforms'{line_of(data, 'transforms')} must be a list, e.g. "
+                              "[{name: lappe, k: 8}]")
+        out.setdefault("hparams", {})["transforms"] = data["transforms"]
     for key in ("results", "device", "data_root"):
         if key in data:
             out[key] = str(data[key])

@@ -10,7 +10,7 @@ EPILOG = ("examples:\n  graphbench info gin\n  graphbench info mutag --load --da
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("name", help="a model or dataset name (see `graphbench list models|datasets`)")
+    p.add_argument("name", help="a model, dataset or transform name (see `graphbench list models|datasets|transforms`)")
     p.add_argument("--load", action="store_true",
                    help="datasets: load the data and print its counts and splits next to the published ones")
     p.add_argument("--data-root", default=None, metavar="DIR",
@@ -19,7 +19,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from graphbench import api
+    from graphbench.registry import DATASETS, MODELS, TRANSFORMS
 
+    if args.name in TRANSFORMS and args.name not in MODELS and args.name not in DATASETS:
+        from graphbench.transforms.describe import print_info
+
+        print_info(args.name)
+        return 0
     info = api.describe(args.name)
     if info["kind"] == "model":
         print(f"model {info['name']} — {info['paper']}\n")

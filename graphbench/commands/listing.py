@@ -1,21 +1,25 @@
-"""``graphbench list models|datasets``."""
+"""``graphbench list models|datasets|transforms``."""
 
 from __future__ import annotations
 
 import argparse
 
-DESCRIPTION = "List the registered models or datasets, one per line, with what they support."
+DESCRIPTION = "List the registered models, datasets or transforms, one per line, with what they support."
 EPILOG = "examples:\n  graphbench list models\n  graphbench list datasets"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("what", choices=("models", "datasets"), help="what to list")
+    p.add_argument("what", choices=("models", "datasets", "transforms"), help="what to list")
 
 
 def handle(args: argparse.Namespace) -> int:
     from graphbench import api
 
-    if args.what == "models":
+    if args.what == "transforms":
+        from graphbench.transforms.describe import print_list
+
+        print_list()
+    elif args.what == "models":
         rows = api.list_models()
         print(f"{'model':<12} {'tasks':<12} {'edge feats':<10} paper")
         for m in rows:

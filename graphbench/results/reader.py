@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from graphbench.results.schema import COLUMN_NAMES, COLUMNS, SCHEMA_VERSION, SchemaError, validate_row
+from graphbench.results.schema import (
+    COLUMN_NAMES,
+    COLUMNS,
+    READABLE_VERSIONS,
+    SCHEMA_VERSION,
+    SchemaError,
+    validate_row,
+)
 
 _PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean", "json": "string"}
 
@@ -82,8 +89,8 @@ def read_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
         versions = set(df["schema_version"])
         if versions != {"1" if is_v1 else str(SCHEMA_VERSION)}:
             raise SchemaError(f"{p} holds schema version(s) {sorted(versions)} under a version-"
-                              f"{1 if is_v1 else SCHEMA_VERSION} header; this graphbench reads v1 and "
-                              f"v{SCHEMA_VERSION} files")
+                              f"{1 if is_v1 else SCHEMA_VERSION} header; this graphbench reads "
+                              f"v{', v'.join(map(str, READABLE_VERSIONS))}, one version per file")
         bad = _bad_rows(df)
         if bad:
             lines = [f"{p}: line {i + 2} (run_id {df.at[i, 'run_id'] or '?'}): {why}" for i, why in sorted(bad.items())]

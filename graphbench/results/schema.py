@@ -1,8 +1,9 @@
 """The results CSV schema: the one place where columns are defined (docs/results-schema.md mirrors it).
 
 One row per run, where a run is one (model, dataset, split/fold, seed, configuration) training. Bump
-``SCHEMA_VERSION`` whenever a column is added, removed, renamed or changes meaning; readers refuse files of another
-version instead of guessing.
+``SCHEMA_VERSION`` whenever a column is added, removed, renamed or changes meaning. Readers accept the versions in
+``READABLE_VERSIONS`` (columns a file of an older version lacks are read as empty) and refuse others instead of
+guessing.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 SCHEMA_VERSION = 2
+#: Versions a reader accepts; v1 files lack the columns added in v2 (read as empty).
+READABLE_VERSIONS = (1, 2)
 STATUSES = ("ok", "failed", "pruned")
 STAGES = ("run", "search", "final")
 
@@ -76,6 +79,19 @@ COLUMNS: tuple[Column, ...] = (
            "used anyway (dataset option accept_modified): what differs.", False),
     Column("split_source", "str", "Where the split came from: 'official: ...' (the published split file) or "
            "'generated ...' (made by graphbench, with its seed).", False),
+    # -- added in v2 (sweep protocol) --
+    Column("protocol", "str", "Sweep rows: the selection protocol. per-fold: a configuration selected inside each "
+           "outer fold on that fold's inner validation only (Errica et al.); select-once: one configuration "
+           "selected on the listed folds' validation and re-run on every fold (optimistic on k-fold data: other "
+           "folds' test graphs were seen by the selection); empty for direct runs.", False),
+    Column("selection_fold", "int", "per-fold sweep rows: the outer fold whose selection produced the row "
+           "(search rows: the fold searched); empty otherwise.", False),
+    Column("selection_trials", "int", "Final rows: finished search trials of the study when its configuration was "
+           "selected. A study's final rows whose config_hash differs from that of its largest selection are "
+           "superseded (see 'Derived columns').", False),
+    Column("holdout", "float", "Final rows of the Errica final phase: the fraction of the outer training set held "
+           "out at random (seeded by the run's seed) for early stopping instead of the inner validation part; "
+           "empty otherwise.", False),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
@@ -119,6 +135,8 @@ def validate_row(row: dict[str, Any]) -> dict[str, str]:
         raise SchemaError(f"stage must be one of {STAGES}, got {out['stage']!r}")
     if out["direction"] not in ("max", "min"):
         raise SchemaError(f"direction must be 'max' or 'min', got {out['direction']!r}")
+    if out["stage"] == "search" and out["test_metric"] != "":
+        raise SchemaError("a search row must not carry a test_metric: selection never scores the test part")
     if out["schema_version"] != str(SCHEMA_VERSION):
         raise SchemaError(f"schema_version must be {SCHEMA_VERSION}")
     return out

@@ -89,12 +89,12 @@ def check_writable(path: str | os.PathLike) -> None:
         raise SchemaError(f"results path {path} is a folder; give a CSV file name")
     if path.exists() and path.stat().st_size > 0:
         _check_header(path)
-    else:
-        folder = path.parent
-        while not folder.exists() and folder != folder.parent:  # the folder is created by the first append
-            folder = folder.parent
-        if not folder.is_dir() or not os.access(folder, os.W_OK):
-            raise PermissionError(f"cannot write results to {path}: {folder} is not a writable folder")
+    else:  # nothing is created here: the first append makes the folder
+        existing = path.parent.absolute()
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
+            raise PermissionError(f"cannot write results to {path}: {existing} is not a writable folder")
 
 
 def append_rows(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:

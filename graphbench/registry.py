@@ -112,7 +112,7 @@ class RegistryImportError(ImportError):
     """A built-in module of graphbench could not be imported; the message names it and the cause."""
 
 
-BUILTIN_MODULES = ("graphbench.models", "graphbench.data")
+BUILTIN_MODULES = ("graphbench.models", "graphbench.data", "graphbench.transforms")
 _plugins_lock = threading.RLock()  # re-entrant: built-in modules may query a registry while loading
 _plugins_loaded = False
 _loading = False
@@ -165,3 +165,4 @@ def _load_all() -> list[str]:
 MODELS: Registry[Any] = Registry("model")
 DATASETS: Registry[Any] = Registry("dataset")
 AGGREGATORS: Registry[Any] = Registry("aggregator")
+TRANSFORMS: Registry[Any] = Registry("transform")  # graphbench.transforms: pure, versioned, cached graph transforms

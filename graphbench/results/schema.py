@@ -51,8 +51,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("seed", "int", "Seed of the run (python, numpy, torch, DGL)."),
     Column("deterministic", "bool", "True when torch deterministic algorithms were enforced."),
     Column("hparams", "json", "Resolved hyperparameters (model and training), as sorted JSON."),
-    Column("config_hash", "str", "sha256 prefix of (model, dataset, hparams) without seed and fold: rows with equal "
-           "hash are repetitions of one configuration."),
+    Column("config_hash", "str", "sha256 prefix of (model, dataset, hparams, dataset_options) without seed and fold: "
+           "rows with equal hash are repetitions of one configuration."),
     Column("param_budget", "int", "Parameter budget the width was solved for; empty when none.", False),
     Column("metric", "str", "Metric name (accuracy, rocauc, ap, mae, ...)."),
     Column("direction", "str", "max when higher is better, min when lower is better."),
@@ -70,6 +70,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("num_params", "int", "Trainable parameters of the model.", False),
     Column("status", "str", "ok, failed or pruned."),
     Column("error", "str", "Why the run failed or was pruned; empty when ok.", False),
+    # --- added in schema version 2 (empty in rows read from version-1 files) ---
+    Column("threads", "int", "torch CPU threads the run used (results are bit-for-bit repeatable only for the same "
+           "seed, thread count and device).", False),
+    Column("dataset_options", "json", "Options the dataset was loaded with (e.g. normalize_features, splits), as "
+           "sorted JSON; {} for the defaults.", False),
+    Column("dataset_modified", "str", "Non-empty when the raw files differ from the published statistics and were "
+           "used anyway (dataset option accept_modified): what differs.", False),
+    Column("split_source", "str", "Where the split came from: 'official: ...' (the published split file) or "
+           "'generated ...' (made by graphbench, with its seed).", False),
     # -- added in v2 (sweep protocol) --
     Column("protocol", "str", "Sweep rows: the selection protocol. per-fold: a configuration selected inside each "
            "outer fold on that fold's inner validation only (Errica et al.); select-once: one configuration "

@@ -54,6 +54,7 @@ from graphbench.config import ConfigError, check_keys, line_of, load_yaml
 from graphbench.hparams import HyperparameterError
 from graphbench.registry import DATASETS, MODELS, UnknownNameError
 from graphbench.train.runner import declared_hparams, resolve_hparams
+from graphbench.transforms import transform_hparams
 
 SWEEP_KEYS = ("name", "models", "datasets", "trials", "timeout", "hparams", "search_space", "param_budget", "pruner",
               "sampler", "protocol", "results", "storage", "dataset_options", "data_root", "device", "report",
@@ -233,9 +234,15 @@ class SweepFile:
         return self.results.parent / f"{self.name}.journal"
 
 
+def searchable_hparams(model: str) -> dict:
+    """What a sweep may fix or search for ``model``: its run hyperparameters, plus every registered transform's
+    parameters under dotted names (``lappe.k``), which the run folds into its transform chain."""
+    return {**declared_hparams(model), **transform_hparams()}
+
+
 def study_space(model: str, file_space: dict, model_space: dict, fixed: dict, budget: bool) -> dict[str, dict]:
     """The model's registered space, overridden by the file's, then by the model's own entry (see module doc)."""
-    declared = declared_hparams(model)
+    declared = searchable_hparams(model)
     space: dict[str, dict] = dict(MODELS.get(model).meta.get("search_space", {}))
     for name, spec in file_space.items():
         if name in declared:
@@ -289,7 +296,7 @@ def _check_space_entry(path: Path, where: str, parent: dict, name: str, spec: An
         if key not in SPACE_KEYS[kind]:
             raise _err(path, f"{where}.{key}", spec, key,
                        f"unknown key {key!r} for a {kind} parameter; allowed: {', '.join(SPACE_KEYS[kind])}")
-    declared = declared_hparams(model) if model else None
+    declared = searchable_hparams(model) if model else None
     if kind == "categorical":
         choices = spec.get("choices")
         if not isinstance(choices, list) or not choices:
@@ -327,7 +334,7 @@ def _check_space_entry(path: Path, where: str, parent: dict, name: str, spec: An
 
 def _check_conditions(path: Path, where: str, data: dict | None, space: dict, fixed: dict, model: str) -> None:
     """Every ``when`` names a searched or fixed parameter, and the conditions have no cycle."""
-    declared = declared_hparams(model)
+    declared = searchable_hparams(model)
     for name, spec in space.items():
         for dep in (spec.get("when") or {}):
             if dep not in space and dep not in fixed and dep not in declared:
@@ -465,7 +472,7 @@ def _parse_spaces(path: Path, data: dict, models: dict[str, dict]) -> tuple[dict
     if not isinstance(file_space, dict):
         raise _err(path, "'search_space'", data, "search_space", "must be a mapping of parameter to entry")
     for pname, spec in file_space.items():
-        if not any(pname in declared_hparams(m) for m in models):
+        if not any(pname in searchable_hparams(m) for m in models):
             raise _err(path, f"search_space.{pname}", file_space, pname,
                        f"no model of this sweep has a hyperparameter {pname!r}")
         _check_space_entry(path, f"search_space.{pname}", file_space, pname, spec, None)
@@ -482,12 +489,12 @@ def _parse_spaces(path: Path, data: dict, models: dict[str, dict]) -> tuple[dict
             raise _err(path, f"hparams.{bad}" if bad else "'hparams'", hparams if bad else data,
                        bad or "hparams", str(exc)) from None
         for pname, spec in opts["search_space"].items():
-            if pname not in declared_hparams(m):
+            if pname not in searchable_hparams(m):
                 raise _err(path, f"models.{key}.search_space.{pname}", opts["search_space"], pname,
                            f"model {m!r} has no hyperparameter {pname!r}")
             _check_space_entry(path, f"models.{key}.search_space.{pname}", opts["search_space"], pname, spec, m)
         for pname, spec in file_space.items():
-            if pname in declared_hparams(m):
+            if pname in searchable_hparams(m):
                 _check_space_entry(path, f"search_space.{pname}", file_space, pname, spec, m)
         space = study_space(m, file_space, opts["search_space"], fixed, data.get("param_budget") is not None)
         _check_conditions(path, f"search space of {m!r}", file_space or None, space, fixed, m)

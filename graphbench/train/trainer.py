@@ -20,13 +20,13 @@ import dgl
 import numpy as np
 import torch
 import torch.nn.functional as F
-from dgl.dataloading import GraphDataLoader
 from torch import nn
 
 from graphbench.data.base import GraphDataset, Split
 from graphbench.metrics import Metric
 from graphbench.train.config import TrainConfig
 from graphbench.train.memory import PeakMemory
+from graphbench.transforms.batch import Batch, Collator
 
 EpochCallback = Callable[[int, float], None]
 """Called as ``callback(epoch, val_metric)`` after each epoch; may raise :class:`RunPruned` (sweep pruning)."""
@@ -55,15 +55,18 @@ class RunResult:
 
 
 class _Examples(torch.utils.data.Dataset):
-    def __init__(self, graphs: list[dgl.DGLGraph], labels: torch.Tensor, index: np.ndarray) -> None:
-        self.graphs, self.labels, self.index = graphs, labels, index
+    """``(graph, extras or None, label)`` of the examples in ``index``."""
+
+    def __init__(self, graphs: list[dgl.DGLGraph], extras: list[dict] | None, labels: torch.Tensor,
+                 index: np.ndarray) -> None:
+        self.graphs, self.extras, self.labels, self.index = graphs, extras, labels, index
 
     def __len__(self) -> int:
         return len(self.index)
 
     def __getitem__(self, i: int):
         j = int(self.index[i])
-        return self.graphs[j], self.labels[j]
+        return self.graphs[j], (self.extras[j] if self.extras is not None else None), self.labels[j]
 
 
 def task_loss(task_kind: str, metric: Metric, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -80,10 +83,6 @@ def task_loss(task_kind: str, metric: Metric, logits: torch.Tensor, target: torc
     return F.mse_loss(logits[mask], target[mask])
 
 
-def _inputs(g: dgl.DGLGraph) -> tuple:
-    return g.ndata.get("feat"), g.edata.get("feat"), g.ndata.get("pe")
-
-
 class Trainer:
     """Fits ``model`` on ``split`` of ``dataset``; :meth:`fit` returns a :class:`RunResult`."""
 
@@ -98,13 +97,34 @@ class Trainer:
         self.seed = seed
         self.epoch_callback, self.progress = epoch_callback, progress
         self.node_level = dataset.task_level == "node"
+        # One batch object per step: graphs batched by dgl.batch, per-graph extras offset as declared by the
+        # dataset's transforms and the model (graphbench.transforms.batch).
+        self.extras = getattr(dataset, "extras", None)
+        self.collator = Collator.for_outputs(getattr(dataset, "outputs", {}), getattr(model, "extras", {}),
+                                             dataset.graphs[0])
+        missing = [k for k in self.collator.extras if not self.extras or k not in self.extras[0]]
+        if missing:
+            raise ValueError(f"the model needs the per-graph inputs {missing}, which the dataset's transforms do not "
+                             "produce; add the transform that makes them to 'transforms' (or the model's "
+                             "input_transforms)")
+        self._aug_gen = torch.Generator().manual_seed(seed)
+        self._full: Batch | None = None
+
+    def _full_graph(self) -> Batch:
+        """Node-level tasks: the one graph as a batch, built and moved to the device once."""
+        if self._full is None:
+            extras = [self.extras[0]] if self.extras else None
+            self._full = self.collator.batch([self.dataset.graphs[0]], extras).to(self.device)
+        return self._full
 
     # -- data -------------------------------------------------------------------------------------------------
-    def _loader(self, index: np.ndarray, shuffle: bool) -> GraphDataLoader:
-        ds = _Examples(self.dataset.graphs, self.dataset.labels, index)
+    def _loader(self, index: np.ndarray, shuffle: bool) -> torch.utils.data.DataLoader:
+        ds = _Examples(self.dataset.graphs, self.extras if self.collator.extras else None, self.dataset.labels,
+                       index)
         gen = torch.Generator().manual_seed(self.seed)
         bs = self.config.batch_size if shuffle else max(self.config.batch_size, 256)
-        return GraphDataLoader(ds, batch_size=bs, shuffle=shuffle, generator=gen, drop_last=False)
+        return torch.utils.data.DataLoader(ds, batch_size=bs, shuffle=shuffle, generator=gen, drop_last=False,
+                                           collate_fn=self.collator)
 
     # -- one pass ---------------------------------------------------------------------------------------------
     def _step_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -127,16 +147,16 @@ class Trainer:
     def _train_epoch(self, opt: torch.optim.Optimizer, epoch: int) -> float:
         self.model.train()
         if self.node_level:
-            g = self.dataset.graphs[0].to(self.device)
+            batch = self.collator.augment(self._full_graph(), self._aug_gen)
             idx = torch.from_numpy(self.split.train).to(self.device)
-            logits = self.model(g, *_inputs(g))[idx]
+            logits = self.model(batch)[idx]
             loss = self._step_loss(logits, self.dataset.labels.to(self.device)[idx])
             self._backward(loss, opt, epoch)
             return loss.item()
         total, count = 0.0, 0
-        for g, y in self._train_loader:
-            g, y = g.to(self.device), y.to(self.device)
-            loss = self._step_loss(self.model(g, *_inputs(g)), y)
+        for batch, y in self._train_loader:
+            batch, y = self.collator.augment(batch.to(self.device), self._aug_gen), y.to(self.device)
+            loss = self._step_loss(self.model(batch), y)
             self._backward(loss, opt, epoch)
             total += loss.item() * len(y)
             count += len(y)
@@ -146,14 +166,12 @@ class Trainer:
     def _predict(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.model.eval()
         if self.node_level:
-            g = self.dataset.graphs[0].to(self.device)
-            out = self.model(g, *_inputs(g))[torch.from_numpy(index).to(self.device)]
+            out = self.model(self._full_graph())[torch.from_numpy(index).to(self.device)]
             ys = self.dataset.labels[torch.from_numpy(index)]
             return ys.cpu().numpy(), self._scores(out)
         preds, ys = [], []
-        for g, y in self._loader(index, shuffle=False):
-            g = g.to(self.device)
-            preds.append(self._scores(self.model(g, *_inputs(g))))
+        for batch, y in self._loader(index, shuffle=False):
+            preds.append(self._scores(self.model(batch.to(self.device))))
             ys.append(y.numpy())
         return np.concatenate(ys), np.concatenate(preds)
 

@@ -11,7 +11,6 @@ except LASER, which labels by radius (see ``graphbench.rewiring.laser``).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 import dgl
 import numpy as np
@@ -21,7 +20,7 @@ import torch
 MAX_NODES = 10_000
 
 EdgeList = tuple[np.ndarray, np.ndarray]
-GraphLike = Union[dgl.DGLGraph, EdgeList]
+GraphLike = dgl.DGLGraph | EdgeList
 
 
 def edge_arrays(graph: GraphLike, num_nodes: int | None = None) -> tuple[np.ndarray, np.ndarray, int]:

@@ -9,7 +9,8 @@ Pre-processing rewirings (graph → ``Rewiring``: surviving input edges + added 
 - ``borf`` — Batch Ollivier–Ricci Flow (Nguyen et al., ICML 2023), optimal transport by POT.
 
 Model-level building blocks: ``hop_rings`` (DRew's exact shortest-path rings) and the k-subset samplers of
-PR-MPNN (``k_subset_marginals``, ``sample_k_subset``, ``simple_sample``, ``gumbel_topk``, ``topk_khot``).
+PR-MPNN (``k_subset_marginals``, ``sample_k_subset``, ``simple_sample``, ``imle_topk``, ``relaxed_topk``,
+``gumbel_topk``, ``topk_khot``).
 Measures: ``total_effective_resistance``, ``spectral_gap``, ``balanced_forman_curvature``,
 ``ollivier_ricci_curvature``.
 
@@ -26,10 +27,19 @@ from graphbench.rewiring.hops import hop_rings, shortest_path_distances
 from graphbench.rewiring.laser import laser
 from graphbench.rewiring.measures import effective_resistances, spectral_gap, total_effective_resistance
 from graphbench.rewiring.sdrf import sdrf
-from graphbench.rewiring.simple import gumbel_topk, k_subset_marginals, sample_k_subset, simple_sample, topk_khot
+from graphbench.rewiring.simple import (
+    gumbel_topk,
+    imle_topk,
+    k_subset_marginals,
+    relaxed_topk,
+    sample_k_subset,
+    simple_sample,
+    topk_khot,
+)
 
 __all__ = [
     "Rewiring", "adjacency", "balanced_forman_curvature", "borf", "effective_resistances", "fosr", "gtr",
-    "gumbel_topk", "hop_rings", "k_subset_marginals", "laser", "ollivier_ricci_curvature", "sample_k_subset", "sdrf",
-    "shortest_path_distances", "simple_sample", "spectral_gap", "topk_khot", "total_effective_resistance",
+    "gumbel_topk", "hop_rings", "imle_topk", "k_subset_marginals", "laser", "ollivier_ricci_curvature", "relaxed_topk",
+    "sample_k_subset", "sdrf", "shortest_path_distances", "simple_sample", "spectral_gap", "topk_khot",
+    "total_effective_resistance",
 ]

@@ -103,6 +103,7 @@ class Rewiring:
         added_etype: int64 ``[a]`` edge type of each added pair.
         removed: int64 ``[r, 2]`` the removed pairs ``u < v`` (every input edge between them, both directions, is
             gone).
+        orig_etype: the type given to input edges (0; LASER: 1).
     """
 
     num_nodes: int
@@ -113,6 +114,7 @@ class Rewiring:
     added: np.ndarray
     added_etype: np.ndarray
     removed: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), dtype=np.int64))
+    orig_etype: int = 0
 
     @property
     def num_added(self) -> int:
@@ -135,10 +137,19 @@ class Rewiring:
 
         With ``like`` (the input graph), its node data are copied and its edge data are carried over to the
         surviving input edges by id; added edges get ``added_edge_fill`` in every edge-data field (LASER's reference
-        code gives added edges a constant 0.1 feature; a registration chooses).
+        code gives added edges a constant 0.1 feature; a registration chooses). If ``like`` already has edge types
+        (a rewiring applied after another), input edges keep theirs and the added types are shifted past the largest
+        one (GTR's reference does the same), so chained rewirings never merge relations.
         """
         g = dgl.graph((torch.from_numpy(self.src), torch.from_numpy(self.dst)), num_nodes=self.num_nodes)
-        g.edata[etype_key] = torch.from_numpy(self.etype)
+        etype = torch.from_numpy(self.etype.copy())
+        if like is not None and etype_key in like.edata:
+            old = like.edata[etype_key].long()
+            is_orig = torch.from_numpy(self.orig_eid >= 0)
+            shift = int(old.max()) + 1 - (self.orig_etype + 1) if old.numel() else 0
+            etype[is_orig] = old[torch.from_numpy(self.orig_eid[self.orig_eid >= 0])]
+            etype[~is_orig] += shift
+        g.edata[etype_key] = etype
         if like is not None:
             if like.num_nodes() != self.num_nodes:
                 raise ValueError(f"like has {like.num_nodes()} nodes, the rewiring {self.num_nodes}")
@@ -188,6 +199,7 @@ def assemble(src: np.ndarray, dst: np.ndarray, n: int, added: np.ndarray | list,
         added=added,
         added_etype=added_etype,
         removed=removed,
+        orig_etype=orig_etype,
     )
 
 

@@ -4,10 +4,10 @@ addressing oversquashing in GNNs", ICLR 2023 (Algorithm 1; reference code ``prep
 The spectral gap ``λ₂`` of the normalised Laplacian equals ``1 − μ₂`` with ``μ₂`` the second largest eigenvalue of
 ``Â = D^{-1/2} A D^{-1/2}``, whose top eigenvector is ``√d``. FoSR keeps an approximation ``x`` of the second
 eigenvector by power iteration on ``I + Â`` with ``x`` projected off ``√d`` (the ``I`` makes the spectrum
-non-negative so the iteration converges to ``μ₂``, not to ``−1`` on bipartite graphs). To first order, adding
-``{u, v}`` changes ``μ₂`` by ``≈ 2 x_u x_v / √((d_u + 1)(d_v + 1))``, so FoSR adds the non-edge minimising
-``y_u y_v`` with ``y = x / √(d + 1)`` — lowering ``μ₂`` and raising the gap — then updates the degrees and does one
-more power-iteration step. ``x`` starts uniform in ``[−1, 1]`` from ``seed`` followed by ``initial_power_iters``
+non-negative so the iteration converges to ``μ₂``, not to ``−1`` on bipartite graphs). To first order in the added
+edge, the change of ``μ₂`` is governed by ``y_u y_v`` with ``y = x / √(d + 1)``, so FoSR adds the non-edge
+minimising ``y_u y_v`` — lowering ``μ₂`` and raising the gap — then updates the degrees and does one more
+power-iteration step. ``x`` starts uniform in ``[−1, 1]`` from ``seed`` followed by ``initial_power_iters``
 steps (the reference: 5 for graph classification; 50 elsewhere).
 
 Isolated nodes have ``d = 0``; their ``d^{-1/2}`` is taken as 0 (the reference divides by zero). Ties go to the

@@ -1,6 +1,7 @@
-"""Exact k-subset distributions for learned rewiring (PR-MPNN, Qian et al., ICLR 2024): the SIMPLE estimator of
-Ahmed, Zeng, Niepert, Van den Broeck, "SIMPLE: A Gradient Estimator for k-Subset Sampling", ICLR 2023, and the
-Gumbel top-k baseline.
+"""k-subset samplers for learned rewiring (PR-MPNN, Qian et al., ICLR 2024): exact k-subset marginals and sampling
+with the SIMPLE estimator of Ahmed, Zeng, Niepert, Van den Broeck, "SIMPLE: A Gradient Estimator for k-Subset
+Sampling", ICLR 2023, and PR-MPNN's two alternatives, I-MLE (``imle_topk``) and Gumbel-softmax relaxed top-k
+(``relaxed_topk``; hard Gumbel top-k in ``gumbel_topk``).
 
 The k-subset distribution over n items with logits θ is ``p(S) ∝ exp(Σ_{i∈S} θ_i)`` for ``|S| = k``. Its partition
 function is the elementary symmetric polynomial ``e_k(exp θ)``, computed here in log space by the dynamic programme
@@ -131,14 +132,75 @@ def topk_khot(scores: torch.Tensor, k: int, mask: torch.Tensor | None = None) ->
     return torch.zeros(scores.shape, dtype=dtype, device=scores.device).scatter(-1, idx, 1.0)
 
 
+def _gumbel(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device) -> torch.Tensor:
+    """Standard Gumbel noise in float64 (the same generator state gives the same noise in every sampler here)."""
+    u = torch.rand(shape, dtype=torch.float64, device=device, generator=generator)
+    return -torch.log(-torch.log(u.clamp(1e-300, 1.0 - 1e-16)))
+
+
 def gumbel_topk(theta: torch.Tensor, k: int, *, num_samples: int = 1, mask: torch.Tensor | None = None,
                 generator: torch.Generator | None = None) -> torch.Tensor:
     """Gumbel top-k: k-hot of the top-k of ``θ + Gumbel(0, 1)`` noise, ``[num_samples, *theta.shape]``; an exact
-    sample of sampling k items *without replacement* with probabilities ∝ exp θ (Kool et al., 2019) — not the
-    k-subset distribution above. No gradient (pair it with a straight-through or I-MLE estimator)."""
+    sample of drawing k items *without replacement* with probabilities ∝ exp θ (Kool et al., 2019) — not the
+    k-subset distribution above. No gradient: see ``relaxed_topk`` and ``imle_topk`` for the trainable versions."""
     with torch.no_grad():
-        u = torch.rand((num_samples, *theta.shape), dtype=torch.float64, device=theta.device, generator=generator)
-        gumbel = -torch.log(-torch.log(u.clamp_min(1e-300)))
-        perturbed = theta.detach().to(torch.float64).unsqueeze(0) + gumbel
+        perturbed = theta.detach().to(torch.float64).unsqueeze(0) + _gumbel((num_samples, *theta.shape), generator,
+                                                                            theta.device)
         m = None if mask is None else mask.unsqueeze(0).expand_as(perturbed)
         return topk_khot(perturbed, k, m).to(theta.dtype)
+
+
+def relaxed_topk(theta: torch.Tensor, k: int, *, tau: float = 1.0, hard: bool = False, num_samples: int = 1,
+                 mask: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Gumbel-softmax relaxed top-k (Xie & Ermon, "Reparameterizable Subset Sampling via Continuous Relaxations",
+    IJCAI 2019; PR-MPNN's ``gumbel`` sampler): perturb θ with Gumbel noise, then k rounds of ``softmax(w / τ)``, each
+    round first down-weighting what earlier rounds selected (``w += log(1 − p_prev)``), summed into a relaxed k-hot
+    that sums to k. ``hard=True`` returns the exact top-k of it in the forward pass with the relaxed gradient
+    (straight-through). Same noise as ``gumbel_topk`` for the same generator state; τ → 0 recovers it."""
+    if tau <= 0:
+        raise ValueError(f"tau must be > 0, got {tau}")
+    t = _prepare(theta, k, mask)
+    w = t.unsqueeze(0) + _gumbel((num_samples, *theta.shape), generator, theta.device)
+    khot = torch.zeros_like(w)
+    onehot = torch.zeros_like(w)
+    for _ in range(k):
+        w = w + torch.log((1.0 - onehot).clamp_min(1e-20))
+        onehot = torch.softmax(w / tau, dim=-1)
+        khot = khot + onehot
+    if hard:
+        m = None if mask is None else mask.unsqueeze(0).expand_as(khot)
+        khot = topk_khot(khot.detach(), k, m) - khot.detach() + khot
+    return khot.to(theta.dtype)
+
+
+class _IMLETopK(torch.autograd.Function):
+    """Perturb-and-MAP forward, I-MLE backward (target ``θ' = θ − β ∂L/∂z``; gradient ``MAP(θ+ε) − MAP(θ'+ε)``)."""
+
+    @staticmethod
+    def forward(ctx, theta, noise, k, beta, mask):  # noqa: D401 - autograd signature
+        z = topk_khot(theta.detach() + noise, k, mask)
+        ctx.save_for_backward(theta.detach(), noise, z)
+        ctx.k, ctx.beta, ctx.mask = k, beta, mask
+        return z
+
+    @staticmethod
+    def backward(ctx, grad_z):
+        theta, noise, z = ctx.saved_tensors
+        target = theta - ctx.beta * grad_z
+        z_target = topk_khot(target + noise, ctx.k, ctx.mask)
+        return z - z_target, None, None, None, None
+
+
+def imle_topk(theta: torch.Tensor, k: int, *, beta: float = 10.0, noise_scale: float = 1.0, num_samples: int = 1,
+              mask: torch.Tensor | None = None, generator: torch.Generator | None = None) -> torch.Tensor:
+    """I-MLE k-subset sampler (Niepert, Minervini, Franceschi, NeurIPS 2021; as PR-MPNN uses it): forward is the
+    top-k of ``θ + noise_scale · Gumbel`` (the same noise as ``gumbel_topk`` for a generator state when
+    ``noise_scale = 1``); backward builds the target ``θ' = θ − β · ∂L/∂z`` and returns ``MAP(θ + ε) − MAP(θ' + ε)``
+    with the same noise ε (α = 1, no 1/β scaling, as in the reference). Shape ``[num_samples, *theta.shape]``."""
+    if beta <= 0:
+        raise ValueError(f"beta must be > 0, got {beta}")
+    t = _prepare(theta, k, mask)
+    noise = noise_scale * _gumbel((num_samples, *theta.shape), generator, theta.device)
+    m = None if mask is None else mask.unsqueeze(0).expand_as(noise)
+    z = _IMLETopK.apply(t.unsqueeze(0).expand_as(noise), noise, k, beta, m)
+    return z.to(theta.dtype)

@@ -247,3 +247,17 @@ def test_measures_match_closed_forms():
     assert spectral_gap(edges(split), 5) == 0.0
     assert total_effective_resistance(edges(split), 5) == math.inf
     assert total_effective_resistance(edges(split), 5, within_components=True) == pytest.approx(4 + 1)
+
+
+def test_chained_rewirings_keep_relations_apart():
+    g = dgl.graph((torch.tensor([0, 1, 1, 2, 2, 3]), torch.tensor([1, 0, 2, 1, 3, 2])), num_nodes=4)  # path
+    first = laser(g, num_snapshots=3, rho=1.0).to_dgl(g)  # types 1 (input), 2, 3
+    assert sorted(set(first.edata["etype"].tolist())) == [1, 2, 3]
+    second = gtr(first, 0).to_dgl(first)
+    assert torch.equal(second.edata["etype"], first.edata["etype"])
+    star = dgl.graph((torch.tensor([0, 0, 0]), torch.tensor([1, 2, 3])), num_nodes=4)
+    star.edata["etype"] = torch.tensor([0, 1, 1])
+    out = gtr(star, 1).to_dgl(star)
+    assert out.edata["etype"].tolist() == [0, 1, 1, 2, 2]  # the added pair gets a new type past the old ones
+    lz = laser(star, num_snapshots=2, rho=1.0).to_dgl(star)
+    assert set(lz.edata["etype"][3:].tolist()) == {2}  # radius 2 → first free type (old max 1, + r − 1)

@@ -9,9 +9,12 @@ import pytest
 import torch
 
 from graphbench.rewiring.simple import (
+    _gumbel,
     gumbel_topk,
+    imle_topk,
     k_subset_marginals,
     log_partition,
+    relaxed_topk,
     sample_k_subset,
     simple_sample,
     topk_khot,
@@ -112,3 +115,40 @@ def test_gumbel_topk_and_topk():
     assert torch.all((freq - p).abs() < 4 * (p * (1 - p) / draws).sqrt())
     assert topk_khot(theta, 2).tolist() == [0.0, 1.0, 0.0, 1.0]
     assert topk_khot(theta, 2, mask=torch.tensor([True, False, True, True])).tolist() == [1.0, 0.0, 0.0, 1.0]
+
+
+def test_relaxed_topk_sums_to_k_tends_to_hard_topk_and_has_gradients():
+    theta = torch.randn(2, 8, generator=torch.Generator().manual_seed(5), requires_grad=True)
+    soft = relaxed_topk(theta, 3, tau=0.5, num_samples=4, generator=torch.Generator().manual_seed(6))
+    assert soft.shape == (4, 2, 8) and torch.allclose(soft.sum(-1), torch.full((4, 2), 3.0), atol=1e-5)
+    (soft * torch.randn_like(soft)).sum().backward()
+    assert theta.grad.abs().sum() > 0
+    cold = relaxed_topk(theta, 3, tau=1e-4, num_samples=4, generator=torch.Generator().manual_seed(6))
+    hard = gumbel_topk(theta, 3, num_samples=4, generator=torch.Generator().manual_seed(6))
+    assert torch.allclose(cold, hard, atol=1e-3)
+    st = relaxed_topk(theta, 3, tau=0.5, hard=True, num_samples=4, generator=torch.Generator().manual_seed(6))
+    assert torch.all(st.sum(-1) == 3) and set(st.detach().unique().tolist()) <= {0.0, 1.0}
+    theta.grad = None
+    (st * torch.randn_like(st)).sum().backward()
+    assert theta.grad.abs().sum() > 0
+
+
+def test_imle_gradient_is_the_map_difference_and_learns_a_target_subset():
+    theta = torch.tensor([0.3, -0.2, 0.1, 0.0, 0.4], requires_grad=True)
+    c = torch.tensor([[1.0, -2.0, 0.5, -1.0, 0.0]])
+    z = imle_topk(theta, 2, beta=5.0, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(z, gumbel_topk(theta, 2, generator=torch.Generator().manual_seed(0)))
+    (z * c).sum().backward()
+    noise = _gumbel((1, 5), torch.Generator().manual_seed(0), theta.device)
+    expected = (z - topk_khot(theta.detach().double() + noise - 5.0 * c.double(), 2)).sum(0).float()
+    assert torch.equal(theta.grad, expected) and theta.grad.abs().sum() > 0
+    # a few I-MLE gradient steps move the mode of the distribution onto the subset that minimises ⟨z, c⟩
+    target = torch.tensor([1.0, 0.0, 0.0, 1.0, 0.0])
+    learn = torch.zeros(5, requires_grad=True)
+    opt = torch.optim.SGD([learn], lr=0.1)
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(60):
+        opt.zero_grad()
+        (-(imle_topk(learn, 2, beta=2.0, num_samples=8, generator=gen) * target).sum()).backward()
+        opt.step()
+    assert torch.equal(topk_khot(learn.detach(), 2), target)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from graphbench.rewiring.base import GraphLike, Rewiring, adjacency, edge_arrays, from_edits, undirected_pairs
-from graphbench.rewiring.curvature import bfc_edge
+from graphbench.rewiring.curvature import bfc_edge, bfc_edges
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
@@ -32,7 +32,7 @@ def _softmax(x: np.ndarray) -> np.ndarray:
 
 def _curvatures(adj: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     pairs = undirected_pairs(adj)
-    return pairs, np.array([bfc_edge(adj, int(u), int(v)) for u, v in pairs], dtype=np.float64)
+    return pairs, bfc_edges(adj, pairs)
 
 
 def sdrf_candidates(adj: np.ndarray, i: int, j: int) -> list[tuple[int, int]]:

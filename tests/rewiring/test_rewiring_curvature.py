@@ -212,3 +212,13 @@ def test_small_graph_helpers_agree_on_pair_order():
     g = nx.complete_graph(4)
     pairs, _ = balanced_forman_curvature(edges(g), 4)
     assert pairs.tolist() == [list(p) for p in itertools.combinations(range(4), 2)]
+
+
+@pytest.mark.parametrize("name", sorted(graphs()))
+def test_vectorised_and_single_edge_bfc_agree(name):
+    from graphbench.rewiring.base import adjacency, undirected_pairs
+    from graphbench.rewiring.curvature import bfc_edge, bfc_edges
+    g = graphs()[name]
+    adj = adjacency(edges(g), g.number_of_nodes())
+    pairs = undirected_pairs(adj)
+    assert np.allclose(bfc_edges(adj, pairs), [bfc_edge(adj, int(u), int(v)) for u, v in pairs], atol=1e-12)

@@ -53,8 +53,8 @@ Edges = tuple[np.ndarray, np.ndarray, int]
 #: One setting per method, from the papers' configs where they fit ZINC-sized graphs.
 METHODS: dict[str, Callable[[Edges], Rewiring]] = {
     "LASER(L=3,rho=0.5)": lambda e: laser(e[:2], e[2], num_snapshots=3, rho=0.5, seed=0),
-    "GTR(10)": lambda e: gtr(e[:2], 10, e[2]),
-    "FoSR(10)": lambda e: fosr(e[:2], 10, e[2], seed=0),
+    "GTR(10)": lambda e: gtr(e[:2], e[2], num_edges=10),
+    "FoSR(10)": lambda e: fosr(e[:2], e[2], num_edges=10, seed=0),
     "SDRF(10,tau=1,C+=0.5)": lambda e: sdrf(e[:2], e[2], loops=10, tau=1.0, removal_bound=0.5, seed=0),
     "BORF(2x+3-1)": lambda e: borf(e[:2], e[2], iterations=2, batch_add=3, batch_remove=1),
     "BORF(2x+3-0)": lambda e: borf(e[:2], e[2], iterations=2, batch_add=3, batch_remove=0),

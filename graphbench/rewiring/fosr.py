@@ -32,7 +32,7 @@ def _power_step(x: np.ndarray, adj: np.ndarray, deg: np.ndarray) -> np.ndarray:
     return y / norm if norm > 0 else y
 
 
-def fosr_edges(graph: GraphLike, num_edges: int, num_nodes: int | None = None, *, initial_power_iters: int = 5,
+def fosr_edges(graph: GraphLike, num_nodes: int | None = None, *, num_edges: int = 10, initial_power_iters: int = 5,
                seed: int = 0) -> np.ndarray:
     """The pairs FoSR adds, in order, as ``[k, 2]`` (k < num_edges only if the graph becomes complete)."""
     if num_edges < 0:
@@ -62,11 +62,11 @@ def fosr_edges(graph: GraphLike, num_edges: int, num_nodes: int | None = None, *
     return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
 
 
-def fosr(graph: GraphLike, num_edges: int, num_nodes: int | None = None, *, initial_power_iters: int = 5,
+def fosr(graph: GraphLike, num_nodes: int | None = None, *, num_edges: int = 10, initial_power_iters: int = 5,
          seed: int = 0) -> Rewiring:
     """FoSR-rewired graph: input edges (``etype = 0``) plus ``num_edges`` added pairs in both directions
     (``etype = 1``). Stochastic through the random start of the power iteration (``seed``); reference budgets:
     graph classification 5–40 edges per graph (LASER compares against 40)."""
     src, dst, n = edge_arrays(graph, num_nodes)
-    pairs = fosr_edges((src, dst), num_edges, n, initial_power_iters=initial_power_iters, seed=seed)
+    pairs = fosr_edges((src, dst), n, num_edges=num_edges, initial_power_iters=initial_power_iters, seed=seed)
     return assemble(src, dst, n, pairs, np.ones(len(pairs), dtype=np.int64))

@@ -37,7 +37,8 @@ def gtr_scores(p: np.ndarray, q: np.ndarray, comp_size: np.ndarray) -> np.ndarra
     return comp_size[:, None] * b / (1.0 + r)
 
 
-def gtr_edges(graph: GraphLike, num_edges: int, num_nodes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def gtr_edges(graph: GraphLike, num_nodes: int | None = None, *,
+              num_edges: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """The pairs GTR adds, in order, and the decrease of total resistance each achieved: ``(pairs [k, 2], gain [k])``.
 
     Stops early when no allowed pair is left (e.g. every component is complete).
@@ -70,9 +71,9 @@ def gtr_edges(graph: GraphLike, num_edges: int, num_nodes: int | None = None) ->
     return np.asarray(pairs, dtype=np.int64).reshape(-1, 2), np.asarray(gains, dtype=np.float64)
 
 
-def gtr(graph: GraphLike, num_edges: int, num_nodes: int | None = None) -> Rewiring:
+def gtr(graph: GraphLike, num_nodes: int | None = None, *, num_edges: int = 10) -> Rewiring:
     """GTR-rewired graph: the input edges (``etype = 0``) plus ``num_edges`` greedy pairs, both directions
     (``etype = 1``). Deterministic; the reference's ``PrecomputeGTREdges`` computes the same list once."""
     src, dst, n = edge_arrays(graph, num_nodes)
-    pairs, _ = gtr_edges((src, dst), num_edges, n)
+    pairs, _ = gtr_edges((src, dst), n, num_edges=num_edges)
     return assemble(src, dst, n, pairs, np.ones(len(pairs), dtype=np.int64))

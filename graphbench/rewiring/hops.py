@@ -57,3 +57,16 @@ def clamped_distances(dist: np.ndarray, unreachable: int) -> np.ndarray:
     """Distances as int64 with ``inf`` replaced by ``unreachable`` *before* the cast (casting inf is undefined)."""
     out = np.where(np.isfinite(dist), dist, float(unreachable))
     return out.astype(np.int64)
+
+
+def drew_schedule(layer: int, nu: float = 1.0, k_max: int | None = None) -> list[tuple[int, int]]:
+    """DRew's per-layer wiring (Gutteridge et al., ICML 2023, Eq. 5–6): the ``(k, source_layer)`` pairs layer t
+    (0-based) aggregates. Layer t sees hop rings k = 1..min(t + 1, k_max) and takes hop k's messages from the state
+    of layer ``t − τ_ν(k)`` with delay ``τ_ν(k) = max(0, k − ν)``; ν = ∞ (``math.inf``) means no delay (every ring
+    reads x^(t)), ν = 1 is the fully delayed default (hop k reads x^(t−k+1))."""
+    if layer < 0:
+        raise ValueError(f"layer must be >= 0, got {layer}")
+    if not nu >= 1:
+        raise ValueError(f"the delay parameter nu must be >= 1 (or inf), got {nu}")
+    top = layer + 1 if k_max is None else min(layer + 1, k_max)
+    return [(k, layer - int(max(0.0, k - nu))) for k in range(1, top + 1)]

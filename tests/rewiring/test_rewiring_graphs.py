@@ -262,3 +262,17 @@ def test_chained_rewirings_keep_relations_apart():
     assert out.edata["etype"].tolist() == [0, 1, 1, 2, 2]  # the added pair gets a new type past the old ones
     lz = laser(star, num_snapshots=2, rho=1.0).to_dgl(star)
     assert set(lz.edata["etype"][3:].tolist()) == {2}  # radius 2 → first free type (old max 1, + r − 1)
+
+
+def test_drew_schedule_uses_hops_up_to_t_plus_one_and_delayed_states():
+    from graphbench.rewiring.hops import drew_schedule
+    assert drew_schedule(0) == [(1, 0)]
+    assert drew_schedule(3, nu=1) == [(1, 3), (2, 2), (3, 1), (4, 0)]
+    assert drew_schedule(3, nu=math.inf) == [(1, 3), (2, 3), (3, 3), (4, 3)]
+    assert drew_schedule(3, nu=2) == [(1, 3), (2, 3), (3, 2), (4, 1)]
+    assert drew_schedule(5, nu=1, k_max=2) == [(1, 5), (2, 4)]
+    for t in range(8):
+        assert [k for k, _ in drew_schedule(t)] == list(range(1, t + 2))
+        assert all(0 <= s <= t for _, s in drew_schedule(t, nu=1))
+    with pytest.raises(ValueError):
+        drew_schedule(2, nu=0.5)

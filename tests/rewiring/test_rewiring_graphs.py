@@ -276,3 +276,13 @@ def test_drew_schedule_uses_hops_up_to_t_plus_one_and_delayed_states():
         assert all(0 <= s <= t for _, s in drew_schedule(t, nu=1))
     with pytest.raises(ValueError):
         drew_schedule(2, nu=0.5)
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_edgeless_and_tiny_graphs(n):
+    from graphbench.rewiring import borf, sdrf
+    empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    for rw in (laser(empty, n), gtr(empty, n), sdrf(empty, n), borf(empty, n)):
+        assert rw.num_added == 0 and rw.src.size == 0 and rw.num_nodes == n
+    assert fosr(empty, n, num_edges=5).num_added == n * (n - 1) // 2  # FoSR may join components
+    assert all(s.size == 0 for s, _ in hop_rings(empty, 2, n).values())

@@ -33,7 +33,7 @@ def _power_step(x: np.ndarray, adj: np.ndarray, deg: np.ndarray) -> np.ndarray:
 
 
 def fosr_edges(graph: GraphLike, num_nodes: int | None = None, *, num_edges: int = 10, initial_power_iters: int = 5,
-               seed: int = 0) -> np.ndarray:
+               seed: int | np.random.Generator = 0) -> np.ndarray:
     """The pairs FoSR adds, in order, as ``[k, 2]`` (k < num_edges only if the graph becomes complete)."""
     if num_edges < 0:
         raise ValueError(f"num_edges must be >= 0, got {num_edges}")
@@ -63,7 +63,7 @@ def fosr_edges(graph: GraphLike, num_nodes: int | None = None, *, num_edges: int
 
 
 def fosr(graph: GraphLike, num_nodes: int | None = None, *, num_edges: int = 10, initial_power_iters: int = 5,
-         seed: int = 0) -> Rewiring:
+         seed: int | np.random.Generator = 0) -> Rewiring:
     """FoSR-rewired graph: input edges (``etype = 0``) plus ``num_edges`` added pairs in both directions
     (``etype = 1``). Stochastic through the random start of the power iteration (``seed``); reference budgets:
     graph classification 5–40 edges per graph (LASER compares against 40)."""

@@ -19,7 +19,9 @@ Choices where the paper and its code differ (documented, as the issue asks):
   after subtracting 1e-9 so that float error (0.1·30 = 3.0000000000000004) does not add one.
 
 Edge types are the radius: the input edges are snapshot 1 (``etype = 1``) and an edge added at radius r has
-``etype = r`` (r = 2..num_snapshots), as in the reference code and §3.2 of the notes.
+``etype = r`` (r = 2..num_snapshots), as in the reference code and §3.2 of the notes. ``first_etype=0`` shifts all
+types down by one (input edges 0, radius r → r − 1), the "0 = original edge" convention of a relational layer that
+keeps one weight per type (no unused relation).
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def orbit_budget(orbit_size: int, rho: float, min_additions: int = 1) -> int:
 
 
 def laser_selections(graph: GraphLike, num_nodes: int | None = None, *, num_snapshots: int = 3, rho: float = 0.5,
-                     min_additions: int = 1, seed: int = 0,
+                     min_additions: int = 1, seed: int | np.random.Generator = 0,
                      power: int = CONNECTIVITY_POWER) -> tuple[np.ndarray, np.ndarray]:
     """Every node's choices: ``(pairs [s, 2], radius [s])`` where row ``(i, j)`` means i selected j at that radius.
 
@@ -83,9 +85,10 @@ def laser_selections(graph: GraphLike, num_nodes: int | None = None, *, num_snap
 
 
 def laser(graph: GraphLike, num_nodes: int | None = None, *, num_snapshots: int = 3, rho: float = 0.5,
-          min_additions: int = 1, seed: int = 0, symmetric: bool = True,
-          power: int = CONNECTIVITY_POWER) -> Rewiring:
-    """LASER-rewired graph: input edges with ``etype = 1``, edges added at radius r with ``etype = r``.
+          min_additions: int = 1, seed: int | np.random.Generator = 0, symmetric: bool = True,
+          power: int = CONNECTIVITY_POWER, first_etype: int = 1) -> Rewiring:
+    """LASER-rewired graph: input edges with ``etype = first_etype`` (1), edges added at radius r with
+    ``etype = r + first_etype − 1``. ``seed`` is an int or a ``numpy.random.Generator`` (used as is).
 
     Hyperparameters (reference configs): ``num_snapshots`` L ∈ {2, 3, 4} (3 on Peptides), ``rho`` ∈ {0.1, 0.25, 0.5}.
     Stochastic only through tie-breaking among equally connected nodes (``seed``).
@@ -100,4 +103,4 @@ def laser(graph: GraphLike, num_nodes: int | None = None, *, num_snapshots: int 
         added, added_type = np.stack([lo[first], hi[first]], axis=1), radius[first]
     else:
         added, added_type = sel[:, ::-1].copy(), radius  # j → i: node i receives from its selections
-    return assemble(src, dst, n, added, added_type, symmetric=symmetric, orig_etype=1)
+    return assemble(src, dst, n, added, added_type + (first_etype - 1), symmetric=symmetric, orig_etype=first_etype)

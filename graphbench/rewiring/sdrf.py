@@ -61,7 +61,7 @@ def curvature_improvements(adj: np.ndarray, i: int, j: int, candidates: list[tup
 
 
 def sdrf(graph: GraphLike, num_nodes: int | None = None, *, loops: int = 10, tau: float = 1.0,
-         removal_bound: float | None = 0.5, seed: int = 0) -> Rewiring:
+         removal_bound: float | None = 0.5, seed: int | np.random.Generator = 0) -> Rewiring:
     """SDRF-rewired graph. Hyperparameters (paper, Table 5): ``loops`` (max iterations, tens to thousands on node
     classification; a few to tens per graph on TU), temperature ``tau`` (> 0; larger is greedier), ``removal_bound``
     C⁺ (None disables removal). Stochastic (``seed``)."""

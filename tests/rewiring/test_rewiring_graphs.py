@@ -286,3 +286,11 @@ def test_edgeless_and_tiny_graphs(n):
         assert rw.num_added == 0 and rw.src.size == 0 and rw.num_nodes == n
     assert fosr(empty, n, num_edges=5).num_added == n * (n - 1) // 2  # FoSR may join components
     assert all(s.size == 0 for s, _ in hop_rings(empty, 2, n).values())
+
+
+def test_laser_first_etype_and_generator_seed():
+    g = nx.cycle_graph(12)
+    one = laser(edges(g), 12, num_snapshots=3, rho=0.5, seed=np.random.default_rng(4))
+    assert one.added.tolist() == laser(edges(g), 12, num_snapshots=3, rho=0.5, seed=4).added.tolist()
+    zero = laser(edges(g), 12, num_snapshots=3, rho=0.5, seed=4, first_etype=0)
+    assert np.array_equal(zero.etype, one.etype - 1) and zero.to_dgl().edata["etype"].max().item() == 2

@@ -80,6 +80,35 @@ def fit_exponent(ns, ys) -> float:
     return float(np.polyfit(np.log(ns), np.log(ys), 1)[0])
 
 
+def measure(n: int, args: argparse.Namespace, rng: np.random.Generator) -> tuple:
+    """One row of the table for graphs of ``n`` nodes (module docstring)."""
+    graphs = [molecule_like(n, rng) for _ in range(args.batch)]
+    edges = [directed(g) for g in graphs]
+    t0 = time.perf_counter()
+    products = [build_product_graph(n, s, d, policy="distance", max_dist=5, aggregations=AGGS)
+                for s, d in edges]
+    build_ms = (time.perf_counter() - t0) / len(graphs) * 1e3
+    batch = batch_product_graphs(products)
+    typed = sum(sum(p.num_typed_edges().values()) for p in products) / len(products)
+    index_bytes = sum(8 * e.numel() for e in batch.edges.values()) + sum(8 * e.numel()
+                                                                         for e in batch.edge_ids.values())
+    x = torch.ones(batch.num_nodes, 1)
+    sswl = SubgraphGNN(1, 1, hidden=args.hidden, layers=args.layers, config="gnn_sswl_plus", num_labels=6)
+    dg = dgl.batch([dgl.graph(e, num_nodes=n) for e in edges])
+    gin = GIN(1, 1, hidden=args.hidden, layers=args.layers)
+    t_sswl = fwd_bwd_time(lambda: sswl(x, batch), args.repeats)
+    t_gin = fwd_bwd_time(lambda: gin(dg, x), args.repeats)
+    _, m_sswl = saved_bytes(lambda: sswl(x, batch))
+    _, m_gin = saved_bytes(lambda: gin(dg, x))
+    m_sswl += index_bytes
+    est = estimate_lifted_size([(n, len(s)) for s, _ in edges], aggregations=AGGS, hidden=args.hidden,
+                               layers=args.layers, batch_size=args.batch)
+    print(f"{n:>4} {build_ms:>10.2f} {batch.num_pairs / len(graphs):>8.0f} {typed:>10.0f} {t_sswl:>8.3f} "
+          f"{t_gin:>7.3f} {t_sswl / t_gin:>8.1f} {m_sswl / 2**20:>9.1f} {m_gin / 2**20:>8.2f} "
+          f"{m_sswl / m_gin:>8.1f} {est.bytes / 2**20:>9.1f}")
+    return n, build_ms, t_sswl, t_gin, m_sswl, m_gin, batch.num_pairs / len(graphs), typed
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10, 20, 30, 40, 60])
@@ -100,39 +129,13 @@ def main() -> None:
               f"{'t ratio':>8} {'SSWL+ MiB':>9} {'GIN MiB':>8} {'m ratio':>8} {'guard MiB':>9}")
     print(header)
     for n in args.sizes:
-        graphs = [molecule_like(n, rng) for _ in range(args.batch)]
-        edges = [directed(g) for g in graphs]
-        t0 = time.perf_counter()
-        products = [build_product_graph(n, s, d, policy="distance", max_dist=5, aggregations=AGGS)
-                    for s, d in edges]
-        build_ms = (time.perf_counter() - t0) / len(graphs) * 1e3
-        batch = batch_product_graphs(products)
-        typed = sum(sum(p.num_typed_edges().values()) for p in products) / len(products)
-        index_bytes = sum(8 * e.numel() for e in batch.edges.values()) + sum(8 * e.numel()
-                                                                             for e in batch.edge_ids.values())
-        x = torch.ones(batch.num_nodes, 1)
-        sswl = SubgraphGNN(1, 1, hidden=args.hidden, layers=args.layers, config="gnn_sswl_plus", num_labels=6)
-        dg = dgl.batch([dgl.graph(e, num_nodes=n) for e in edges])
-        gin = GIN(1, 1, hidden=args.hidden, layers=args.layers)
-        t_sswl = fwd_bwd_time(lambda: sswl(x, batch), args.repeats)
-        t_gin = fwd_bwd_time(lambda: gin(dg, x), args.repeats)
-        _, m_sswl = saved_bytes(lambda: sswl(x, batch))
-        _, m_gin = saved_bytes(lambda: gin(dg, x))
-        m_sswl += index_bytes
-        est = estimate_lifted_size([(n, len(s)) for s, _ in edges], aggregations=AGGS, hidden=args.hidden,
-                                   layers=args.layers, batch_size=args.batch)
-        rows.append((n, build_ms, t_sswl, t_gin, m_sswl, m_gin, batch.num_pairs / len(graphs), typed))
-        print(f"{n:>4} {build_ms:>10.2f} {batch.num_pairs / len(graphs):>8.0f} {typed:>10.0f} {t_sswl:>8.3f} "
-              f"{t_gin:>7.3f} {t_sswl / t_gin:>8.1f} {m_sswl / 2**20:>9.1f} {m_gin / 2**20:>8.2f} "
-              f"{m_sswl / m_gin:>8.1f} {est.bytes / 2**20:>9.1f}")
+        rows.append(measure(n, args, rng))
     if len(rows) >= 2:
         ns = [r[0] for r in rows]
-        print("fitted exponents α (cost ∝ n^α): "
-              f"build {fit_exponent(ns, [r[1] for r in rows]):.2f}, "
-              f"SSWL+ time {fit_exponent(ns, [r[2] for r in rows]):.2f}, GIN time {fit_exponent(ns, [r[3] for r in rows]):.2f}, "
-              f"SSWL+ memory {fit_exponent(ns, [r[4] for r in rows]):.2f}, GIN memory {fit_exponent(ns, [r[5] for r in rows]):.2f}, "
-              f"typed edges {fit_exponent(ns, [r[7] for r in rows]):.2f}")
-
+        names = ("build", "SSWL+ time", "GIN time", "SSWL+ memory", "GIN memory", "pairs", "typed edges")
+        cols = (1, 2, 3, 4, 5, 6, 7)
+        fits = ", ".join(f"{name} {fit_exponent(ns, [r[c] for r in rows]):.2f}" for name, c in zip(names, cols))
+        print(f"fitted exponents α (cost ∝ n^α): {fits}")
 
 if __name__ == "__main__":
     main()

@@ -177,8 +177,8 @@ def build_product_graph(num_nodes: int, src: torch.Tensor, dst: torch.Tensor, *,
         elif agg == "uv":
             ar = torch.arange(len(pairs))
             edges[agg] = torch.stack([ar, ar])
-    return ProductGraph(num_nodes=n, num_edges=len(src), pairs=pairs, label=label, edges=edges, edge_ids=edge_ids, policy=policy,
-                        num_labels=num_labels)
+    return ProductGraph(num_nodes=n, num_edges=len(src), pairs=pairs, label=label, edges=edges, edge_ids=edge_ids,
+                        policy=policy, num_labels=num_labels)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from graphbench.subgraph.product import (
     batch_product_graphs,
     build_product_graph,
     clamp_distances,
+    product_graph_of,
     shortest_path_distances,
 )
 from graphbench.subgraph.spen import SPEN, ego_subgraphs
@@ -22,4 +23,4 @@ from graphbench.subgraph.spen import SPEN, ego_subgraphs
 __all__ = ["ATOMIC_AGGREGATIONS", "CONFIGS", "KLGNN", "SPEN", "LiftedGraphTooLarge", "LiftedSize", "ProductBatch",
            "ProductGraph", "SubgraphGNN", "SubgraphLayer", "SubgraphPool", "batch_product_graphs",
            "build_product_graph", "check_lifted_size", "clamp_distances", "ego_subgraphs", "estimate_lifted_size",
-           "sample_tuples", "shortest_path_distances"]
+           "product_graph_of", "sample_tuples", "shortest_path_distances"]

@@ -181,6 +181,13 @@ def build_product_graph(num_nodes: int, src: torch.Tensor, dst: torch.Tensor, *,
                         policy=policy, num_labels=num_labels)
 
 
+def product_graph_of(graph, **kwargs) -> ProductGraph:
+    """:func:`build_product_graph` of a ``dgl.DGLGraph`` (its edge order gives the edge ids); ``kwargs`` as there.
+    This is the body a registered cached transform wraps."""
+    src, dst = graph.edges()
+    return build_product_graph(graph.num_nodes(), src, dst, **kwargs)
+
+
 @dataclass
 class ProductBatch:
     """Several product graphs concatenated (the model input of :class:`~graphbench.subgraph.layers.SubgraphGNN`).

@@ -127,6 +127,20 @@ def test_unreachable_distance_is_clamped_before_cast():
     assert int(build_product_graph(10, src, dst, max_dist=4).label.max()) == 4
 
 
+def test_ego_subgraphs_wider_than_the_graph_are_the_full_product_graph():
+    import dgl
+
+    from graphbench.subgraph.product import product_graph_of
+
+    src, dst = undirected([(0, 1), (1, 2), (2, 3), (3, 0), (0, 2)])
+    full, wide = product_graph_of(dgl.graph((src, dst), num_nodes=4)), build_product_graph(4, src, dst, hops=2)
+    assert torch.equal(full.pairs, wide.pairs) and torch.equal(full.label, wide.label)
+    for agg in ATOMIC_AGGREGATIONS:
+        assert torch.equal(full.edges[agg], wide.edges[agg]), agg
+    narrow = build_product_graph(4, src, dst, hops=1)
+    assert narrow.num_pairs == 16 - 2                                  # only 1 and 3 are 2 hops apart
+
+
 def test_batching_offsets():
     a = build_product_graph(2, *undirected([(0, 1)]), policy="marking")
     b = build_product_graph(3, *undirected([(0, 1), (1, 2)]), policy="marking")

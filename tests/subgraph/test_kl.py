@@ -64,12 +64,15 @@ def test_invariant_to_node_permutation_and_tuple_order(k):
     xp = torch.empty_like(x)
     xp[perm] = x
     edges_p = [(int(perm[a]), int(perm[b])) for a, b in edges]
-    model = KLGNN(2, 2, k=k, hidden=8, layers=2).double().eval()
-    out = model(x, lift([(7, edges)], k))
-    assert torch.allclose(out, model(xp, lift([(7, edges_p)], k)), atol=1e-10)
+    ea = torch.randn(len(edges), 1, dtype=torch.float64)
+    ef = torch.cat([ea, ea])                         # edge features follow the (unchanged) edge order
+    model = KLGNN(2, 2, k=k, hidden=8, layers=2, edge_dim=1).double().eval()
+    out = model(x, lift([(7, edges)], k), ef)
+    assert torch.allclose(out, model(xp, lift([(7, edges_p)], k), ef), atol=1e-10)
+    assert not torch.allclose(out, model(x, lift([(7, edges)], k), ef.flip(0)), atol=1e-6)   # features matter
     inp = lift([(7, edges)], k)
     inp.tuples = inp.tuples.flip(1)                  # reversed tuple columns: same set of orderings
-    assert torch.allclose(out, model(x, inp), atol=1e-10)
+    assert torch.allclose(out, model(x, inp, ef), atol=1e-10)
 
 
 def test_batching_and_ensembling():

@@ -240,3 +240,50 @@ def batch_product_graphs(products: list[ProductGraph]) -> ProductBatch:
                         pair_graph=torch.cat(graph), edges={a: torch.cat(t, 1) for a, t in edges.items()},
                         edge_ids={a: torch.cat(t) for a, t in edge_ids.items()}, num_nodes=node_off,
                         num_graphs=len(products))
+
+
+# -- the product graph as per-graph extras (the future cached transform's output) ------------------------------
+#: How each extra is batched: ``(index, dim, of)`` with ``index`` ``"nodes"`` (offset by node counts — of the input
+#: graph, or of the extra graph ``of``), ``"edges"`` (input edge offsets), ``"graph"`` (a DGLGraph batched by
+#: ``dgl.batch``) — the ``NodeIndex(dim, of)`` / ``EdgeIndex()`` / ``SubGraph()`` declarations of the transform
+#: interface. ``sswl_pairs`` is a DGL graph with one node per pair-node (``ndata["label"]``) and no edges: it gives
+#: the pair offsets; the typed edges ``sswl_<agg>`` are ``[2, m]`` pair ids offset by it.
+def extra_specs(aggregations) -> dict[str, tuple[str, int, str | None]]:
+    specs = {"sswl_pairs": ("graph", 0, None), "sswl_root": ("nodes", 0, None), "sswl_node": ("nodes", 0, None)}
+    for a in aggregations:
+        specs[f"sswl_{a}"] = ("nodes", 1, "sswl_pairs")
+        if a in LOCAL_AGGREGATIONS:
+            specs[f"sswl_{a}_eid"] = ("edges", 0, None)
+    return specs
+
+
+def to_extras(pg: ProductGraph) -> dict:
+    """The per-graph extras of one product graph (keys and batching rules: :func:`extra_specs`)."""
+    import dgl
+
+    pairs = dgl.graph((torch.zeros(0, dtype=torch.int64), torch.zeros(0, dtype=torch.int64)),
+                      num_nodes=pg.num_pairs)
+    pairs.ndata["label"] = pg.label
+    out = {"sswl_pairs": pairs, "sswl_root": pg.root.clone(), "sswl_node": pg.node.clone()}
+    for a, e in pg.edges.items():
+        out[f"sswl_{a}"] = e
+        if a in pg.edge_ids:
+            out[f"sswl_{a}_eid"] = pg.edge_ids[a]
+    return out
+
+
+def from_extras(extras, num_nodes: int, num_graphs: int) -> ProductBatch:
+    """A :class:`ProductBatch` from *batched* extras (``extras[key]``, offsets already applied as
+    :func:`extra_specs` declares), e.g. the model-input ``Batch`` of the transform interface."""
+    pairs_graph = extras["sswl_pairs"]
+    counts = pairs_graph.batch_num_nodes()
+    edges = {key[5:]: extras[key] for key in _keys(extras) if key.startswith("sswl_") and key[5:] in
+             ATOMIC_AGGREGATIONS}
+    edge_ids = {a: extras[f"sswl_{a}_eid"] for a in edges if a in LOCAL_AGGREGATIONS}
+    return ProductBatch(node=extras["sswl_node"], root=extras["sswl_root"], label=pairs_graph.ndata["label"],
+                        pair_graph=torch.arange(len(counts)).repeat_interleave(counts), edges=edges,
+                        edge_ids=edge_ids, num_nodes=int(num_nodes), num_graphs=int(num_graphs))
+
+
+def _keys(extras) -> list[str]:
+    return list(extras.keys()) if hasattr(extras, "keys") else list(extras.extras.keys())

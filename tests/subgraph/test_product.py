@@ -158,3 +158,33 @@ def test_bad_input_errors():
         build_product_graph(2, *undirected([(0, 1)]), policy="walks")
     with pytest.raises(ValueError, match="unknown atomic aggregation"):
         build_product_graph(2, *undirected([(0, 1)]), aggregations=("uX",))
+
+
+def test_extras_batched_by_their_declared_rules_give_the_same_batch():
+    """Emulates the transform interface's collation (node / edge / extra-graph offsets) on ``to_extras``."""
+    import dgl
+
+    from graphbench.subgraph.product import extra_specs, from_extras, to_extras
+
+    graphs = [(2, *undirected([(0, 1)])), (4, *undirected([(0, 1), (1, 2), (2, 3)])), (3, *undirected([(0, 2)]))]
+    products = [build_product_graph(n, s, d, hops=2) for n, s, d in graphs]
+    per_graph = [to_extras(p) for p in products]
+    specs = extra_specs(ATOMIC_AGGREGATIONS)
+    assert set(specs) == set(per_graph[0])
+    batched = {"sswl_pairs": dgl.batch([e["sswl_pairs"] for e in per_graph])}
+    node_counts, edge_counts = [n for n, _, _ in graphs], [len(s) for _, s, _ in graphs]
+    pair_counts = [p.num_pairs for p in products]
+    for key, (index, dim, of) in specs.items():
+        if index == "graph":
+            continue
+        counts = pair_counts if of == "sswl_pairs" else node_counts if index == "nodes" else edge_counts
+        offsets = [sum(counts[:i]) for i in range(len(counts))]
+        batched[key] = torch.cat([e[key] + off for e, off in zip(per_graph, offsets)], dim)
+    got = from_extras(batched, num_nodes=sum(node_counts), num_graphs=3)
+    ref = batch_product_graphs(products)
+    for name in ("node", "root", "label", "pair_graph"):
+        assert torch.equal(getattr(got, name), getattr(ref, name)), name
+    for agg in ATOMIC_AGGREGATIONS:
+        assert torch.equal(got.edges[agg], ref.edges[agg]), agg
+    for agg in ("uL", "vL"):
+        assert torch.equal(got.edge_ids[agg], ref.edge_ids[agg]), agg

@@ -107,3 +107,31 @@ def test_missing_typed_edges_and_bad_config_are_clear():
     with pytest.raises(ValueError, match="label embedding"):
         SubgraphGNN(1, 1, hidden=4, layers=1, config="swl", num_labels=3)(
             torch.ones(3, 1), batch_product_graphs([build_product_graph(3, *undirected([(0, 1)]), max_dist=5)]))
+
+
+def rook_and_shrikhande():
+    """srg(16, 6, 2, 2) twins: the 4×4 rook's graph and the Shrikhande graph (Cayley graphs on Z4 × Z4)."""
+    def cayley(gens):
+        nodes = [(a, b) for a in range(4) for b in range(4)]
+        idx = {p: i for i, p in enumerate(nodes)}
+        edges = {tuple(sorted((idx[(a, b)], idx[((a + da) % 4, (b + db) % 4)])))
+                 for a, b in nodes for da, db in gens}
+        return sorted(edges)
+    rook = cayley([(0, 1), (0, 2), (0, 3), (1, 0), (2, 0), (3, 0)])
+    shrikhande = cayley([(0, 1), (0, 3), (1, 0), (3, 0), (1, 1), (3, 3)])
+    return rook, shrikhande
+
+
+@pytest.mark.parametrize("config", ["gnn_sswl_plus", "sun_like"])
+def test_strongly_regular_twins_stay_unseparated(config):
+    """All SWL classes are bounded by 2-FWL (paper Thm. 7.1), which cannot tell srg twins apart (cf. SR25)."""
+    rook, shrikhande = rook_and_shrikhande()
+    assert len(rook) == len(shrikhande) == 48
+    assert not nx.is_isomorphic(nx.Graph(rook), nx.Graph(shrikhande))
+    x = torch.ones(32, 1, dtype=torch.float64)
+    batch = batch_product_graphs([build_product_graph(16, *undirected(e)) for e in (rook, shrikhande)])
+    torch.manual_seed(0)
+    model = SubgraphGNN(1, 4, hidden=16, layers=3, config=config).double().train()
+    out = model(x, batch)
+    assert torch.allclose(out[0], out[1], atol=1e-9)
+    assert model.pair_states(x, batch).std() > 1e-3

@@ -92,12 +92,23 @@ def _as_numpy(x) -> np.ndarray:
     return np.asarray(x, dtype=np.int64).reshape(-1)
 
 
+def _unique(a: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a sort and a mask: faster than ``np.unique``'s hashing on these integer codes)."""
+    a = np.sort(a)
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), dtype=bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
 def _csr(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric, simple CSR adjacency (indptr, indices), neighbours sorted ascending."""
     a = np.concatenate([src, dst])
     b = np.concatenate([dst, src])
     keep = a != b
-    codes = np.unique(a[keep] * n + b[keep])
+    codes = _unique(a[keep] * n + b[keep])
     rows, cols = codes // n, codes % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
@@ -147,8 +158,11 @@ def _lex_sort(rows: np.ndarray) -> np.ndarray:
 def _first_per_pair(rows: np.ndarray, n: int) -> np.ndarray:
     """Of lexicographically sorted rows, the first one per (first, last) node pair."""
     codes = rows[:, 0] * n + rows[:, -1]
-    _, first = np.unique(codes, return_index=True)
-    return _lex_sort(rows[np.sort(first)])
+    order = np.argsort(codes, kind="stable")  # stable: the lexicographically first row of each pair leads
+    sorted_codes = codes[order]
+    lead = np.ones(len(codes), dtype=bool)
+    lead[1:] = sorted_codes[1:] != sorted_codes[:-1]
+    return _lex_sort(rows[np.sort(order[lead])])
 
 
 # -- the three families ----------------------------------------------------------------------------------------------
@@ -171,7 +185,7 @@ def _expand(kind: str, cutoff: int, n: int, indptr: np.ndarray, indices: np.ndar
         if kind == "sp":
             cur = _first_per_pair(_lex_sort(cur), n)
         if kind != "ap":
-            seen = np.union1d(seen, cur[:, 0] * n + cur[:, -1])
+            seen = _unique(np.concatenate([seen, cur[:, 0] * n + cur[:, -1]]))
         out[length] = cur
         check(out)
         if len(cur) == 0:
@@ -195,11 +209,11 @@ def _distances(n: int, indptr: np.ndarray, indices: np.ndarray, max_d: int) -> t
         if len(frontier) == 0:
             break
         ext = _extend(frontier, indptr, indices, 0, len(frontier))
-        new = np.unique(ext[:, 0] * n + ext[:, -1])
+        new = _unique(ext[:, 0] * n + ext[:, -1])
         new = new[~_in_sorted(seen, new)]
         codes.append(new)
         dist.append(np.full(len(new), d, dtype=np.int64))
-        seen = np.union1d(seen, new)
+        seen = _unique(np.concatenate([seen, new]))
         frontier = np.stack([new // n, new % n], axis=1)
     all_codes, all_dist = np.concatenate(codes), np.concatenate(dist)
     order = np.argsort(all_codes)

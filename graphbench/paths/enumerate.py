@@ -323,17 +323,15 @@ def enumerate_many(graphs: Sequence, kind: str, cutoff: int, *, max_paths: int |
 
 
 def _enumerate_group(graphs, first_index, kind, cutoff, max_paths, edge_ids) -> list[PathSet]:
-    sizes = np.array([g.num_nodes() for g in graphs], dtype=np.int64)
-    esizes = np.array([g.num_edges() for g in graphs], dtype=np.int64)
+    import dgl  # only for batching the edge lists in one call
+
+    batch = dgl.batch(list(graphs))
+    sizes = batch.batch_num_nodes().numpy().astype(np.int64)
+    esizes = batch.batch_num_edges().numpy().astype(np.int64)
     noff = np.concatenate([[0], np.cumsum(sizes)])
     eoff = np.concatenate([[0], np.cumsum(esizes)])
-    srcs, dsts = [], []
-    for g, o in zip(graphs, noff[:-1]):
-        s, d = g.edges()
-        srcs.append(s.numpy().astype(np.int64) + o)
-        dsts.append(d.numpy().astype(np.int64) + o)
-    src = np.concatenate(srcs) if srcs else np.empty(0, dtype=np.int64)
-    dst = np.concatenate(dsts) if dsts else np.empty(0, dtype=np.int64)
+    s, d = batch.edges()
+    src, dst = s.numpy().astype(np.int64), d.numpy().astype(np.int64)
     n = int(noff[-1])
     indptr, indices = _csr(src, dst, n)
     gid_of_node = np.repeat(np.arange(len(graphs)), sizes)
@@ -345,26 +343,28 @@ def _enumerate_group(graphs, first_index, kind, cutoff, max_paths, edge_ids) -> 
                         if len(r))
         if np.ndim(per_graph) and (per_graph > max_paths).any():
             k = int(np.argmax(per_graph > max_paths))
-            g = graphs[k]
             counts = {length: int((gid_of_node[r[:, 0]] == k).sum()) for length, r in rows.items()}
-            raise _limit_error(kind, cutoff, max_paths, counts, g.num_nodes(), g.num_edges(),
+            raise _limit_error(kind, cutoff, max_paths, counts, int(sizes[k]), int(esizes[k]),
                                which=f"graph {first_index + k}: ")
 
     rows = _expand(kind, cutoff, n, indptr, indices, check)
     if kind == "sp":
         check(rows)
     paths, dists, edges = _orient(kind, rows, n, indptr, indices, cutoff, src, dst, edge_ids)
-    result = []
-    # rows are sorted anchor-first, so each graph's paths are one contiguous block per length
-    bounds = {length: np.searchsorted(p[:, -1].numpy(), noff) for length, p in paths.items()}
-    for k in range(len(graphs)):
-        sl = {length: slice(int(b[k]), int(b[k + 1])) for length, b in bounds.items()}
-        result.append(PathSet(
-            kind, cutoff, int(sizes[k]),
-            {length: paths[length][s] - int(noff[k]) for length, s in sl.items()},
-            {length: dists[length][s] for length, s in sl.items()},
-            {length: edges[length][s] - int(eoff[k]) for length, s in sl.items()} if edges is not None else None))
-    return result
+    # rows are sorted anchor-first, so each graph's paths are one contiguous block per length: split, then shift
+    # node indices and edge ids back to the graph's own numbering (vectorised, one split per tensor)
+    noff_t, eoff_t = torch.from_numpy(noff), torch.from_numpy(eoff)
+    parts = {}
+    for length, p in paths.items():
+        gid = torch.from_numpy(gid_of_node)[p[:, -1]]
+        counts = torch.bincount(gid, minlength=len(graphs)).tolist()
+        parts[length] = (torch.split(p - noff_t[gid][:, None], counts), torch.split(dists[length], counts),
+                         torch.split(edges[length] - eoff_t[gid][:, None], counts) if edges is not None else None)
+    return [PathSet(kind, cutoff, int(sizes[k]),
+                    {length: parts[length][0][k] for length in parts},
+                    {length: parts[length][1][k] for length in parts},
+                    {length: parts[length][2][k] for length in parts} if edges is not None else None)
+            for k in range(len(graphs))]
 
 
 __all__ = ["DEFAULT_MAX_PATHS", "PATH_KINDS", "PathLimitError", "PathSet", "enumerate_many", "enumerate_paths",

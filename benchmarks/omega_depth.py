@@ -57,8 +57,8 @@ def depth_study(a) -> dict:
     out = {}
     print(f"Cora, public split: hidden {a.hidden}, dropout {a.dropout}, lr {a.lr}, wd {a.weight_decay}, "
           f"≤ {a.epochs} epochs (patience {a.patience}), seeds {a.seeds}")
-    print(f"{'model':6} {'depth':>5} {'test acc':>9} {'val acc':>8} {'energy(last)':>13} {'ω last layer min/mean/max':>26}"
-          f" {'s/run':>6}")
+    print(f"{'model':6} {'depth':>5} {'test acc':>9} {'val acc':>8} {'energy(last)':>13} "
+          f"{'ω last layer min/mean/max':>26} {'s/run':>6}")
     for name, label in MODELS.items():
         for depth in a.depths:
             rows = [fit(name, ds, ds.splits[0], depth, s, a) for s in range(a.seeds)]
@@ -92,7 +92,7 @@ def figure(results: dict, depths: list[int], path: Path) -> None:
 
 
 def heterophilous(a) -> None:
-    print(f"\ndepth 2, the 10 geom-gcn splits, seed 0, same budget: test accuracy mean ± std")
+    print("\ndepth 2, the 10 geom-gcn splits, seed 0, same budget: test accuracy mean ± std")
     for name in ("cornell", "texas", "wisconsin"):
         ds = load_dataset(name, a.data_root)
         line = f"{name:10}"

@@ -8,8 +8,9 @@ Layer (the paper's Eq. for the ω-propagation, as in the released ``run_function
     ``X' = σ(X̃ K)``                (channel mixing, then the backbone's norm / ReLU / dropout).
 
 ``ω = 1`` is plain propagation (GCN / GAT smoothing), ``ω = 0`` none, ``0 < ω < 1`` a lazier step, ``ω < 0`` a
-sharpening (high-pass) step ``x + |ω|(x − Âx)`` and ``ω > 1`` an over-relaxed one; ω is initialised at 1 and **not** constrained, which is what lets the
-network avoid over-smoothing at depth (the paper's Theorem on the Dirichlet energy relies on it).
+sharpening (high-pass) step ``x + |ω|(x − Âx)`` and ``ω > 1`` an over-relaxed one. ω is initialised at 1 and
+**not** constrained, which is what lets the network avoid over-smoothing at depth (the paper's argument on the
+Dirichlet energy relies on it).
 
 * **ωGCN:** ``Â = D̃^{-1/2}(A + I)D̃^{-1/2}`` (the backbone adds the self-loops; DGL ``GraphConv(norm="both")``
   without weight). The released TU script uses the raw adjacency sum instead (its ``updateGraph`` is skipped for

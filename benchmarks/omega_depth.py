@@ -54,13 +54,14 @@ def fit(name: str, ds, split, depth: int, seed: int, a) -> dict:
 
 def depth_study(a) -> dict:
     ds = load_dataset("cora", a.data_root)
-    out = {}
     print(f"Cora, public split: hidden {a.hidden}, dropout {a.dropout}, lr {a.lr}, wd {a.weight_decay}, "
           f"≤ {a.epochs} epochs (patience {a.patience}), seeds {a.seeds}")
     print(f"{'model':6} {'depth':>5} {'test acc':>9} {'val acc':>8} {'energy(last)':>13} "
           f"{'ω last layer min/mean/max':>26} {'s/run':>6}")
-    for name, label in MODELS.items():
-        for depth in a.depths:
+    out = {}
+    for depth in a.depths:  # depth-major, so that both models are compared at each depth as the run goes
+        for name in a.models:
+            label = MODELS[name]
             rows = [fit(name, ds, ds.splits[0], depth, s, a) for s in range(a.seeds)]
             acc = statistics.mean(r["test"] for r in rows)
             energy = statistics.mean(r["energy"] for r in rows)
@@ -69,7 +70,20 @@ def depth_study(a) -> dict:
             print(f"{label:6} {depth:>5} {acc:>9.3f} {statistics.mean(r['val'] for r in rows):>8.3f} "
                   f"{energy:>13.3e} {oms:>26} {statistics.mean(r['time'] for r in rows):>6.1f}", flush=True)
             out[(label, depth)] = (acc, energy)
+            if a.csv:
+                new = not Path(a.csv).exists()
+                Path(a.csv).parent.mkdir(parents=True, exist_ok=True)
+                with open(a.csv, "a") as f:
+                    if new:
+                        f.write("model,depth,test_acc,energy,epochs_budget\n")
+                    f.write(f"{label},{depth},{acc},{energy},{a.epochs}\n")
     return out
+
+
+def read_csv(path: str) -> dict:
+    import pandas as pd
+    df = pd.read_csv(path).drop_duplicates(["model", "depth"], keep="last")
+    return {(r.model, int(r.depth)): (r.test_acc, r.energy) for r in df.itertuples()}
 
 
 def figure(results: dict, depths: list[int], path: Path) -> None:
@@ -78,8 +92,9 @@ def figure(results: dict, depths: list[int], path: Path) -> None:
     import matplotlib.pyplot as plt
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
     for label in MODELS.values():
-        ax1.plot(depths, [results[(label, d)][0] for d in depths], marker="o", label=label)
-        ax2.plot(depths, [max(results[(label, d)][1], 1e-30) for d in depths], marker="o", label=label)
+        ds_ = [d for d in depths if (label, d) in results]
+        ax1.plot(ds_, [results[(label, d)][0] for d in ds_], marker="o", label=label)
+        ax2.plot(ds_, [max(results[(label, d)][1], 1e-30) for d in ds_], marker="o", label=label)
     ax1.set(xscale="log", xlabel="layers", ylabel="test accuracy", title="Cora (public split)")
     ax2.set(xscale="log", yscale="log", xlabel="layers", ylabel="Dirichlet energy (sym), last layer")
     for ax in (ax1, ax2):
@@ -96,7 +111,8 @@ def heterophilous(a) -> None:
     for name in ("cornell", "texas", "wisconsin"):
         ds = load_dataset(name, a.data_root)
         line = f"{name:10}"
-        for model, label in MODELS.items():
+        for model in a.models:
+            label = MODELS[model]
             accs = [fit(model, ds, split, 2, 0, a)["test"] for split in ds.splits]
             line += f"  {label}: {100 * statistics.mean(accs):5.1f} ± {100 * statistics.stdev(accs):4.1f} ({len(accs)})"
         print(line, flush=True)
@@ -114,10 +130,17 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=0.01)
     p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--figure", default="reports/omega_depth.png")
+    p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    p.add_argument("--csv", default="", help="append the depth study's rows to this CSV (e.g. reports/omega.csv)")
+    p.add_argument("--plot-from", default="", help="only draw the figure from a CSV written by --csv")
     p.add_argument("--skip-depth", action="store_true")
     p.add_argument("--skip-heterophilous", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(1)
+    if a.plot_from:
+        results = read_csv(a.plot_from)
+        figure(results, sorted({d for _, d in results}), Path(a.figure))
+        return
     if not a.skip_depth:
         figure(depth_study(a), a.depths, Path(a.figure))
     if not a.skip_heterophilous:

@@ -104,8 +104,10 @@ def test_omega_receives_gradient_and_can_leave_unit_interval():
     assert model.omegas().max() > 1.0
 
 
-def test_invalid_hyperparameters():
+def test_invalid_hyperparameters_and_aliases():
     from graphbench.hparams import HyperparameterError
+    from graphbench.registry import MODELS
+    assert MODELS.get("wgcn").name == "omega-gcn" and MODELS.get("omega_gat").name == "omega-gat"
     with pytest.raises(HyperparameterError, match="divisible by heads"):
         model_hparams("omega-gat", {"hidden": 30, "heads": 4})
     with pytest.raises(HyperparameterError, match="'omega' must be one of"):
@@ -149,15 +151,16 @@ def test_deep_gcn_smooths_more_than_omega_gcn_with_sharpening_omega():
 
 
 @pytest.mark.data
-@pytest.mark.parametrize("name,dataset,threshold", [("omega-gcn", "cora", 0.6), ("omega-gat", "mutag", 0.7)])
-def test_trains_end_to_end_through_the_cli(name, dataset, threshold, shared_data, tmp_path):
+@pytest.mark.parametrize("name,dataset,epochs,threshold", [("omega-gcn", "cora", 40, 0.6),
+                                                            ("omega-gat", "mutag", 15, 0.7)])
+def test_trains_end_to_end_through_the_cli(name, dataset, epochs, threshold, shared_data, tmp_path):
     """Node classification (Cora, public split; majority class 0.32 of the test nodes) and graph classification
     (MUTAG fold 0; majority class 0.66) through ``graphbench run``."""
     from graphbench.cli import main
     from graphbench.results.reader import read_results
     out = tmp_path / "r.csv"
     rc = main(["run", "--model", name, "--dataset", dataset, "--seeds", "0", "--folds", "0", "--results", str(out),
-               "--epochs", "40", "--hidden", "32", "--layers", "2", "--lr", "0.01", "--dropout", "0.5",
+               "--epochs", str(epochs), "--hidden", "32", "--layers", "2", "--lr", "0.01", "--dropout", "0.5",
                "--data-root", str(shared_data), "--quiet"])
     assert rc == 0
     rows = read_results(out)

@@ -6,7 +6,10 @@ import importlib
 from typing import Any
 
 # Imported on first use (PEP 562), so that `graphbench report --help` does not pay for pandas and matplotlib.
-_LAZY = {"ReportError": "aggregate", "aggregate": "aggregate", "select_rows": "aggregate",
+# The function ``aggregate`` is not re-exported here: it shares its name with the submodule
+# ``graphbench.report.aggregate``, which the import system binds on this package once it is imported, so the
+# package attribute could be either. Import it as ``from graphbench.report.aggregate import aggregate``.
+_LAZY = {"ReportError": "aggregate", "select_rows": "aggregate",
          "ReportResult": "build", "build_report": "build", "format_leaderboard": "build"}
 
 
@@ -16,4 +19,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'graphbench.report' has no attribute {name!r}")
 
 
-__all__ = ["ReportError", "ReportResult", "aggregate", "build_report", "format_leaderboard", "select_rows"]
+__all__ = ["ReportError", "ReportResult", "build_report", "format_leaderboard", "select_rows"]

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from graphbench.report import aggregate, select_rows
+from graphbench.report import select_rows
+from graphbench.report.aggregate import aggregate
 from graphbench.report.figures import cd_diagram, drawn_cliques
 from graphbench.report.stats import compare, cross_dataset_tests, nemenyi_cd, overall_verdict, significance
 from graphbench.results import read_results

@@ -54,7 +54,7 @@ def test_a_transform_parameter_is_a_sweep_search_dimension(tmp_path):
                                                      "transforms": [{"name": "lappe"}]},
                        search_space={"lappe.k": {"type": "int", "low": 2, "high": 6}, "hidden": None,
                                      "lr": None, "dropout": None},
-                       protocol={"search": {"folds": [0], "seeds": [0]}, "final": {"folds": [0], "seeds": [0]}})
+                       protocol={"search": {"seeds": [0]}, "final": {"folds": [0], "seeds": [0]}})
     sweep = load_sweep(path)
     (study,) = sweep.studies()
     assert "lappe.k" in study.space

@@ -5,6 +5,7 @@
     graphbench run --model gin --dataset csl --seeds 0 1 2 [--epochs --lr --hidden --layers ... | --config run.yaml]
     graphbench sweep sweeps/NAME.yaml [--workers N] [--storage URL] [--dry-run]
     graphbench report RESULTS... --out reports/NAME/ [--baseline gin --model mymodel]
+    graphbench expressiveness --model gin --dataset brec [exp sr25 csl wl-pairs] [--mode quick|trained]
 """
 
 from __future__ import annotations
@@ -180,11 +181,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
+    from graphbench.expressiveness.cli import register as register_expressiveness
     from graphbench.report.cli import register as register_report
     from graphbench.sweep.cli import register as register_sweep
 
     register_sweep(sub)
     register_report(sub)
+    register_expressiveness(sub)
     return parser
 
 

@@ -325,23 +325,30 @@ class PairEvaluator:
         return decide(test, reliability, self.threshold), epochs
 
 
-def evaluate(model: str, pairs: PairSet, *, hparams: dict[str, Any] | None = None,
-             config: ProtocolConfig | None = None, seed: int = 0, device: str = "cpu",
-             on_pair: Callable[[PairResult], None] | None = None) -> ExpressivenessResult:
-    """Run the protocol for the registered ``model`` (hyperparameters ``hparams``, validated as for a run; of the
-    trainer's, only ``pe`` / ``pe_dim`` apply — the protocol has its own training settings in ``config``)."""
-    from graphbench.models import MODELS, build_model, count_parameters
+def resolve_model_hparams(model: str, hparams: dict[str, Any] | None) -> tuple[dict[str, Any], str, int]:
+    """(validated model hyperparameters, pe, pe_dim); the trainer's other settings are refused (the protocol has
+    its own). Raises ``HyperparameterError`` / ``ValueError`` naming the key."""
     from graphbench.train.config import TRAIN_HPARAMS
     from graphbench.train.runner import resolve_hparams
 
-    config = config or ProtocolConfig()
     given = dict(hparams or {})
     foreign = sorted(k for k in given if k in TRAIN_HPARAMS and k not in ("pe", "pe_dim"))
     if foreign:
         raise ValueError(f"training hyperparameters {foreign} do not apply to the expressiveness protocol; use its "
                          "own settings (--mode trained --epochs/--lr/--weight-decay/--batch-size)")
     model_hp, train_hp = resolve_hparams(model, given)
-    pe, pe_dim = train_hp["pe"], train_hp["pe_dim"]
+    return model_hp, train_hp["pe"], train_hp["pe_dim"]
+
+
+def evaluate(model: str, pairs: PairSet, *, hparams: dict[str, Any] | None = None,
+             config: ProtocolConfig | None = None, seed: int = 0, device: str = "cpu",
+             on_pair: Callable[[PairResult], None] | None = None) -> ExpressivenessResult:
+    """Run the protocol for the registered ``model`` (hyperparameters ``hparams``, validated as for a run; of the
+    trainer's, only ``pe`` / ``pe_dim`` apply — the protocol has its own training settings in ``config``)."""
+    from graphbench.models import MODELS, build_model, count_parameters
+
+    config = config or ProtocolConfig()
+    model_hp, pe, pe_dim = resolve_model_hparams(model, hparams)
     name = MODELS.get(model).name
 
     def build() -> nn.Module:

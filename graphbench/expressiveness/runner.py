@@ -24,6 +24,7 @@ from graphbench.expressiveness.protocol import (
     evaluate,
     hparams_json,
     protocol_hparams_json,
+    resolve_model_hparams,
 )
 
 STAGE = "expressiveness"
@@ -88,12 +89,11 @@ def run(models: Sequence[str], datasets: Sequence[str], *, hparams: dict[str, An
     (model, dataset, seed) finishes, and return them all."""
     from graphbench.models import MODELS
     from graphbench.results import append_rows
-    from graphbench.train.runner import resolve_hparams
 
     config = config or ProtocolConfig()
     for m in models:  # fail before any work on a typo or an invalid hyperparameter
         MODELS.get(m)
-        resolve_hparams(m, hparams)
+        resolve_model_hparams(m, hparams)
     pair_sets = [load_pairs(d, data_root, max_pairs=max_pairs) for d in datasets]
     rows: list[dict] = []
     for pairs in pair_sets:
@@ -112,9 +112,9 @@ def run(models: Sequence[str], datasets: Sequence[str], *, hparams: dict[str, An
                 except Exception as exc:  # recorded, not raised: the next model goes on
                     last = traceback.extract_tb(exc.__traceback__)[-1]
                     error = f"{type(exc).__name__}: {exc} (at {Path(last.filename).name}:{last.lineno})"
-                    model_hp, train_hp = resolve_hparams(m, hparams)
+                    model_hp, pe, pe_dim = resolve_model_hparams(m, hparams)
                     new = failed_rows(MODELS.get(m).name, pairs, seed, config,
-                                      {**model_hp, "pe": train_hp["pe"], "pe_dim": train_hp["pe_dim"]}, error,
+                                      {**model_hp, "pe": pe, "pe_dim": pe_dim}, error,
                                       device=device, started=started, seconds=time.perf_counter() - t0)
                 if results is not None:
                     append_rows(results, new)

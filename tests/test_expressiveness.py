@@ -109,6 +109,18 @@ def test_t2_protocol_flags_a_non_isomorphic_pair_and_not_a_permuted_copy():
     assert same.decision.t2 < 1e-6 < res.config.threshold < non_iso.decision.t2
 
 
+def test_a_subset_gives_the_same_verdicts_as_the_full_run():
+    full = load_pairs("wl-pairs")
+    sub = full.limit(6)
+    sub = PairSet(sub.dataset, sub.graphs, sub.pairs[2:4], sub.categories[2:4], sub.names[2:4], ids=[2, 3])
+    hp = {**SMALL, "pe": "rwse"}
+    a, b = evaluate("gin", full, hparams=hp).pairs[2:4], evaluate("gin", sub, hparams=hp).pairs
+    assert [r.index for r in b] == [2, 3]
+    for x, y in zip(a, b, strict=True):
+        assert x.distinguished == y.distinguished
+        assert y.decision.t2 == pytest.approx(x.decision.t2, rel=1e-6, abs=1e-9)
+
+
 @pytest.mark.parametrize("model", ["gin", "gcn", "sage", "gat"])
 def test_1wl_bounded_models_distinguish_no_1wl_equivalent_pair(model):
     res = evaluate(model, load_pairs("wl-pairs"), hparams=SMALL)

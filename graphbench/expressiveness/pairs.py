@@ -43,10 +43,13 @@ class PairSet:
     names: list[str]
     node_spec: FeatureSpec = field(default_factory=FeatureSpec)
     edge_spec: FeatureSpec = field(default_factory=FeatureSpec)
+    ids: list[int] | None = None  # each pair's position in the full set (seeds derive from it); default 0..n-1
 
     def __post_init__(self) -> None:
-        if not (len(self.pairs) == len(self.categories) == len(self.names)):
-            raise ValueError("pairs, categories and names must have one entry per pair")
+        if self.ids is None:
+            self.ids = list(range(len(self.pairs)))
+        if not (len(self.pairs) == len(self.categories) == len(self.names) == len(self.ids)):
+            raise ValueError("pairs, categories, names and ids must have one entry per pair")
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -68,7 +71,7 @@ class PairSet:
             if seen[c] <= max_pairs:
                 keep.append(i)
         return PairSet(self.dataset, self.graphs, [self.pairs[i] for i in keep], [self.categories[i] for i in keep],
-                       [self.names[i] for i in keep], self.node_spec, self.edge_spec)
+                       [self.names[i] for i in keep], self.node_spec, self.edge_spec, [self.ids[i] for i in keep])
 
 
 def _declared_pairs(ds: GraphDataset, max_pairs: int | None) -> list[tuple[int, int]]:

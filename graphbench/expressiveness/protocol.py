@@ -112,7 +112,7 @@ class ProtocolConfig:
 
 @dataclass
 class PairResult:
-    index: int
+    index: int  # the pair's id in its full pair set
     category: str
     name: str
     decision: PairDecision
@@ -241,11 +241,11 @@ class PairEvaluator:
                 prepared[i] = CopySource.of(prepare_graph(pairs.graphs[i], self.pe, self.pe_dim, self.dtype))
             return prepared[i]
 
-        jobs = [(k, graph(a), graph(b)) for k, (a, b) in enumerate(pairs.pairs)]
+        jobs = [(k, pairs.ids[k], graph(a), graph(b)) for k, (a, b) in enumerate(pairs.pairs)]
         results: list[PairResult] = []
 
         def done(k: int, decision: PairDecision, seconds: float, epochs: int = 0) -> None:
-            r = PairResult(k, pairs.categories[k], pairs.names[k], decision, seconds, epochs)
+            r = PairResult(pairs.ids[k], pairs.categories[k], pairs.names[k], decision, seconds, epochs)
             results.append(r)
             if on_pair:
                 on_pair(r)
@@ -258,12 +258,12 @@ class PairEvaluator:
                 chunk = jobs[start:start + step]
                 decisions = self._quick_chunk(model, chunk)
                 seconds = (time.perf_counter() - t0) / len(chunk)
-                for (k, _, _), d in zip(chunk, decisions, strict=True):
+                for (k, _, _, _), d in zip(chunk, decisions, strict=True):
                     done(k, d, seconds)
         else:
-            for k, g, h in jobs:
+            for k, pair_id, g, h in jobs:
                 t0 = time.perf_counter()
-                decision, epochs = self._trained_pair(k, g, h)
+                decision, epochs = self._trained_pair(pair_id, g, h)
                 done(k, decision, time.perf_counter() - t0, epochs)
         return results
 
@@ -272,8 +272,8 @@ class PairEvaluator:
     def _quick_chunk(self, model: nn.Module, chunk) -> list[PairDecision]:
         q = self.cfg.permutations
         graphs = []
-        for k, g, h in chunk:
-            a, b, r = _copies(g, h, q, np.random.default_rng(_pair_seed(self.seed, k)))
+        for _, pair_id, g, h in chunk:
+            a, b, r = _copies(g, h, q, np.random.default_rng(_pair_seed(self.seed, pair_id)))
             graphs += a + b + r
         emb = embed(model, batch_copies(graphs).to(self.device))
         out = []
@@ -285,11 +285,11 @@ class PairEvaluator:
         return out
 
     # -- trained: BREC's siamese contrastive training, one fresh model per pair -------------------------------
-    def _trained_pair(self, k: int, g: CopySource, h: CopySource) -> tuple[PairDecision, int]:
+    def _trained_pair(self, pair_id: int, g: CopySource, h: CopySource) -> tuple[PairDecision, int]:
         from graphbench.train.trainer import TrainingDiverged
 
         cfg, q = self.cfg, self.cfg.permutations
-        seed = _pair_seed(self.seed, k)
+        seed = _pair_seed(self.seed, pair_id)
         a, b, r = _copies(g, h, q, np.random.default_rng(seed))
         interlaced = [x for pair in zip(a, b, strict=True) for x in pair]  # [G_1, H_1, G_2, H_2, ...]
         batches = [batch_copies(interlaced[i:i + cfg.batch_size]).to(self.device)
@@ -307,7 +307,8 @@ class PairEvaluator:
                 target = -torch.ones(emb.shape[0] // 2, device=emb.device, dtype=emb.dtype)
                 loss = loss_fn(emb[0::2], emb[1::2], target)
                 if not torch.isfinite(loss):
-                    raise TrainingDiverged(f"the contrastive loss became {loss.item()} on pair {k}, epoch {epoch}")
+                    raise TrainingDiverged(f"the contrastive loss became {loss.item()} on pair {pair_id}, "
+                                           f"epoch {epoch}")
                 opt.zero_grad()
                 loss.backward()
                 opt.step()

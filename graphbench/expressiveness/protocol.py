@@ -180,8 +180,8 @@ def prepare_graph(g: dgl.DGLGraph, pe: str, pe_dim: int, dtype: torch.dtype) -> 
         for key, value in list(data.items()):
             if value.dtype.is_floating_point:
                 data[key] = value.to(dtype)
-    if pe == "rwse":
-        g.ndata["pe"] = random_walk_se(g, pe_dim, dtype=dtype)
+    if pe == "rwse":  # in float64 whatever the model's precision: equal walk probabilities stay equal after rounding
+        g.ndata["pe"] = random_walk_se(g, pe_dim, dtype=torch.float64).to(dtype)
     elif pe != "none":
         raise ValueError(f"positional encoding {pe!r} is not supported by the expressiveness protocol")
     return g
@@ -241,7 +241,10 @@ class PairEvaluator:
                 prepared[i] = CopySource.of(prepare_graph(pairs.graphs[i], self.pe, self.pe_dim, self.dtype))
             return prepared[i]
 
-        jobs = [(k, pairs.ids[k], graph(a), graph(b)) for k, (a, b) in enumerate(pairs.pairs)]
+        def job(k: int) -> tuple:
+            a, b = pairs.pairs[k]
+            return k, pairs.ids[k], graph(a), graph(b)
+
         results: list[PairResult] = []
 
         def done(k: int, decision: PairDecision, seconds: float, epochs: int = 0) -> None:
@@ -253,16 +256,17 @@ class PairEvaluator:
         if self.cfg.mode == "quick":
             model = self._new_model(_pair_seed(self.seed, -1)).eval()
             step = self.cfg.pairs_per_batch
-            for start in range(0, len(jobs), step):
+            for start in range(0, len(pairs), step):
                 t0 = time.perf_counter()
-                chunk = jobs[start:start + step]
+                chunk = [job(k) for k in range(start, min(start + step, len(pairs)))]
                 decisions = self._quick_chunk(model, chunk)
                 seconds = (time.perf_counter() - t0) / len(chunk)
                 for (k, _, _, _), d in zip(chunk, decisions, strict=True):
                     done(k, d, seconds)
         else:
-            for k, pair_id, g, h in jobs:
+            for k in range(len(pairs)):
                 t0 = time.perf_counter()
+                _, pair_id, g, h = job(k)
                 decision, epochs = self._trained_pair(pair_id, g, h)
                 done(k, decision, time.perf_counter() - t0, epochs)
         return results

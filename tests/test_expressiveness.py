@@ -177,8 +177,13 @@ def test_trained_mode_siamese_training_on_a_pair():
 def test_trained_mode_on_all_wl_pairs(model):
     res = evaluate(model, load_pairs("wl-pairs"), config=ProtocolConfig(mode="trained"))
     assert not any(r.distinguished for r in res.pairs) and all(r.reliable for r in res.pairs)
-    rwse = evaluate(model, load_pairs("wl-pairs"), hparams={"pe": "rwse"}, config=ProtocolConfig(mode="trained"))
+
+
+@pytest.mark.slow
+def test_trained_rwse_gin_on_all_wl_pairs():
+    rwse = evaluate("gin", load_pairs("wl-pairs"), hparams={"pe": "rwse"}, config=ProtocolConfig(mode="trained"))
     assert [r.distinguished for r in rwse.pairs] == [True, True, False, True, True, True]
+    assert all(r.reliable for r in rwse.pairs)
 
 
 # ------------------------------------------------------------------------------------------------ rows and CLI

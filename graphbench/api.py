@@ -19,9 +19,9 @@ from graphbench.data import DATASETS, dataset_card, load_dataset
 from graphbench.models import MODELS, build_model, count_parameters
 from graphbench.models.base import COMMON_HPARAMS
 from graphbench.registry import UnknownNameError
-from graphbench.results import append_row, read_results
+from graphbench.results import append_row, check_writable, read_results
 from graphbench.train.config import TRAIN_HPARAMS
-from graphbench.train.runner import RunSpec, get_dataset, resolve_hparams, run_one
+from graphbench.train.runner import RunSpec, default_threads, get_dataset, resolve_hparams, run_one
 
 DEFAULT_RESULTS = os.path.join("results", "results.csv")
 
@@ -67,11 +67,15 @@ def describe(name: str) -> dict[str, Any]:
 def plan_runs(models: Sequence[str], datasets: Sequence[str], *, seeds: Iterable[int] = (0,),
               folds: Iterable[int] | None = None, hparams: dict[str, Any] | None = None,
               dataset_options: dict[str, Any] | None = None, data_root: str | None = None,
-              device: str = "cpu", deterministic: bool = False) -> list[RunSpec]:
+              device: str = "cpu", deterministic: bool = False, threads: int | None = None) -> list[RunSpec]:
     """Validate names and hyperparameters up front and expand models × datasets × folds × seeds into runs.
 
-    ``folds=None`` means every split of each dataset. Nothing trains here, so a typo fails before any work.
+    ``folds=None`` means every split of each dataset. Nothing trains here, so a typo fails before any work: every
+    dataset is loaded (its raw files checked) here. ``threads=None`` picks torch's thread count per dataset with
+    :func:`~graphbench.train.runner.default_threads` (recorded on every row).
     """
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ValueError(f"threads must be a positive integer, got {threads!r}")
     for m in models:
         MODELS.get(m)
         resolve_hparams(m, hparams)
@@ -88,6 +92,7 @@ def plan_runs(models: Sequence[str], datasets: Sequence[str], *, seeds: Iterable
         bad = [f for f in fold_ids if not 0 <= f < len(ds.splits)]
         if bad:
             raise ValueError(f"{d} has {len(ds.splits)} split(s) (0..{len(ds.splits) - 1}); no fold {bad[0]}")
+        n_threads = threads or default_threads(ds, int((hparams or {}).get("batch_size", 32)))
         for m in models:
             level = ds.task_level
             levels = MODELS.get(m).meta.get("task_levels", ("graph", "node"))
@@ -97,14 +102,14 @@ def plan_runs(models: Sequence[str], datasets: Sequence[str], *, seeds: Iterable
                 for s in seeds:
                     specs.append(RunSpec(m, d, seed=s, fold=f, hparams=dict(hparams or {}),
                                          dataset_options=dict(dataset_options or {}), data_root=data_root,
-                                         device=device, deterministic=deterministic))
+                                         device=device, deterministic=deterministic, threads=n_threads))
     return specs
 
 
 def run(models: Sequence[str] | str, datasets: Sequence[str] | str, *, seeds: Iterable[int] = (0,),
         folds: Iterable[int] | None = None, hparams: dict[str, Any] | None = None,
         results: str | os.PathLike | None = DEFAULT_RESULTS, dataset_options: dict[str, Any] | None = None,
-        data_root: str | None = None, device: str = "cpu", deterministic: bool = False,
+        data_root: str | None = None, device: str = "cpu", deterministic: bool = False, threads: int | None = None,
         on_run: Callable[[RunSpec, dict], None] | None = None, progress=None) -> pd.DataFrame:
     """Train every (model, dataset, fold, seed) combination; append one row per run to ``results`` (if given).
 
@@ -114,7 +119,7 @@ def run(models: Sequence[str] | str, datasets: Sequence[str] | str, *, seeds: It
     models = [models] if isinstance(models, str) else list(models)
     datasets = [datasets] if isinstance(datasets, str) else list(datasets)
     specs = plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams, dataset_options=dataset_options,
-                      data_root=data_root, device=device, deterministic=deterministic)
+                      data_root=data_root, device=device, deterministic=deterministic, threads=threads)
     return pd.DataFrame(execute(specs, results=results, on_run=on_run, progress=progress))
 
 
@@ -122,7 +127,10 @@ def execute(specs: Iterable[RunSpec], *, results: str | os.PathLike | None = DEF
             on_start: Callable[[RunSpec], None] | None = None, on_run: Callable[[RunSpec, dict], None] | None = None,
             progress=None) -> list[dict[str, Any]]:
     """Run planned specs one after the other, appending each row to ``results`` (if given) as soon as it exists,
-    so an interruption loses only the run in progress. ``on_start`` / ``on_run`` are called around each run."""
+    so an interruption loses only the run in progress. ``on_start`` / ``on_run`` are called around each run.
+    The results file is checked (schema, writable) before the first run starts."""
+    if results is not None:
+        check_writable(results)
     rows = []
     for spec in specs:
         if on_start:

@@ -7,10 +7,12 @@ A run file holds the same things as the command-line flags::
     seeds: [0, 1, 2]
     folds: all                  # or a list of fold indices
     hparams: {epochs: 50, lr: 0.001, hidden: 64, pe: rwse}
+    transforms: [{name: lappe, k: 8}]   # the transform chain (same as hparams.transforms)
     dataset_options: {}
     results: results/results.csv
     device: cpu
     deterministic: false
+    threads: 1                  # torch CPU threads (default: chosen from the machine and the dataset)
     data_root: datasets
 
 Command-line flags override the file. Unknown keys are errors that name the key and its line.
@@ -25,7 +27,7 @@ from typing import Any
 import yaml
 
 RUN_KEYS = ("model", "models", "dataset", "datasets", "seeds", "folds", "hparams", "dataset_options", "results",
-            "device", "deterministic", "data_root")
+            "device", "deterministic", "data_root", "threads", "transforms")
 
 
 class ConfigError(ValueError):
@@ -123,6 +125,13 @@ def load_run_config(path: str | Path) -> dict[str, Any]:
             if not isinstance(data[key], dict):
                 raise ConfigError(f"{path}: {key!r}{line_of(data, key)} must be a mapping")
             out[key] = dict(data[key])
+    if "transforms" in data:
+        if "transforms" in out.get("hparams", {}):
+            raise ConfigError(f"{path}: give 'transforms'{line_of(data, 'transforms')} or hparams.transforms, not both")
+        if not isinstance(data["transforms"], list):
+            raise ConfigError(f"{path}: 'transforms'{line_of(data, 'transforms')} must be a list, e.g. "
+                              "[{name: lappe, k: 8}]")
+        out.setdefault("hparams", {})["transforms"] = data["transforms"]
     for key in ("results", "device", "data_root"):
         if key in data:
             out[key] = str(data[key])
@@ -130,4 +139,9 @@ def load_run_config(path: str | Path) -> dict[str, Any]:
         if not isinstance(data["deterministic"], bool):
             raise ConfigError(f"{path}: 'deterministic'{line_of(data, 'deterministic')} must be true or false")
         out["deterministic"] = data["deterministic"]
+    if "threads" in data:
+        t = data["threads"]
+        if isinstance(t, bool) or not isinstance(t, int) or t < 1:
+            raise ConfigError(f"{path}: 'threads'{line_of(data, 'threads')} must be a positive integer")
+        out["threads"] = t
     return out

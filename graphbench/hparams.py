@@ -27,6 +27,8 @@ class HParam:
     low: float | None = None
     high: float | None = None
     choices: tuple[Any, ...] | None = None
+    #: ``low`` itself is not allowed (e.g. a learning rate must be > 0)
+    low_open: bool = False
 
     def _number(self, name: str, value: Any) -> int | float:
         """``value`` as this parameter's number type (numeric strings accepted; bools, NaN and 1.5 for an int
@@ -61,8 +63,9 @@ class HParam:
         if self.choices is not None and v not in self.choices:
             raise HyperparameterError(
                 f"hyperparameter {name!r} must be one of {', '.join(map(repr, self.choices))}; got {value!r}")
-        if self.low is not None and v < self.low:
-            raise HyperparameterError(f"hyperparameter {name!r} must be >= {self.low}, got {value!r}")
+        if self.low is not None and (v <= self.low if self.low_open else v < self.low):
+            raise HyperparameterError(
+                f"hyperparameter {name!r} must be {'>' if self.low_open else '>='} {self.low}, got {value!r}")
         if self.high is not None and v > self.high:
             raise HyperparameterError(f"hyperparameter {name!r} must be <= {self.high}, got {value!r}")
         return v

@@ -63,7 +63,8 @@ class Registry(Generic[T]):
         key = name.lower()
         if not key or not key.replace("-", "").replace("_", "").replace(".", "").isalnum():
             raise ValueError(f"invalid {self.kind} name {name!r}: use letters, digits, '-', '_' or '.'")
-        if key in self._entries and not override and self._entries[key].obj is not obj:
+        if key in self._entries and not override and self._entries[key].obj is not obj \
+                and not _same_definition(self._entries[key].obj, obj):
             raise ValueError(
                 f"{self.kind} {key!r} is already registered (by {_origin(self._entries[key].obj)}); "
                 "choose another name or pass override=True"
@@ -97,41 +98,71 @@ class Registry(Generic[T]):
         return [e.name for e in self]
 
 
+def _same_definition(a: object, b: object) -> bool:
+    """The same class or function defined again (its module was imported again after a failed import)."""
+    qa, qb = getattr(a, "__qualname__", None), getattr(b, "__qualname__", None)
+    return qa is not None and qa == qb and getattr(a, "__module__", None) == getattr(b, "__module__", None)
+
+
 def _origin(obj: object) -> str:
     return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', type(obj).__name__)}"
 
 
+class RegistryImportError(ImportError):
+    """A built-in module of graphbench could not be imported; the message names it and the cause."""
+
+
+BUILTIN_MODULES = ("graphbench.models", "graphbench.data", "graphbench.transforms")
 _plugins_lock = threading.RLock()  # re-entrant: built-in modules may query a registry while loading
 _plugins_loaded = False
+_loading = False
 
 
 def load_plugins(*, reload: bool = False) -> list[str]:
     """Import every ``graphbench.plugins`` entry point once; returns the names loaded.
 
     A plugin that fails to import is reported with a warning naming the entry point and the error, and the
-    built-in entries stay usable.
+    built-in entries stay usable. A built-in module that fails to import raises :class:`RegistryImportError`
+    (naming the module and the error) on this and every later lookup until it imports: the registries are never
+    left silently empty ("Known models: ."), and a fixed environment recovers on the next lookup.
     """
-    global _plugins_loaded
+    global _plugins_loaded, _loading
     with _plugins_lock:
-        if _plugins_loaded and not reload:
-            return []
-        _plugins_loaded = True
-        # Built-ins first, so a plugin that clashes with a baseline name gets the clear "already registered" error.
-        importlib.import_module("graphbench.models")
-        importlib.import_module("graphbench.data")
-        loaded = []
-        for ep in importlib.metadata.entry_points(group=PLUGIN_GROUP):
-            try:
-                target = ep.load()
-                if callable(target) and not isinstance(target, type):
-                    target()
-                loaded.append(ep.name)
-            except Exception as exc:  # a broken plugin must not take the built-ins down with it
-                log.warning("graphbench plugin %r (%s) failed to load: %s: %s", ep.name, ep.value,
-                            type(exc).__name__, exc)
-        return loaded
+        if (_plugins_loaded and not reload) or _loading:
+            return []  # done, or a built-in module queries a registry while it is being imported
+        _loading = True
+        try:
+            return _load_all()
+        finally:
+            _loading = False
+
+
+def _load_all() -> list[str]:
+    global _plugins_loaded
+    # Built-ins first, so a plugin that clashes with a baseline name gets the clear "already registered" error.
+    for module in BUILTIN_MODULES:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:
+            raise RegistryImportError(
+                f"graphbench's built-in module {module!r} failed to import ({type(exc).__name__}: {exc}); the "
+                "model and dataset registries are incomplete. Fix the installation (e.g. `pip install -c "
+                "constraints.txt -e .`); the next lookup tries again.") from exc
+    _plugins_loaded = True
+    loaded = []
+    for ep in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+        try:
+            target = ep.load()
+            if callable(target) and not isinstance(target, type):
+                target()
+            loaded.append(ep.name)
+        except Exception as exc:  # a broken plugin must not take the built-ins down with it
+            log.warning("graphbench plugin %r (%s) failed to load: %s: %s", ep.name, ep.value,
+                        type(exc).__name__, exc)
+    return loaded
 
 
 MODELS: Registry[Any] = Registry("model")
 DATASETS: Registry[Any] = Registry("dataset")
 AGGREGATORS: Registry[Any] = Registry("aggregator")
+TRANSFORMS: Registry[Any] = Registry("transform")  # graphbench.transforms: pure, versioned, cached graph transforms

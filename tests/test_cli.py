@@ -40,7 +40,7 @@ def test_errors_are_clear_and_exit_2(tmp_path):
         (["run", "--model", "gni", "--dataset", "csl"], "Did you mean 'gin'"),
         (["run", "--model", "gin", "--dataset", "cls"], "Did you mean 'csl'"),
         (["run", "--model", "gin", "--dataset", "csl", "--set", "hiden=3"], "Did you mean 'hidden'"),
-        (["run", "--model", "gin", "--dataset", "csl", "--lr", "-1"], "'lr' must be >= 0"),
+        (["run", "--model", "gin", "--dataset", "csl", "--lr", "-1"], "'lr' must be > 0"),
         (["run", "--model", "gin", "--dataset", "csl", "--folds", "7"], "no fold 7"),
         (["info", "gim"], "Did you mean 'gin'"),
     ]

@@ -35,7 +35,7 @@ def test_training_loss_falls(name):
     from graphbench.train.trainer import Trainer
 
     ds = load_dataset("csl")
-    add_positional_encoding(ds, "rwse", 16)
+    ds = add_positional_encoding(ds, "rwse", 16)
     set_seed(0)
     model = build_model(name, ds.node_features, 10, hidden=32, layers=3, pe_dim=16)
     trainer = Trainer(model, ds, ds.splits[0], TrainConfig(epochs=15, lr=0.01, patience=100, pe="rwse"))

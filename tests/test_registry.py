@@ -80,3 +80,32 @@ def test_a_broken_plugin_warns_and_builtins_still_work(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "gin" in out.stdout and "broken" in out.stderr and "no_such_module_xyz" in out.stderr
+
+
+def test_a_failed_builtin_import_fails_loudly_and_recovers_on_the_next_lookup():
+    """Issue 9: a built-in module that fails to import used to leave the registries empty for good."""
+    code = textwrap.dedent("""
+        import importlib.abc, sys
+        class Broken(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name == "graphbench.models.gat":
+                    raise ImportError("simulated broken install")
+        finder = Broken()
+        sys.meta_path.insert(0, finder)
+        from graphbench.registry import MODELS, RegistryImportError
+        try:
+            MODELS.get("gcn")
+        except RegistryImportError as e:
+            assert "graphbench.models" in str(e) and "simulated broken install" in str(e), e
+        else:
+            raise AssertionError("no error")
+        try:
+            MODELS.get("gcn")  # still loud, never 'Known models: .'
+        except RegistryImportError:
+            pass
+        sys.meta_path.remove(finder)  # the environment is fixed
+        assert MODELS.get("gat").name == "gat" and {"gcn", "gin", "gat", "sage"} <= set(MODELS.names())
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and "ok" in out.stdout, out.stderr

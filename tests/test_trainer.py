@@ -30,7 +30,7 @@ def test_test_metric_comes_from_the_best_validation_epoch():
     from graphbench.train.trainer import Trainer
 
     ds = load_dataset("csl")
-    add_positional_encoding(ds, "rwse", 8)
+    ds = add_positional_encoding(ds, "rwse", 8)
     torch.manual_seed(0)
     model = build_model("gin", ds.node_features, 10, hidden=16, layers=2, pe_dim=8)
     res = Trainer(model, ds, ds.splits[1], TrainConfig(epochs=12, lr=0.01, pe="rwse", pe_dim=8)).fit()

@@ -18,6 +18,7 @@ from graphbench.data.synthetic import counting as _counting  # noqa: F401, E402
 from graphbench.data.synthetic import csl as _csl  # noqa: F401, E402
 from graphbench.data.synthetic import expressiveness as _expressiveness  # noqa: F401, E402
 from graphbench.data.synthetic import long_range as _long_range  # noqa: F401, E402
+from graphbench.data.synthetic import motifs as _motifs  # noqa: F401, E402
 from graphbench.data.synthetic import sets as _sets  # noqa: F401, E402
 from graphbench.registry import DATASETS
 

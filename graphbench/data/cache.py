@@ -4,9 +4,11 @@ A processed :class:`GraphDataset` is stored as one ``.npz`` of plain arrays (con
 feature tensors, offsets, labels, split indices) plus an ``info.json`` -- no pickles, no DGL binaries, so a library
 upgrade cannot make it unreadable (the most common complaint about benchmark caches: benchmarking-gnns #10,
 OGB #497). The cache folder is keyed by a hash of the dataset name, the loader's version, the loader options, a
-fingerprint of the raw files, and the torch / DGL / numpy versions, so a change in any of them builds a fresh entry.
-A ``DONE`` marker holding the SHA-256 of the arrays is written last; an entry without it, with a wrong hash, or that
-fails to load is treated as corrupt and rebuilt.
+fingerprint of the raw files (their SHA-256 contents, see :func:`fingerprint`), and the torch / DGL / numpy
+versions, so a change in any of them builds a fresh entry. A ``DONE`` marker holding the SHA-256 of every file of
+the entry (arrays and ``info.json``) is written last; an entry without it, with a wrong hash, or that fails to load
+is treated as corrupt and rebuilt. Cache files get the permissions of the user's umask (a shared data root stays
+readable by its other users).
 
 Cache location: ``$GRAPHBENCH_CACHE`` if set, else ``<data root>/.cache``, else (read-only data root)
 ``~/.cache/graphbench``.
@@ -32,7 +34,8 @@ from graphbench.hashing import sha256_file
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "GRAPHBENCH_CACHE"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+HASH_MEMO = "raw-hashes.json"
 
 
 def cache_dir(root: Path | None) -> Path:
@@ -51,16 +54,72 @@ def cache_dir(root: Path | None) -> Path:
     return Path.home() / ".cache" / "graphbench"
 
 
-def fingerprint(paths: Sequence[Path]) -> list[list]:
-    """Cheap identity of raw files: name and size (content hashes of large raw files would cost seconds)."""
-    return [[Path(p).name, Path(p).stat().st_size if Path(p).exists() else -1] for p in paths]
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
-def cache_key(name: str, version: int | str, options: dict, raw_files: Sequence[Path] = ()) -> dict:
-    """Everything a processed dataset depends on."""
+def _share(path: Path) -> None:
+    """Give a file created by ``mkstemp`` (mode 0600) the mode an ordinary ``open`` would: 0666 minus the umask."""
+    os.chmod(path, 0o666 & ~_umask())
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    _share(Path(tmp))
+    os.replace(tmp, path)
+
+
+def fingerprint(paths: Sequence[Path], memo_dir: Path | None = None) -> list[list]:
+    """Identity of raw files: name, size and SHA-256 of the contents (an edit that keeps the size is seen).
+
+    Hashes are remembered in ``memo_dir/raw-hashes.json`` by (path, size, mtime, ctime, inode), so a warm start
+    reads no raw file; any change of those hashes the file again (ctime catches an edit whose mtime was restored).
+    """
+    memo_file = Path(memo_dir) / HASH_MEMO if memo_dir is not None else None
+    memo: dict = {}
+    if memo_file is not None and memo_file.exists():
+        try:
+            memo = json.loads(memo_file.read_text())
+        except (OSError, ValueError):
+            memo = {}
+    out, changed = [], False
+    for p in map(Path, paths):
+        if not p.exists():
+            out.append([p.name, -1, None])
+            continue
+        st = p.stat()
+        stamp = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        known = memo.get(str(p.resolve()))
+        if known and known[:4] == stamp:
+            digest = known[4]
+        else:
+            digest = sha256_file(p)
+            memo[str(p.resolve())] = [*stamp, digest]
+            changed = True
+        out.append([p.name, st.st_size, digest])
+    if changed and memo_file is not None:
+        try:
+            memo_file.parent.mkdir(parents=True, exist_ok=True)
+            _write_atomic(memo_file, json.dumps(memo))
+        except OSError as exc:
+            log.warning("could not remember raw-file hashes in %s: %s", memo_file, exc)
+    return out
+
+
+def cache_key(name: str, version: int | str, options: dict, raw_files: Sequence[Path] = (),
+              root: Path | None = None) -> dict:
+    """Everything a processed dataset depends on (``root``: the data root, whose cache remembers raw hashes)."""
     return {"dataset": name, "loader_version": str(version), "options": options,
-            "raw": fingerprint(raw_files), "format": FORMAT_VERSION, "torch": torch.__version__,
+            "raw": fingerprint(raw_files, cache_dir(root)), "format": FORMAT_VERSION, "torch": torch.__version__,
             "dgl": dgl.__version__, "numpy": np.__version__}
+
+
+#: every file of a cache entry; the DONE marker holds the SHA-256 of each
+ENTRY_FILES = ("data.npz", "info.json")
 
 
 def _key_hash(key: dict) -> str:
@@ -119,11 +178,12 @@ def save(ds: GraphDataset, folder: Path, key: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
     os.close(fd)
     np.savez(tmp, **_pack(ds))
+    _share(Path(tmp))
     os.replace(tmp, folder / "data.npz")
     info = {"name": ds.name, "task_level": ds.task_level, "task_kind": ds.task_kind, "metric": ds.metric,
             "num_classes": ds.num_classes, "splits": [s.name for s in ds.splits], "meta": ds.meta, "key": key}
-    (folder / "info.json").write_text(json.dumps(info, default=str))
-    (folder / "DONE").write_text(sha256_file(folder / "data.npz"))
+    _write_atomic(folder / "info.json", json.dumps(info, default=str))
+    _write_atomic(folder / "DONE", json.dumps({f: sha256_file(folder / f) for f in ENTRY_FILES}))
 
 
 def load(folder: Path) -> GraphDataset | None:
@@ -132,8 +192,13 @@ def load(folder: Path) -> GraphDataset | None:
     if not marker.exists():
         return None
     try:
-        if sha256_file(folder / "data.npz") != marker.read_text().strip():
-            log.warning("cache %s is corrupt (hash mismatch); rebuilding", folder)
+        try:
+            hashes = json.loads(marker.read_text())
+        except ValueError:
+            hashes = None
+        if not isinstance(hashes, dict) or set(hashes) != set(ENTRY_FILES) or any(
+                sha256_file(folder / f) != hashes[f] for f in ENTRY_FILES):
+            log.warning("cache %s is corrupt or stale (hash mismatch); rebuilding", folder)
             return None
         info = json.loads((folder / "info.json").read_text())
         with np.load(folder / "data.npz", allow_pickle=False) as z:

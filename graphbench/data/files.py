@@ -44,6 +44,8 @@ def _message(dataset: str, root: Path, absent: Sequence[str], source: str, reaso
 def _reachable(url: str, timeout: float) -> bool:
     """Whether a TCP connection to the URL's host opens within ``timeout`` seconds (a cheap offline check)."""
     parsed = urlparse(url)
+    if parsed.scheme == "file":
+        return Path(parsed.path).exists()
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         with socket.create_connection((parsed.hostname, port), timeout=timeout):
@@ -53,19 +55,33 @@ def _reachable(url: str, timeout: float) -> bool:
 
 
 def download(url: str, dest: Path, *, timeout: float = DOWNLOAD_TIMEOUT_S) -> None:
-    """Fetch ``url`` to ``dest`` atomically (temporary file, then rename); ``.zip`` archives are extracted into
+    """Fetch ``url`` to ``dest`` atomically (temporary file, then rename). A ``.zip`` archive is extracted so that
+    ``dest`` ends up where it belongs: the archive's folder that holds a file named like ``dest`` (archives often
+    wrap their files in a folder of their own, e.g. TU's ``MUTAG.zip`` holds ``MUTAG/MUTAG_A.txt``) is merged into
     ``dest``'s parent. Raises ``OSError`` on any failure, after at most ``timeout`` seconds without progress."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (fixed https URLs from our tables)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".part")
         with os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(resp, out)
-    if url.endswith(".zip") and not dest.name.endswith(".zip"):
-        with zipfile.ZipFile(tmp) as zf:
-            zf.extractall(dest.parent)
-        os.unlink(tmp)
-    else:
+    if not (url.endswith(".zip") and not dest.name.endswith(".zip")):
         os.replace(tmp, dest)
+        return
+    try:
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".unpack-") as unpack:
+            try:
+                with zipfile.ZipFile(tmp) as zf:
+                    zf.extractall(unpack)
+            except zipfile.BadZipFile as exc:
+                raise OSError(f"{url} is not a valid zip archive: {exc}") from None
+            hits = sorted(Path(unpack).rglob(dest.name), key=lambda p: len(p.parts))
+            top = hits[0].parent if hits else Path(unpack)
+            for entry in top.iterdir():
+                target = dest.parent / entry.name
+                if not target.exists():
+                    shutil.move(str(entry), target)
+    finally:
+        os.unlink(tmp)
 
 
 def ensure_files(dataset: str, root: Path, files: Sequence[str], *, source: str,

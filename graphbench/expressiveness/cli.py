@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     import torch
     from tqdm.auto import tqdm
 
-    from graphbench.cli import _device, _parse_set
+    from graphbench.commands.run import _device
+    from graphbench.commands.run import parse_set as _parse_set
     from graphbench.expressiveness.protocol import ProtocolConfig, config_with
     from graphbench.expressiveness.runner import run as run_protocol
     from graphbench.report.expressiveness import expressiveness_table
@@ -133,6 +134,9 @@ def run(args: argparse.Namespace) -> int:
     if results is not None:
         print(f"\n{len(rows)} row(s) appended to {results}" + (f" ({failed} failed)" if failed else ""))
     return 0
+
+
+handle = run  # the entry point graphbench.cli's COMMANDS table calls
 
 
 def register(subparsers) -> argparse.ArgumentParser:

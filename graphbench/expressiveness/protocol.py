@@ -167,7 +167,9 @@ def embed(model: nn.Module, batch: dgl.DGLGraph) -> torch.Tensor:
     """``[batch_size, output_dim]`` graph embeddings: the model called exactly as the trainer calls it.
 
     The one place the protocol calls a model (keep it in step with ``graphbench.train.trainer``)."""
-    return model(batch, batch.ndata.get("feat"), batch.edata.get("feat"), batch.ndata.get("pe"))
+    from graphbench.transforms.batch import Batch
+
+    return model(Batch.from_graph(batch))
 
 
 def prepare_graph(g: dgl.DGLGraph, pe: str, pe_dim: int, dtype: torch.dtype) -> dgl.DGLGraph:

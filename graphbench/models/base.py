@@ -11,6 +11,17 @@ Constructor signature shared by all models::
 
 ``in_dim`` / ``edge_dim`` are :class:`~graphbench.data.FeatureSpec` objects or ints (an int means dense features
 of that width; ``edge_dim=None`` means no edge features).
+
+**The forward path** takes one :class:`~graphbench.transforms.batch.Batch` (the trainer builds it; calling
+``model(graph, feat, efeat, pe)`` still works and wraps the graph)::
+
+    forward(batch) = head(pool(batch, propagate(batch, encode(batch))))       # pool: graph-level tasks only
+
+A family that needs more than a convolution overrides one step and keeps the rest: ``propagate`` for its own layer
+loop (DRew's per-layer hop sets, a product graph of pair-nodes, path encoders), using :meth:`layer_step` for the
+shared norm / ReLU / dropout / residual; ``encode`` or ``pool`` likewise. Extra inputs are declared on the class:
+``extras = {"paths": NodeIndex()}`` (how ``batch["paths"]`` is batched) and ``input_transforms(hparams)`` (the
+registered transforms that produce them, cached per dataset); see :mod:`graphbench.transforms`.
 """
 
 from __future__ import annotations
@@ -24,6 +35,8 @@ from graphbench.hparams import HParam
 from graphbench.nn import MLP, FeatureEncoder, make_norm, readout
 from graphbench.nn.mlp import NORMS
 from graphbench.nn.readout import READOUTS
+from graphbench.transforms.base import Extra
+from graphbench.transforms.batch import Batch, as_batch
 
 #: Hyperparameters every model accepts, with their defaults.
 COMMON_HPARAMS: dict[str, HParam] = {
@@ -59,6 +72,15 @@ class MessagePassingNet(nn.Module):
     self_loops: bool = False
     #: Whether the convolution consumes edge features (then an edge encoder to ``hidden`` is built).
     uses_edge_features: bool = False
+    #: Per-graph tensors the model reads from the batch (``batch["key"]``) and how they are batched (node / edge
+    #: ids offset, or concatenated); usually produced by :meth:`input_transforms`. See graphbench.transforms.
+    extras: dict[str, Extra] = {}
+
+    @classmethod
+    def input_transforms(cls, hparams: dict) -> list[dict]:
+        """Transforms this model needs, given its hyperparameters (e.g. ``[{"name": "paths", "k": 4}]``); the
+        runner puts them before the run's own chain, and they are cached like any chain."""
+        return []
 
     def __init__(self, in_dim: int | FeatureSpec | None, out_dim: int, *, hidden: int = 64, layers: int = 4,
                  dropout: float = 0.0, norm: str = "batch", residual: bool = True, readout: str = "mean",
@@ -92,23 +114,49 @@ class MessagePassingNet(nn.Module):
             if m is not self and hasattr(m, "reset_parameters"):
                 m.reset_parameters()
 
-    def node_states(self, graph: dgl.DGLGraph, feat: torch.Tensor | None = None,
-                    efeat: torch.Tensor | None = None, pe: torch.Tensor | None = None) -> torch.Tensor:
-        """Node representations after the last layer, ``[num_nodes, hidden]``."""
-        h = self.encoder(feat, graph.num_nodes(), pe)
-        if self.self_loops:
-            graph = dgl.add_self_loop(dgl.remove_self_loop(graph))
-            efeat = None  # the convolutions that want self-loops take no edge features
-        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+    # -- forward path: encode → propagate → pool → head; a family overrides the step it changes -------------------
+    def encode(self, batch: Batch) -> torch.Tensor:
+        """Input node states ``[num_nodes, hidden]`` from raw features and positional encodings."""
+        return self.encoder(batch.feat, batch.num_nodes, batch.pe)
+
+    def message_graph(self, batch: Batch) -> tuple[dgl.DGLGraph, torch.Tensor | None]:
+        """The graph the convolutions run on and its raw edge features (with self-loops when the convolution
+        wants them; computed once per batch)."""
+        if not self.self_loops:
+            return batch.graph, batch.efeat
+        # the convolutions that want self-loops take no edge features
+        return batch.memo("self_loops", lambda: dgl.add_self_loop(dgl.remove_self_loop(batch.graph))), None
+
+    def layer_step(self, i: int, h: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """After layer ``i``'s convolution: norm → ReLU → dropout, plus the residual connection."""
+        out = self.dropout(torch.relu(self.norms[i](out)))
+        return h + out if self.residual else out
+
+    def propagate(self, batch: Batch, h: torch.Tensor) -> torch.Tensor:
+        """The layer loop. Override it for a family with its own loop (per-layer hop sets, a product graph);
+        :meth:`layer_step` keeps the norm / activation / residual plumbing shared."""
+        graph, efeat = self.message_graph(batch)
+        for i, conv in enumerate(self.convs):
             e = self.edge_encoders[i](efeat, graph.num_edges()) if self.edge_encoders is not None else None
-            out = self.dropout(torch.relu(norm(self.apply_conv(conv, graph, h, e))))
-            h = h + out if self.residual else out
+            h = self.layer_step(i, h, self.apply_conv(conv, graph, h, e))
         return h
 
-    def forward(self, graph: dgl.DGLGraph, feat: torch.Tensor | None = None, efeat: torch.Tensor | None = None,
-                pe: torch.Tensor | None = None) -> torch.Tensor:
-        """Predictions: ``[batch_size, out_dim]`` for graph tasks, ``[num_nodes, out_dim]`` for node tasks."""
-        h = self.node_states(graph, feat, efeat, pe)
+    def pool(self, batch: Batch, h: torch.Tensor) -> torch.Tensor:
+        """Graph readout ``[num_nodes, d] → [num_graphs, d]``."""
+        return readout(batch.graph, h, self.readout_op)
+
+    def node_states(self, batch: Batch | dgl.DGLGraph, feat: torch.Tensor | None = None,
+                    efeat: torch.Tensor | None = None, pe: torch.Tensor | None = None) -> torch.Tensor:
+        """Node representations after the last layer, ``[num_nodes, hidden]``. Takes a :class:`Batch` or, as
+        before, ``(graph, feat, efeat, pe)``."""
+        batch = as_batch(batch, feat, efeat, pe)
+        return self.propagate(batch, self.encode(batch))
+
+    def forward(self, batch: Batch | dgl.DGLGraph, feat: torch.Tensor | None = None,
+                efeat: torch.Tensor | None = None, pe: torch.Tensor | None = None) -> torch.Tensor:
+        """Predictions: ``[num_graphs, out_dim]`` for graph tasks, ``[num_nodes, out_dim]`` for node tasks."""
+        batch = as_batch(batch, feat, efeat, pe)
+        h = self.node_states(batch)
         if self.task_level == "graph":
-            h = readout(graph, h, self.readout_op)
+            h = self.pool(batch, h)
         return self.head(h)

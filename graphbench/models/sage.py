@@ -2,11 +2,13 @@
 
 Layer (Algorithm 1, lines 4-5): ``h_v' = W [h_v ‖ AGG({h_u : u ∈ N(v)})]``, implemented as
 ``W_self h_v + W_neigh AGG`` (equivalent to the concatenation). ``aggregator`` is one of DGL's ``SAGEConv``
-aggregators — mean, pool (max-pooling after a linear layer + ReLU), lstm (DGL's, over the neighbours in edge
-order) or gcn — or any other registered aggregator by name (``graphbench.nn.aggregators``: sum, max, pna, gnp,
-lcm, gru, …); DGL's names take precedence. ``readout`` takes sum/mean/max or an aggregator name; ``agg_reg`` is
-the λ of the aggregators' regularisers. Full neighbourhoods are used (no sampling), as is standard for graph
-classification benchmarks; the paper's per-layer ℓ2 normalisation is replaced by the backbone's norm layer.
+aggregators — ``mean``, ``pool`` (max-pooling after a linear layer + ReLU), ``gcn``, or ``dgl-lstm`` (DGL's LSTM
+over the neighbours in edge order, the paper's LSTM aggregator, which has no regulariser) — or any registered
+aggregator by name (``graphbench.nn.aggregators``: sum, max, pna, gnp, lcm, gru, ``lstm`` = our LSTM over a
+random neighbour order with the permutation regulariser weighted by ``agg_reg``, …). ``agg_reg > 0`` with a DGL
+aggregator is refused: it would be silently ignored. ``readout`` takes sum/mean/max or an aggregator name;
+``agg_reg`` is the λ of the aggregators' regularisers. Full neighbourhoods are used (no sampling), as is standard
+for graph classification benchmarks; the paper's per-layer ℓ2 normalisation is replaced by the backbone's norm layer.
 """
 
 from __future__ import annotations
@@ -16,13 +18,21 @@ import torch
 from dgl.nn import SAGEConv
 from torch import nn
 
-from graphbench.hparams import HParam
+from graphbench.hparams import HParam, HyperparameterError
 from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
 from graphbench.nn.aggregators import Aggregator, AggregatorModelMixin, make_aggregator
 from graphbench.nn.readout import make_readout
 from graphbench.registry import MODELS
 
-DGL_AGGREGATORS = ("mean", "pool", "lstm", "gcn")
+#: our name -> DGL's SAGEConv aggregator_type. "lstm" is the registered, regularised aggregator, not DGL's.
+DGL_AGGREGATORS = {"mean": "mean", "pool": "pool", "gcn": "gcn", "dgl-lstm": "lstm"}
+
+
+def check(hp: dict) -> None:
+    if hp["aggregator"] in DGL_AGGREGATORS and hp["agg_reg"] > 0 and hp["readout"] in ("sum", "mean", "max"):
+        raise HyperparameterError(f"agg_reg={hp['agg_reg']} has no effect with DGL's {hp['aggregator']!r} "
+                                  "aggregator (no regulariser); use a registered aggregator such as 'lstm', 'gru' "
+                                  "or 'lcm', or set agg_reg: 0")
 
 HPARAMS = {
     **COMMON_HPARAMS,
@@ -46,7 +56,7 @@ class AggregatorSAGEConv(nn.Module):
         return self.fc_self(h) + self.fc_neigh(self.aggregator(graph, h))
 
 
-@MODELS.register("sage", hparams=HPARAMS, search_space=COMMON_SEARCH_SPACE, edge_features=False,
+@MODELS.register("sage", hparams=HPARAMS, check=check, search_space=COMMON_SEARCH_SPACE, edge_features=False,
                  task_levels=("graph", "node"), paper="Hamilton et al., NeurIPS 2017", aliases=("graphsage",))
 class GraphSAGE(AggregatorModelMixin, MessagePassingNet):
     """GraphSAGE (see module docstring)."""
@@ -59,6 +69,6 @@ class GraphSAGE(AggregatorModelMixin, MessagePassingNet):
 
     def make_conv(self, layer: int) -> nn.Module:
         if self.aggregator in DGL_AGGREGATORS:
-            return SAGEConv(self.hidden, self.hidden, self.aggregator)
+            return SAGEConv(self.hidden, self.hidden, DGL_AGGREGATORS[self.aggregator])
         agg = make_aggregator(self.aggregator, self.hidden, reg=self.agg_reg)
         return AggregatorSAGEConv(self.hidden, self.hidden, agg)

@@ -10,8 +10,10 @@ Definitions, stated once (they are repeated in every report):
 * **Entries.** A leaderboard entry is a (model, config_hash) pair. When a model has one configuration on a dataset
   its entry is named after the model; when it has several, each configuration is its own entry named
   ``model@hash7`` (``configs="split"``, the default) or the report is refused (``configs="refuse"``).
-* **Protocol.** Per dataset all counted rows must share one metric, one direction and one split kind (the split name
-  without its trailing digits: ``fold3`` -> ``fold``); anything else is refused as incompatible.
+* **Protocol.** Per dataset all counted rows must share one metric, one direction, one split kind (the split name
+  without its trailing digits: ``fold3`` -> ``fold``) and one selection protocol (:mod:`graphbench.report.protocol`);
+  anything else is refused as incompatible. Tables of a select-once protocol are flagged as optimistic.
+* **Superseded.** Final rows of a selection that a later, larger search replaced are listed, never counted.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
+from graphbench.report.protocol import mark_superseded, row_protocols
 
 DDOF = 1
 KEYS = ["dataset", "model"]
@@ -38,6 +42,8 @@ class Selection:
     not_ok: pd.DataFrame  # failed / pruned rows of the chosen stage
     stage: str
     notes: list[str] = field(default_factory=list)
+    superseded: pd.DataFrame | None = None  # final rows of earlier selections (not counted)
+    other_stages: dict[str, int] = field(default_factory=dict)  # rows of stages not counted (e.g. search)
 
 
 def split_kind(split: str) -> str:
@@ -51,6 +57,8 @@ def select_rows(df: pd.DataFrame, *, stage: str = "final", configs: str = "split
     notes: list[str] = []
     if df.empty:
         raise ReportError("the results files hold no rows")
+    df = mark_superseded(df)
+    df["protocol"] = row_protocols(df)
     used = stage
     rows = df[df["stage"] == stage]
     if rows.empty and stage == "final":
@@ -65,6 +73,11 @@ def select_rows(df: pd.DataFrame, *, stage: str = "final", configs: str = "split
     elif rows.empty:
         raise ReportError(f"no rows with stage {stage!r} in the results files")
     rows = rows.copy()
+    superseded = rows[rows["superseded"]]
+    rows = rows[~rows["superseded"]]
+    if len(superseded):
+        notes.append(f"{len(superseded)} final row(s) belong to selections that a later search replaced "
+                     "(superseded): listed, not counted.")
     _check_protocols(rows)
     ok = rows[rows["status"] == "ok"].copy()
     not_ok = rows[rows["status"] != "ok"].copy()
@@ -78,7 +91,8 @@ def select_rows(df: pd.DataFrame, *, stage: str = "final", configs: str = "split
     ok["entry"] = _entry_names(ok, configs, notes)
     if not not_ok.empty:
         not_ok["entry"] = not_ok["model"]
-    return Selection(ok, not_ok, used, notes)
+    other = {str(k): int(v) for k, v in df[df["stage"] != used]["stage"].value_counts().items()}
+    return Selection(ok, not_ok, used, notes, superseded, other)
 
 
 def _check_protocols(rows: pd.DataFrame) -> None:
@@ -89,6 +103,9 @@ def _check_protocols(rows: pd.DataFrame) -> None:
             if len(values) > 1:
                 by_file = g.groupby(col)["source"].unique().map(lambda s: ", ".join(sorted(s))).to_dict()
                 problems.append(f"dataset {dataset!r} mixes {what} {values} (files: {by_file})")
+        protos = sorted(g["protocol"].dropna().unique())
+        if len(protos) > 1:
+            problems.append(f"dataset {dataset!r} mixes selection protocols {protos}")
         kinds = sorted({split_kind(s) for s in g["split"].dropna()})
         if len(kinds) > 1:
             by_file = {k: sorted(set(g.loc[g["split"].map(split_kind) == k, "source"])) for k in kinds}
@@ -100,7 +117,10 @@ def _check_protocols(rows: pd.DataFrame) -> None:
 
 def _entry_names(ok: pd.DataFrame, configs: str, notes: list[str]) -> pd.Series:
     entry = ok["model"].astype("string").copy()
-    n_cfg = ok.groupby(KEYS)["config_hash"].transform("nunique")
+    # per-fold selection: one configuration per outer fold is the protocol, not several entries
+    per_fold = ok["protocol"] == "per-fold" if "protocol" in ok else pd.Series(False, index=ok.index)
+    group = ok["split"].astype("string").where(per_fold, "")
+    n_cfg = ok.assign(_g=group).groupby([*KEYS, "_g"])["config_hash"].transform("nunique")
     multi = n_cfg > 1
     if multi.any():
         groups = (ok[multi].groupby(KEYS)["config_hash"].unique()
@@ -124,7 +144,8 @@ def _std(x: pd.Series) -> float:
 
 def aggregate(counted: pd.DataFrame) -> pd.DataFrame:
     """One row per (dataset, entry): mean ± std (ddof=1) of test/val/train, runs, params, times, direction."""
-    cols = ["dataset", "entry", "model", "config_hash", "metric", "direction", "n_runs", "n_seeds", "n_splits",
+    cols = ["dataset", "entry", "model", "config_hash", "protocol", "metric", "direction", "n_runs", "n_seeds",
+            "n_splits",
             "test_mean", "test_std", "val_mean", "val_std", "train_mean", "train_std", "num_params",
             "time_per_epoch_s", "train_time_s", "total_time_s", "total_time_sum_s", "ddof"]
     if counted.empty:
@@ -135,6 +156,7 @@ def aggregate(counted: pd.DataFrame) -> pd.DataFrame:
         out.append({
             "dataset": dataset, "entry": entry, "model": g["model"].iloc[0],
             "config_hash": ",".join(sorted(g["config_hash"].unique())),
+            "protocol": ",".join(sorted(g["protocol"].dropna().unique())) if "protocol" in g else "",
             "metric": g["metric"].iloc[0], "direction": g["direction"].iloc[0],
             "n_runs": len(g), "n_seeds": g["seed"].nunique(), "n_splits": g["split"].nunique(),
             "test_mean": float(g["test_metric"].mean()), "test_std": _std(g["test_metric"]),

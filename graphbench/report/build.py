@@ -23,6 +23,7 @@ from graphbench.report.aggregate import (
 )
 from graphbench.report.expressiveness import expressiveness_section, write_expressiveness_report
 from graphbench.report.html import Section, render_html, render_markdown
+from graphbench.report.protocol import OPTIMISTIC
 from graphbench.report.provenance import provenance, provenance_markdown
 from graphbench.report.stats import compare, cross_dataset_tests, overall_verdict
 from graphbench.report.tables import (
@@ -64,7 +65,8 @@ def _read(paths: Iterable[str | os.PathLike]) -> tuple[pd.DataFrame, list[Path]]
 def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir: str | os.PathLike, *,
                  baseline: str | None = None, model: str | None = None, alpha: float = 0.05,
                  storage: str | None = None, stage: str = "final", configs: str = "split",
-                 figures: bool = True, title: str = "graphbench report") -> ReportResult:
+                 figures: bool = True, title: str = "graphbench report",
+                 notes: list[str] | None = None) -> ReportResult:
     """Write the report for ``paths`` into ``out_dir``; returns what was written.
 
     Raises :class:`ReportError` (with the reason) for mixed schema versions, incompatible protocols, several
@@ -87,7 +89,14 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
     fig_dir = out / "figures"
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    notes = list(sel.notes)
+    notes = list(sel.notes) + list(notes or [])
+    protocols = {str(d): ",".join(sorted(set(",".join(g["protocol"].astype(str)).split(","))))
+                 for d, g in summary.groupby("dataset")}
+    optimistic = sorted(d for d, p in protocols.items() if any(x in OPTIMISTIC for x in p.split(",")))
+    if optimistic:
+        notes.append(f"OPTIMISTIC protocol on {', '.join(optimistic)}: select-once chose one configuration on "
+                     "validation graphs that are other folds' test graphs and re-ran it on every fold; per-fold "
+                     "selection (Errica et al., the default) does not.")
 
     flags = fewer_runs_flags(summary)
     miss_runs = missing_runs(sel.counted, sel.not_ok)
@@ -188,12 +197,24 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
         nc_items.append(frame_table("Failed and pruned runs", nc.reset_index(drop=True)))
     if not miss_runs.empty:
         nc_items.append(frame_table("Missing runs (cells other models of the dataset ran)", miss_runs.astype(str)))
-    if not nc_items:
-        nc_items.append("No failed, pruned or missing runs.")
+    if sel.superseded is not None and not sel.superseded.empty:
+        sup = sel.superseded[["dataset", "model", "study", "split", "seed", "config_hash", "selection_trials"]]
+        nc_items.append(frame_table("Superseded final runs (an earlier selection of the same study)",
+                                    sup.astype(str).reset_index(drop=True)))
+    others = ", ".join(f"{n} {k} row(s)" for k, n in sorted(sel.other_stages.items()))
+    n_sup = 0 if sel.superseded is None else len(sel.superseded)
+    nc_items.insert(0, f"Counted: {n_runs} ok row(s) of stage '{sel.stage}'. Not counted: {len(sel.not_ok)} "
+                       f"failed/pruned row(s) of stage '{sel.stage}', {n_sup} superseded row(s)"
+                       + (f", and {others} (search rows are selection trials: they never score the test part "
+                          "and never enter a leaderboard)" if others else "") + "; "
+                       + (f"{len(miss_runs)} missing cell(s) listed below." if not miss_runs.empty
+                          else "no missing (split, seed) cells."))
     sections.append(Section("Runs not counted", nc_items))
 
     prov = provenance(df, paths, stage=sel.stage, alpha=alpha,
                       extra={"counted_runs": n_runs, "not_counted_runs": len(sel.not_ok),
+                             "protocols": protocols, "optimistic_datasets": optimistic,
+                             "superseded_runs": n_sup, "rows_not_counted_by_stage": sel.other_stages,
                              "optuna_storage": storage, "notes": notes + tests.notes + fig_notes})
     sections.append(Section("Provenance", [[line[2:] for line in provenance_markdown(prov).splitlines()]]))
 

@@ -132,7 +132,13 @@ def optuna_figures(storage: str, out_dir: Path) -> tuple[list[Path], list[str]]:
     summaries = optuna.study.get_all_study_summaries(storage=store)
     if not summaries:
         notes.append(f"Optuna storage {storage} holds no studies.")
+    queues = [s.study_name for s in summaries if is_final_queue(s.study_name, s.user_attrs)]
+    if queues:
+        notes.append(f"{len(queues)} final-run queue(s) left out of the Optuna figures: their trials are re-runs "
+                     "of a selected configuration, not a search (no hyperparameters to plot).")
     for s in summaries:
+        if s.study_name in queues:
+            continue
         study = optuna.load_study(study_name=s.study_name, storage=store)
         complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
         with warnings.catch_warnings(record=True) as caught:
@@ -152,6 +158,11 @@ def optuna_figures(storage: str, out_dir: Path) -> tuple[list[Path], list[str]]:
         if any(issubclass(w.category, optuna.exceptions.ExperimentalWarning) for w in caught):
             notes.append("optuna.visualization.matplotlib is experimental (ExperimentalWarning recorded).")
     return paths, sorted(set(notes), key=notes.index)
+
+
+def is_final_queue(name: str, user_attrs: dict) -> bool:
+    """A sweep's final-run work queue (``.../final-...``, see :mod:`graphbench.sweep.queue`), not a search study."""
+    return "gb.enqueued" in user_attrs or name.rsplit("/", 1)[-1].startswith("final")
 
 
 def _open_storage(storage: str):

@@ -75,6 +75,10 @@ def provenance_markdown(prov: dict) -> str:
                  f"deterministic rows: {prov['deterministic_rows']}/{prov['rows']}")
     if prov["runs_started"]:
         lines.append(f"- Runs between {prov['runs_started'][0]} and {prov['runs_started'][1]}")
+    if prov.get("protocols"):
+        lines.append("- Selection protocol per dataset: " + ", ".join(
+            f"{d}: **{p}**" + (" (optimistic)" if d in prov.get("optimistic_datasets", []) else "")
+            for d, p in prov["protocols"].items()))
     d = prov["definitions"]
     lines.append(f"- Definitions: std = {d['std']}; alpha = {d['alpha']}; selection = {d['selection']}; "
                  f"ranks = {d['ranks']}")

@@ -197,12 +197,18 @@ def compare(counted: pd.DataFrame, summary: pd.DataFrame, *, baseline: str, mode
             alpha: float = 0.05) -> Comparison:
     """Is ``model`` better than ``baseline``? Per dataset and across datasets, direction-aware.
 
-    * Per dataset, when the runs pair up on (split, seed) — at least 2 matched pairs — the exact two-sided Wilcoxon
-      signed-rank test on the paired differences (:func:`scipy.stats.wilcoxon`); it cannot reach p < 0.05 with
-      fewer than 6 pairs. Otherwise Welch's unequal-variance t-test (:func:`scipy.stats.ttest_ind`,
-      ``equal_var=False``) on the two sets of runs.
-    * Across datasets, the Wilcoxon signed-rank test on the per-dataset mean losses (Demšar 2006, §3.1.3).
+    Runs are not independent samples: seeds on one split share its training and test graphs, so pairing every
+    (split, seed) run would count one test set several times and inflate significance. Hence, per dataset:
 
+    * the seeds of each split are **averaged first** (one value per split and entry);
+    * when at least 2 splits pair up (cross-validation folds both entries ran), the exact two-sided Wilcoxon
+      signed-rank test on the paired per-split differences (:func:`scipy.stats.wilcoxon`; it cannot reach
+      p < 0.05 with fewer than 6 splits);
+    * when the splits do not pair up, Welch's t-test on the two sets of per-split means (at least 2 each);
+    * with a single split (a fixed split, seeds only) no per-dataset test is made: the seeds' spread measures
+      training noise on one test set, not the difference between models on the data distribution.
+
+    Across datasets, the Wilcoxon signed-rank test on the per-dataset mean losses (Demšar 2006, §3.1.3).
     ``delta`` is model − baseline in the metric's own units; ``verdict`` says better/worse from the metric direction.
     """
     entries = set(summary["entry"])
@@ -219,22 +225,25 @@ def compare(counted: pd.DataFrame, summary: pd.DataFrame, *, baseline: str, mode
         direction = g["direction"].iloc[0]
         b = counted[(counted["dataset"] == dataset) & (counted["entry"] == baseline)]
         m = counted[(counted["dataset"] == dataset) & (counted["entry"] == model)]
-        pairs = b.merge(m, on=["split", "seed"], suffixes=("_b", "_m"))
-        pairs = pairs[pairs.groupby(["split", "seed"])["split"].transform("size") == 1]  # unique matches only
+        b_split = b.groupby("split")["test_metric"].mean()
+        m_split = m.groupby("split")["test_metric"].mean()
+        common = sorted(set(b_split.index) & set(m_split.index))
         b_mean, m_mean = float(b["test_metric"].mean()), float(m["test_metric"].mean())
         delta = m_mean - b_mean
         delta_loss = float(better_key([delta], direction)[0])
-        if len(pairs) >= 2 and len(pairs) == len(b) == len(m):
-            test = "Wilcoxon signed-rank (paired)"
-            diff = better_key(pairs["test_metric_m"], direction) - better_key(pairs["test_metric_b"], direction)
+        if len(common) >= 2 and len(common) == len(b_split) == len(m_split):
+            test = "Wilcoxon signed-rank (paired by split, seeds averaged)"
+            diff = (better_key(m_split[common], direction) - better_key(b_split[common], direction))
             p = float("nan") if np.allclose(diff, 0) else float(stats.wilcoxon(diff, zero_method="zsplit").pvalue)
-            n_pairs = len(pairs)
-        elif len(b) >= 2 and len(m) >= 2:
-            test = "Welch t-test (unpaired)"
-            p = float(stats.ttest_ind(m["test_metric"], b["test_metric"], equal_var=False).pvalue)
+            n_pairs = len(common)
+        elif len(b_split) >= 2 and len(m_split) >= 2:
+            test = "Welch t-test (unpaired split means)"
+            p = float(stats.ttest_ind(m_split, b_split, equal_var=False).pvalue)
             n_pairs = 0
+        elif len(b_split) == 1 and len(m_split) == 1:
+            test, p, n_pairs = "none (one split: its seeds share one test set)", float("nan"), 0
         else:
-            test, p, n_pairs = "none (fewer than 2 runs)", float("nan"), 0
+            test, p, n_pairs = "none (fewer than 2 splits)", float("nan"), 0
         rows.append({"dataset": dataset, "metric": g["metric"].iloc[0], "direction": direction,
                      "baseline_mean": b_mean, "model_mean": m_mean, "delta": delta,
                      "delta_pct": 100.0 * delta / abs(b_mean) if b_mean else float("nan"),
@@ -244,7 +253,12 @@ def compare(counted: pd.DataFrame, summary: pd.DataFrame, *, baseline: str, mode
     per = pd.DataFrame(rows, columns=["dataset", "metric", "direction", "baseline_mean", "model_mean", "delta",
                                       "delta_pct", "n_baseline", "n_model", "n_pairs", "test", "p", "verdict"])
     if per["test"].str.startswith("Wilcoxon").any() and (per["n_pairs"].between(2, 5)).any():
-        notes.append("Per-dataset Wilcoxon tests with fewer than 6 pairs cannot reach p < 0.05: add seeds.")
+        notes.append("Per-dataset Wilcoxon tests with fewer than 6 paired splits cannot reach p < 0.05 (more seeds "
+                     "do not help: they are averaged within a split).")
+    if per["test"].str.startswith("none (one split").any():
+        notes.append("Datasets with one fixed split get no per-dataset test: seeds on one split share its test set, "
+                     "so their spread is training noise, not evidence that the models differ; compare across "
+                     "datasets instead.")
     overall_p = float("nan")
     if len(per) >= 2:
         d = np.array([better_key([r.model_mean], r.direction)[0] - better_key([r.baseline_mean], r.direction)[0]

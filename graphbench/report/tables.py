@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from graphbench.report.aggregate import place_marks
+from graphbench.report.protocol import OPTIMISTIC
 
 
 @dataclass
@@ -83,15 +84,22 @@ def dataset_tables(summary: pd.DataFrame, *, digits: int = 4, flags: set[tuple[s
                          Cell(fmt_params(r.num_params), sort=_nan_sort(r.num_params)),
                          Cell(fmt_time(r.time_per_epoch_s), sort=r.time_per_epoch_s),
                          Cell(fmt_time(r.total_time_s), sort=r.total_time_s)])
+        protocol = ",".join(sorted(set(",".join(g["protocol"].astype(str)).split(",")))) \
+            if "protocol" in g else ""
+        optimistic = any(p in OPTIMISTIC for p in protocol.split(","))
+        proto_note = (f" Protocol: {protocol}." if protocol else "") + (
+            " OPTIMISTIC: one configuration was selected on validation graphs that are other folds' test graphs "
+            "and re-run on every fold (select-once); not comparable to per-fold selection (Errica et al.)."
+            if optimistic else "")
         tables.append(Table(
-            title=f"{dataset} ({metric} {arrow})",
+            title=f"{dataset} ({metric} {arrow})" + (" — optimistic protocol (select-once)" if optimistic else ""),
             header=["#", "Model", f"Test {metric}", f"Val {metric}", "Runs", "Params", "Time/epoch (s)",
                     "Time/run (s)"],
             rows=rows, numeric=[True, False, True, True, True, True, True, True],
             caption=f"{dataset}: mean ± std (ddof=1) over runs (seeds × folds); {metric}, "
                     f"{'higher' if direction == 'max' else 'lower'} is better. Best in bold, second underlined."
                     + (" † fewer runs than the best-covered model." if any((dataset, e) in flags for e in g["entry"])
-                       else "")))
+                       else "") + proto_note))
     return tables
 
 
@@ -127,9 +135,14 @@ def overall_table(summary: pd.DataFrame, avg_rank: pd.Series, wins: pd.Series, *
         else:
             row += [Cell("n/a (missing cells)", sort=None), Cell("—", sort=None)]
         rows.append(row)
-    return Table("Overall", ["Model", *heads, "Avg. rank ↓", "Wins"], rows,
+    optimistic = sorted(d for d in datasets if "protocol" in s and any(
+        p in OPTIMISTIC for p in ",".join(s[s["dataset"] == d]["protocol"].astype(str)).split(",")))
+    flag = (f" OPTIMISTIC protocol (select-once) on {', '.join(optimistic)}: one configuration selected on "
+            "validation graphs that are other folds' test graphs." if optimistic else "")
+    return Table("Overall" + (" — includes optimistic protocol (select-once)" if optimistic else ""),
+                 ["Model", *heads, "Avg. rank ↓", "Wins"], rows,
                  caption="Test mean ± std per dataset; average rank across datasets (1 = best, ties averaged); wins = "
-                         "datasets where the model is first. Best in bold, second underlined.",
+                         "datasets where the model is first. Best in bold, second underlined." + flag,
                  numeric=[False, *[True] * len(datasets), True, True])
 
 

@@ -1,8 +1,9 @@
 """The results CSV schema: the one place where columns are defined (docs/results-schema.md mirrors it).
 
 One row per run, where a run is one (model, dataset, split/fold, seed, configuration) training. Bump
-``SCHEMA_VERSION`` whenever a column is added, removed, renamed or changes meaning; readers refuse files of another
-version instead of guessing.
+``SCHEMA_VERSION`` whenever a column is added, removed, renamed or changes meaning. Readers accept the versions in
+``READABLE_VERSIONS`` (columns a file of an older version lacks are read as empty) and refuse others instead of
+guessing.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+#: Versions a reader accepts; v1 files lack the columns added in v2 (read as empty).
+READABLE_VERSIONS = (1, 2)
 STATUSES = ("ok", "failed", "pruned")
 STAGES = ("run", "search", "final", "expressiveness")
 
@@ -49,8 +52,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("seed", "int", "Seed of the run (python, numpy, torch, DGL)."),
     Column("deterministic", "bool", "True when torch deterministic algorithms were enforced."),
     Column("hparams", "json", "Resolved hyperparameters (model and training), as sorted JSON."),
-    Column("config_hash", "str", "sha256 prefix of (model, dataset, hparams) without seed and fold: rows with equal "
-           "hash are repetitions of one configuration."),
+    Column("config_hash", "str", "sha256 prefix of (model, dataset, hparams, dataset_options) without seed and fold: "
+           "rows with equal hash are repetitions of one configuration."),
     Column("param_budget", "int", "Parameter budget the width was solved for; empty when none.", False),
     Column("metric", "str", "Metric name (accuracy, rocauc, ap, mae, ...)."),
     Column("direction", "str", "max when higher is better, min when lower is better."),
@@ -68,6 +71,29 @@ COLUMNS: tuple[Column, ...] = (
     Column("num_params", "int", "Trainable parameters of the model.", False),
     Column("status", "str", "ok, failed or pruned."),
     Column("error", "str", "Why the run failed or was pruned; empty when ok.", False),
+    # --- added in schema version 2 (empty in rows read from version-1 files) ---
+    Column("threads", "int", "torch CPU threads the run used (results are bit-for-bit repeatable only for the same "
+           "seed, thread count and device).", False),
+    Column("dataset_options", "json", "Options the dataset was loaded with (e.g. normalize_features, splits), as "
+           "sorted JSON; {} for the defaults.", False),
+    Column("dataset_modified", "str", "Non-empty when the raw files differ from the published statistics and were "
+           "used anyway (dataset option accept_modified): what differs.", False),
+    Column("split_source", "str", "Where the split came from: 'official: ...' (the published split file) or "
+           "'generated ...' (made by graphbench, with its seed).", False),
+    # -- added in v2 (sweep protocol) --
+    Column("protocol", "str", "Sweep rows: the selection protocol. per-fold: a configuration selected inside each "
+           "outer fold on that fold's inner validation only (Errica et al.); select-once: one configuration "
+           "selected on the listed folds' validation and re-run on every fold (optimistic on k-fold data: other "
+           "folds' test graphs were seen by the selection); empty for direct runs.", False),
+    Column("selection_fold", "int", "per-fold sweep rows: the outer fold whose selection produced the row "
+           "(search rows: the fold searched); empty otherwise.", False),
+    Column("selection_trials", "int", "Final rows: finished search trials of the study when its configuration was "
+           "selected. A study's final rows whose config_hash differs from that of its largest selection are "
+           "superseded (see 'Derived columns').", False),
+    Column("holdout", "float", "Final rows of the Errica final phase: the fraction of the outer training set held "
+           "out at random (seeded by the run's seed) for early stopping instead of the inner validation part; "
+           "empty otherwise.", False),
+    # -- added in v2 (expressiveness protocol) --
     Column("expr_category", "str", "Expressiveness rows: the pair category (BREC's basic, regular, ..., cfi; the "
            "dataset's name for EXP, SR25, CSL, wl-pairs); empty otherwise.", False),
     Column("expr_pairs", "int", "Expressiveness rows: pairs of non-isomorphic graphs tested in the category.", False),
@@ -122,6 +148,8 @@ def validate_row(row: dict[str, Any]) -> dict[str, str]:
         raise SchemaError(f"stage must be one of {STAGES}, got {out['stage']!r}")
     if out["direction"] not in ("max", "min"):
         raise SchemaError(f"direction must be 'max' or 'min', got {out['direction']!r}")
+    if out["stage"] == "search" and out["test_metric"] != "":
+        raise SchemaError("a search row must not carry a test_metric: selection never scores the test part")
     if out["schema_version"] != str(SCHEMA_VERSION):
         raise SchemaError(f"schema_version must be {SCHEMA_VERSION}")
     return out

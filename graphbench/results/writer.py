@@ -68,13 +68,33 @@ def _repair_unlocked(path: Path) -> int:
 
 
 def _check_header(path: Path) -> None:
-    with open(path, encoding="utf-8", newline="") as f:
-        header = next(csv.reader(f), None)
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            header = next(csv.reader(f), None)
+    except UnicodeDecodeError:
+        header = ["<not text>"]
     if header is not None and tuple(header) != COLUMN_NAMES:
         raise SchemaError(
             f"{path} has a different header (another schema version or not a graphbench results file); "
             f"write to a new file instead (this is schema version {SCHEMA_VERSION})"
         )
+
+
+def check_writable(path: str | os.PathLike) -> None:
+    """Raise :class:`SchemaError` (or ``OSError``) now if rows could not be appended to ``path`` later: an existing
+    file with another header, or a folder that cannot be created. Run before any training, so that no run's work
+    is thrown away at the end."""
+    path = Path(path)
+    if path.is_dir():
+        raise SchemaError(f"results path {path} is a folder; give a CSV file name")
+    if path.exists() and path.stat().st_size > 0:
+        _check_header(path)
+    else:  # nothing is created here: the first append makes the folder
+        existing = path.parent.absolute()
+        while not existing.exists():
+            existing = existing.parent
+        if not existing.is_dir() or not os.access(existing, os.W_OK):
+            raise PermissionError(f"cannot write results to {path}: {existing} is not a writable folder")
 
 
 def append_rows(path: str | os.PathLike, rows: Iterable[dict[str, Any]]) -> int:

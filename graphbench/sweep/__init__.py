@@ -4,7 +4,19 @@
 :func:`load_sweep` validates one. The protocol is documented in :mod:`graphbench.sweep.runner`.
 """
 
-from graphbench.sweep.config import SweepFile, load_sweep
-from graphbench.sweep.launch import Options, plan, run_sweep
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Imported on first use (PEP 562), so that `graphbench sweep --help` does not pay for torch, DGL and Optuna.
+_LAZY = {"SweepFile": "config", "load_sweep": "config", "Options": "launch", "plan": "launch", "run_sweep": "launch"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"graphbench.sweep.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'graphbench.sweep' has no attribute {name!r}")
+
 
 __all__ = ["Options", "SweepFile", "load_sweep", "plan", "run_sweep"]

@@ -14,6 +14,7 @@ from typing import Any
 
 from graphbench.models import MODELS, build_model, count_parameters
 from graphbench.train.runner import get_dataset, resolve_hparams
+from graphbench.transforms.config import run_pe_dim
 
 MAX_HIDDEN = 4096
 
@@ -36,7 +37,7 @@ def _solve(model: str, dataset: str, hparams_json: str, budget: int, data_root: 
     ds = get_dataset(dataset, data_root, **json.loads(options_json))
     model_hp, train_hp = resolve_hparams(model, hparams)
     step = int(model_hp.get("heads", 1)) or 1  # GAT: hidden must be a multiple of heads
-    pe_dim = train_hp["pe_dim"] if train_hp["pe"] != "none" else 0
+    pe_dim = run_pe_dim(model, model_hp, train_hp)  # the encodings of the run's transform chain
 
     def count(units: int) -> int:
         hp = {**model_hp, "hidden": units * step}

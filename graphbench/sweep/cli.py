@@ -30,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="RDB storage: a trial without heartbeat for this long is failed and retried (3 × heartbeat)")
     p.add_argument("--stale-after", type=float, default=None,
                    help="journal storage: fail a RUNNING trial of another host after this many seconds")
+    p.add_argument("--data-root", default=None,
+                   help="folder holding the datasets' files (overrides the sweep file's data_root)")
     p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
 
 
@@ -43,7 +45,8 @@ def handle(args: argparse.Namespace) -> int:
         print("error: --workers must be at least 1", file=sys.stderr)
         return 2
     opts = Options(workers=args.workers, storage=args.storage, quiet=args.quiet, stale_after=args.stale_after,
-                   heartbeat=args.heartbeat, grace=args.grace, threads=args.threads)
+                   heartbeat=args.heartbeat, grace=args.grace, threads=args.threads,
+                   data_root=args.data_root)
     try:
         if args.dry_run:
             return plan(args.file, storage=args.storage, workers=args.workers)

@@ -17,8 +17,11 @@ A sweep file::
                                     #  n_warmup_steps: 5}
     sampler: {seed: 0}              # TPE seed (worker i uses seed + i)
     protocol:
-      search: {folds: [0], seeds: [0]}       # runs the objective averages (inner validation of these folds)
-      final: {folds: all, seeds: [0, 1, 2]}  # re-runs of the selected configuration
+      selection: per-fold            # per-fold (default, Errica et al.) | select-once (optimistic, flagged)
+      search: {seeds: [0]}           # runs the objective averages (per-fold: fold k's inner validation only;
+                                     #  select-once also takes folds: [0, 1, 2])
+      final: {folds: all, seeds: [0, 1, 2], holdout: 0.1}   # outer folds (per-fold: one study each) and re-runs
+                                     #  of the selected configuration; holdout: Errica's final phase (optional)
     results: results/quick.csv      # default results/<name>.csv
     storage: null                   # default: the journal file results/<name>.journal
     dataset_options: {}
@@ -39,6 +42,8 @@ Every error names the file, the key and its line.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -47,9 +52,9 @@ from typing import Any
 
 from graphbench.config import ConfigError, check_keys, line_of, load_yaml
 from graphbench.hparams import HyperparameterError
-from graphbench.models.base import COMMON_HPARAMS
 from graphbench.registry import DATASETS, MODELS, UnknownNameError
-from graphbench.train.config import TRAIN_HPARAMS
+from graphbench.train.runner import declared_hparams, resolve_hparams
+from graphbench.transforms import transform_hparams
 
 SWEEP_KEYS = ("name", "models", "datasets", "trials", "timeout", "hparams", "search_space", "param_budget", "pruner",
               "sampler", "protocol", "results", "storage", "dataset_options", "data_root", "device", "report",
@@ -60,40 +65,79 @@ SPACE_KEYS = {"int": ("type", "low", "high", "log", "step", "when"),
               "categorical": ("type", "choices", "when")}
 PRUNERS = ("median", "hyperband", "none")
 PRUNER_KEYS = ("type", "n_startup_trials", "n_warmup_steps", "min_resource", "reduction_factor")
-PROTOCOL_KEYS = ("name", "search", "final")
-PHASE_KEYS = ("folds", "seeds")
+PROTOCOL_KEYS = ("name", "selection", "search", "final")
+PHASE_KEYS = {"search": ("folds", "seeds"), "final": ("folds", "seeds", "holdout")}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$")
 
 
 @dataclass(frozen=True)
 class Phase:
-    """Which outer folds and seeds a phase runs; ``folds=None`` means every split of the dataset."""
+    """Which outer folds and seeds a phase runs; ``folds=None`` means every split of the dataset.
+
+    ``holdout`` (final phase only): re-train on the outer training set minus a fresh random holdout of this
+    fraction per seed, as Errica et al.'s final runs (see :mod:`graphbench.train.holdout`).
+    """
 
     folds: tuple[int, ...] | None
     seeds: tuple[int, ...]
+    holdout: float | None = None
 
     def runs(self, num_splits: int) -> list[tuple[int, int]]:
         folds = range(num_splits) if self.folds is None else self.folds
         return [(f, s) for f in folds for s in self.seeds]
 
-    def tag(self) -> str:
-        folds = "all" if self.folds is None else "".join(map(str, self.folds)) if len(self.folds) < 4 else \
-            f"{len(self.folds)}"
-        return f"f{folds}-s{''.join(map(str, self.seeds)) if len(self.seeds) < 4 else len(self.seeds)}"
+    def key(self) -> dict[str, Any]:
+        return {"folds": None if self.folds is None else list(self.folds), "seeds": list(self.seeds),
+                "holdout": self.holdout}
+
+
+def short_hash(obj: Any, n: int = 6) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
+
+
+def _count(xs: tuple[int, ...] | None, letter: str) -> str:
+    return f"all{letter}" if xs is None else f"{len(xs)}{letter}"
+
+
+#: per-fold: Errica et al.'s protocol; select-once: the optimistic one (named explicitly, flagged in reports).
+SELECTIONS = ("per-fold", "select-once")
 
 
 @dataclass(frozen=True)
 class Protocol:
-    """Selection on the inner validation of ``search`` runs; ``final`` re-runs the selected configuration."""
+    """How configurations are selected and re-run (see :mod:`graphbench.sweep.runner`).
 
-    search: Phase = Phase((0,), (0,))
+    ``per-fold`` (default): for every outer fold k of ``final.folds``, one study searches on fold k's inner
+    train/validation (seeds ``search.seeds``) and fold k's finals (seeds ``final.seeds``) re-run fold k's own
+    selection. ``select-once``: one study selects on the mean inner validation of ``search.folds`` × seeds and its
+    configuration is re-run on every fold of ``final`` — optimistic on k-fold data, since the selection saw
+    graphs that are other folds' test graphs; reports flag it.
+    """
+
+    search: Phase = Phase(None, (0,))
     final: Phase = Phase(None, (0, 1, 2))
     name: str = ""
+    selection: str = "per-fold"
+
+    @property
+    def per_fold(self) -> bool:
+        return self.selection == "per-fold"
 
     @property
     def id(self) -> str:
-        return self.name or f"sel-{self.search.tag()}"
+        """Readable prefix + a hash of the exact search lists: distinct protocols never share a study name."""
+        if self.per_fold:
+            key = {"selection": self.selection, "seeds": list(self.search.seeds)}
+            readable = f"per-fold-{_count(self.search.seeds, 's')}"
+        else:
+            key = {"selection": self.selection, **self.search.key()}
+            readable = f"select-once-{_count(self.search.folds, 'f')}{_count(self.search.seeds, 's')}"
+        return f"{self.name or readable}-{short_hash(key)}"
+
+    def final_id(self, selected_config: str) -> str:
+        """Name of the final work queue of one selection: final lists + the selected configuration's hash."""
+        return f"final-{_count(self.final.seeds, 's')}-{short_hash([self.final.key(), selected_config])}"
 
 
 @dataclass(frozen=True)
@@ -107,7 +151,7 @@ class PrunerSpec:
 
 @dataclass(frozen=True)
 class StudySpec:
-    """One Optuna study: one model on one dataset under the sweep's protocol."""
+    """One Optuna study: one model on one dataset (and, per-fold, one outer fold) under the sweep's protocol."""
 
     sweep: str
     model: str
@@ -115,14 +159,24 @@ class StudySpec:
     protocol: Protocol
     space: dict[str, dict[str, Any]]
     fixed: dict[str, Any]
+    outer_fold: int | None = None  # per-fold protocol: the outer fold this study selects for
 
     @property
     def name(self) -> str:
-        return f"{self.sweep}/{self.model}/{self.dataset}/{self.protocol.id}"
+        base = f"{self.sweep}/{self.model}/{self.dataset}/{self.protocol.id}"
+        return base if self.outer_fold is None else f"{base}/fold{self.outer_fold}"
 
-    @property
-    def final_name(self) -> str:
-        return f"{self.name}/final"
+    def search_runs(self, num_splits: int) -> list[tuple[int, int]]:
+        """(fold, seed) runs whose mean validation metric is a trial's value."""
+        if self.outer_fold is not None:
+            return [(self.outer_fold, s) for s in self.protocol.search.seeds]
+        return self.protocol.search.runs(num_splits)
+
+    def final_runs(self, num_splits: int) -> list[tuple[int, int]]:
+        """(fold, seed) re-runs of the selected configuration; each scores the test part once."""
+        if self.outer_fold is not None:
+            return [(self.outer_fold, s) for s in self.protocol.final.seeds]
+        return self.protocol.final.runs(num_splits)
 
 
 @dataclass
@@ -146,16 +200,33 @@ class SweepFile:
     device: str = "cpu"
     report: Path | None = None
     threads: int | None = None
+    _splits: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def num_splits(self, dataset: str) -> int:
+        """Splits (outer folds) of ``dataset``; loads it once (raises when it cannot be loaded here)."""
+        if dataset not in self._splits:
+            from graphbench.train.runner import get_dataset
+
+            self._splits[dataset] = len(get_dataset(dataset, self.data_root, **self.dataset_options).splits)
+        return self._splits[dataset]
+
+    def outer_folds(self, dataset: str) -> list[int | None]:
+        """The outer folds that get their own study (per-fold), or ``[None]`` (one study: select-once)."""
+        if not self.protocol.per_fold:
+            return [None]
+        folds = self.protocol.final.folds
+        return list(range(self.num_splits(dataset))) if folds is None else list(folds)
 
     def studies(self) -> list[StudySpec]:
-        """Every (model, dataset) study, in file order (models outer, datasets inner)."""
+        """Every study, in file order (models outer, datasets, then outer folds inner)."""
         out = []
         for model, own in self.models.items():
             fixed = {**self.hparams, **own.get("hparams", {})}
             space = study_space(model, self.search_space, own.get("search_space", {}), fixed,
                                 self.param_budget is not None)
             for dataset in self.datasets:
-                out.append(StudySpec(self.name, model, dataset, self.protocol, space, fixed))
+                for k in self.outer_folds(dataset):
+                    out.append(StudySpec(self.name, model, dataset, self.protocol, space, fixed, k))
         return out
 
     @property
@@ -163,13 +234,15 @@ class SweepFile:
         return self.results.parent / f"{self.name}.journal"
 
 
-def declared_hparams(model: str) -> dict:
-    return {**MODELS.get(model).meta.get("hparams", COMMON_HPARAMS), **TRAIN_HPARAMS}
+def searchable_hparams(model: str) -> dict:
+    """What a sweep may fix or search for ``model``: its run hyperparameters, plus every registered transform's
+    parameters under dotted names (``lappe.k``), which the run folds into its transform chain."""
+    return {**declared_hparams(model), **transform_hparams()}
 
 
 def study_space(model: str, file_space: dict, model_space: dict, fixed: dict, budget: bool) -> dict[str, dict]:
     """The model's registered space, overridden by the file's, then by the model's own entry (see module doc)."""
-    declared = declared_hparams(model)
+    declared = searchable_hparams(model)
     space: dict[str, dict] = dict(MODELS.get(model).meta.get("search_space", {}))
     for name, spec in file_space.items():
         if name in declared:
@@ -223,7 +296,7 @@ def _check_space_entry(path: Path, where: str, parent: dict, name: str, spec: An
         if key not in SPACE_KEYS[kind]:
             raise _err(path, f"{where}.{key}", spec, key,
                        f"unknown key {key!r} for a {kind} parameter; allowed: {', '.join(SPACE_KEYS[kind])}")
-    declared = declared_hparams(model) if model else None
+    declared = searchable_hparams(model) if model else None
     if kind == "categorical":
         choices = spec.get("choices")
         if not isinstance(choices, list) or not choices:
@@ -261,7 +334,7 @@ def _check_space_entry(path: Path, where: str, parent: dict, name: str, spec: An
 
 def _check_conditions(path: Path, where: str, data: dict | None, space: dict, fixed: dict, model: str) -> None:
     """Every ``when`` names a searched or fixed parameter, and the conditions have no cycle."""
-    declared = declared_hparams(model)
+    declared = searchable_hparams(model)
     for name, spec in space.items():
         for dep in (spec.get("when") or {}):
             if dep not in space and dep not in fixed and dep not in declared:
@@ -284,12 +357,38 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
     path = Path(path)
     data = load_yaml(path)
     check_keys(data, SWEEP_KEYS, path)
-
     name = data.get("name", path.stem)
     if not isinstance(name, str) or not _NAME.match(name):
         raise _err(path, "'name'", data, "name", "must be letters, digits, '-', '_' or '.', e.g. quick")
+    models = _parse_models(path, data)
+    datasets = _parse_datasets(path, data, check_datasets)
+    trials, timeout = _parse_budget(path, data)
+    hparams, file_space = _parse_spaces(path, data, models)
+    budget = _parse_param_budget(path, data, hparams, models)
+    for key in ("storage", "data_root", "device", "report"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise _err(path, f"'{key}'", data, key, "must be a string")
+    threads = data.get("threads")
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise _err(path, "'threads'", data, "threads", "must be a positive integer")
+    dataset_options = data.get("dataset_options") or {}
+    if not isinstance(dataset_options, dict):
+        raise _err(path, "'dataset_options'", data, "dataset_options", "must be a mapping")
+    return SweepFile(path=path, name=name, models=models, datasets=datasets, trials=trials, timeout=timeout,
+                     hparams=dict(hparams), search_space=dict(file_space), param_budget=budget,
+                     pruner=_pruner(path, data), sampler_seed=_sampler_seed(path, data),
+                     protocol=_protocol(path, data),
+                     results=Path(str(data.get("results") or Path("results") / f"{name}.csv")),
+                     storage=data.get("storage"), dataset_options=dict(dataset_options),
+                     data_root=data.get("data_root"), device=data.get("device") or "cpu",
+                     report=Path(data["report"]) if data.get("report") else None, threads=threads)
 
-    # models
+
+def _parse_models(path: Path, data: dict) -> dict[str, dict]:
+    """``models``: a list of names or a mapping name -> {hparams, search_space}; canonical names, in file order.
+
+    Each value keeps ``_lines`` (its YAML container and key) until :func:`_parse_spaces` has used it for errors.
+    """
     raw_models = data.get("models")
     if raw_models is None:
         raise ConfigError(f"{path}: 'models' is required (a list of model names or a mapping name -> options)")
@@ -311,7 +410,7 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
     else:
         raise _err(path, "'models'", data, "models", "must be a list of model names or a mapping")
     container = raw_models if isinstance(raw_models, dict) else data
-    resolved_models: dict[str, dict] = {}
+    resolved: dict[str, dict] = {}
     for m, opts in models.items():
         try:
             canonical = MODELS.get(m).name
@@ -320,11 +419,12 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
         for key in MODEL_KEYS:
             if key in opts and not isinstance(opts[key], dict):
                 raise _err(path, f"models.{m}.{key}", opts, key, "must be a mapping")
-        resolved_models[canonical] = {"hparams": dict(opts.get("hparams") or {}),
-                                      "search_space": dict(opts.get("search_space") or {}),
-                                      "_lines": (opts, container, m)}
+        resolved[canonical] = {"hparams": dict(opts.get("hparams") or {}),
+                               "search_space": dict(opts.get("search_space") or {}), "_lines": (container, m)}
+    return resolved
 
-    # datasets
+
+def _parse_datasets(path: Path, data: dict, check: bool) -> list[str]:
     datasets = data.get("datasets")
     if isinstance(datasets, str):
         datasets = [datasets]
@@ -334,15 +434,18 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
     for d in datasets:
         if d in DATASETS:
             names.append(DATASETS.get(d).name)
-        elif check_datasets:
+        elif check:
             try:
                 DATASETS.get(d)
             except UnknownNameError as exc:
                 raise _err(path, "'datasets'", data, "datasets", str(exc)) from None
         else:
             names.append(d.lower())
+    return names
 
-    # budget
+
+def _parse_budget(path: Path, data: dict) -> tuple[int | None, float | None]:
+    """``trials`` (a count per study) and/or ``timeout`` (compute seconds per study)."""
     trials, timeout = data.get("trials"), data.get("timeout")
     if trials is not None and (isinstance(trials, bool) or not isinstance(trials, int) or trials < 1):
         raise _err(path, "'trials'", data, "trials", f"must be a positive integer, got {trials!r}")
@@ -357,8 +460,11 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
     if trials is None and timeout is None:
         raise ConfigError(f"{path}: give a trial budget: 'trials' (a count per study) and/or 'timeout' (compute "
                           "time per study)")
+    return trials, timeout
 
-    # fixed hparams and spaces
+
+def _parse_spaces(path: Path, data: dict, models: dict[str, dict]) -> tuple[dict, dict]:
+    """Validate the fixed ``hparams`` and every search space against each model's declared hyperparameters."""
     hparams = data.get("hparams") or {}
     if not isinstance(hparams, dict):
         raise _err(path, "'hparams'", data, "hparams", "must be a mapping of hyperparameter to value")
@@ -366,15 +472,12 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
     if not isinstance(file_space, dict):
         raise _err(path, "'search_space'", data, "search_space", "must be a mapping of parameter to entry")
     for pname, spec in file_space.items():
-        known = any(pname in declared_hparams(m) for m in resolved_models)
-        if not known:
+        if not any(pname in searchable_hparams(m) for m in models):
             raise _err(path, f"search_space.{pname}", file_space, pname,
                        f"no model of this sweep has a hyperparameter {pname!r}")
         _check_space_entry(path, f"search_space.{pname}", file_space, pname, spec, None)
-    from graphbench.train.runner import resolve_hparams
-
-    for m, opts in resolved_models.items():
-        own, container, key = opts.pop("_lines")
+    for m, opts in models.items():
+        _container, key = opts.pop("_lines")
         fixed = {**hparams, **opts["hparams"]}
         try:
             resolve_hparams(m, fixed)
@@ -386,25 +489,30 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
             raise _err(path, f"hparams.{bad}" if bad else "'hparams'", hparams if bad else data,
                        bad or "hparams", str(exc)) from None
         for pname, spec in opts["search_space"].items():
-            if pname not in declared_hparams(m):
+            if pname not in searchable_hparams(m):
                 raise _err(path, f"models.{key}.search_space.{pname}", opts["search_space"], pname,
                            f"model {m!r} has no hyperparameter {pname!r}")
             _check_space_entry(path, f"models.{key}.search_space.{pname}", opts["search_space"], pname, spec, m)
         for pname, spec in file_space.items():
-            if pname in declared_hparams(m):
+            if pname in searchable_hparams(m):
                 _check_space_entry(path, f"search_space.{pname}", file_space, pname, spec, m)
         space = study_space(m, file_space, opts["search_space"], fixed, data.get("param_budget") is not None)
         _check_conditions(path, f"search space of {m!r}", file_space or None, space, fixed, m)
+    return hparams, file_space
 
+
+def _parse_param_budget(path: Path, data: dict, hparams: dict, models: dict[str, dict]) -> int | None:
     budget = data.get("param_budget")
     if budget is not None and (isinstance(budget, bool) or not isinstance(budget, int) or budget < 100):
         raise _err(path, "'param_budget'", data, "param_budget", f"must be an integer number of parameters "
                    f"(e.g. 100000), got {budget!r}")
-    if budget is not None and any("hidden" in {**hparams, **o["hparams"]} for o in resolved_models.values()):
+    if budget is not None and any("hidden" in {**hparams, **o["hparams"]} for o in models.values()):
         raise _err(path, "'param_budget'", data, "param_budget", "the width 'hidden' is solved from the budget; "
                    "remove 'hidden' from hparams")
+    return budget
 
-    pruner = _pruner(path, data)
+
+def _sampler_seed(path: Path, data: dict) -> int:
     sampler = data.get("sampler") or {}
     if not isinstance(sampler, dict):
         raise _err(path, "'sampler'", data, "sampler", "must be a mapping, e.g. {seed: 0}")
@@ -412,26 +520,7 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
     seed = sampler.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise _err(path, "sampler.seed", sampler, "seed", "must be an integer")
-
-    protocol = _protocol(path, data)
-    results = Path(str(data.get("results") or Path("results") / f"{name}.csv"))
-    for key in ("storage", "data_root", "device", "report"):
-        if data.get(key) is not None and not isinstance(data[key], str):
-            raise _err(path, f"'{key}'", data, key, "must be a string")
-    threads = data.get("threads")
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise _err(path, "'threads'", data, "threads", "must be a positive integer")
-    dataset_options = data.get("dataset_options") or {}
-    if not isinstance(dataset_options, dict):
-        raise _err(path, "'dataset_options'", data, "dataset_options", "must be a mapping")
-    return SweepFile(path=path, name=name, models={m: {k: v for k, v in o.items()} for m, o in
-                                                   resolved_models.items()},
-                     datasets=names, trials=trials, timeout=timeout, hparams=dict(hparams),
-                     search_space=dict(file_space), param_budget=budget, pruner=pruner, sampler_seed=seed,
-                     protocol=protocol, results=results, storage=data.get("storage"),
-                     dataset_options=dict(dataset_options), data_root=data.get("data_root"),
-                     device=data.get("device") or "cpu",
-                     report=Path(data["report"]) if data.get("report") else None, threads=threads)
+    return seed
 
 
 def _pruner(path: Path, data: dict) -> PrunerSpec:
@@ -458,15 +547,19 @@ def _pruner(path: Path, data: dict) -> PrunerSpec:
 def _protocol(path: Path, data: dict) -> Protocol:
     raw = data.get("protocol") or {}
     if not isinstance(raw, dict):
-        raise _err(path, "'protocol'", data, "protocol", "must be a mapping with 'search' and 'final'")
+        raise _err(path, "'protocol'", data, "protocol", "must be a mapping with 'selection', 'search' and 'final'")
     check_keys(raw, PROTOCOL_KEYS, f"{path}: protocol")
+    selection = raw.get("selection", "per-fold")
+    if selection not in SELECTIONS:
+        raise _err(path, "protocol.selection", raw, "selection",
+                   f"must be one of {', '.join(SELECTIONS)}, got {selection!r}")
     phases = {}
     defaults = Protocol()
     for phase in ("search", "final"):
         sub = raw.get(phase) or {}
         if not isinstance(sub, dict):
             raise _err(path, f"protocol.{phase}", raw, phase, "must be a mapping with 'folds' and 'seeds'")
-        check_keys(sub, PHASE_KEYS, f"{path}: protocol.{phase}")
+        check_keys(sub, PHASE_KEYS[phase], f"{path}: protocol.{phase}")
         default: Phase = getattr(defaults, phase)
         try:
             folds = _int_list(sub["folds"], allow_all=True) if "folds" in sub else default.folds
@@ -478,8 +571,20 @@ def _protocol(path: Path, data: dict) -> Protocol:
         except ValueError:
             raise _err(path, f"protocol.{phase}.seeds", sub, "seeds", "must be a list of distinct non-negative "
                        "integers") from None
-        phases[phase] = Phase(folds, seeds)
+        holdout = sub.get("holdout")
+        if holdout is not None and (isinstance(holdout, bool) or not isinstance(holdout, (int, float))
+                                    or not 0 < holdout < 1):
+            raise _err(path, f"protocol.{phase}.holdout", sub, "holdout",
+                       "must be a fraction in (0, 1), e.g. 0.1 (Errica et al.'s final runs)")
+        phases[phase] = Phase(folds, seeds, float(holdout) if holdout is not None else None)
+    if selection == "per-fold" and "folds" in (raw.get("search") or {}):
+        raise _err(path, "protocol.search.folds", raw["search"], "folds",
+                   "the per-fold protocol searches inside each outer fold (its inner validation only); list the "
+                   "outer folds in protocol.final.folds, or set 'selection: select-once' for the optimistic "
+                   "protocol that selects once on these folds and re-runs everywhere")
+    if selection == "select-once" and "folds" not in (raw.get("search") or {}):
+        phases["search"] = Phase((0,), phases["search"].seeds)
     pname = raw.get("name", "")
     if pname and (not isinstance(pname, str) or not _NAME.match(pname)):
         raise _err(path, "protocol.name", raw, "name", "must be letters, digits, '-', '_' or '.'")
-    return Protocol(phases["search"], phases["final"], pname)
+    return Protocol(phases["search"], phases["final"], pname, selection)

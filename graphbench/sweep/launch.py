@@ -32,6 +32,7 @@ class Options:
     heartbeat: int = 60
     grace: int | None = None
     threads: int | None = None  # torch threads per worker (default: cores // workers)
+    data_root: str | None = None  # overrides the file's data_root
 
 
 def cores() -> int:
@@ -50,9 +51,7 @@ def storage_url(sweep: SweepFile, given: str | None) -> str:
 
 
 def _num_splits(sweep: SweepFile, dataset: str) -> int:
-    from graphbench.train.runner import get_dataset
-
-    return len(get_dataset(dataset, sweep.data_root, **sweep.dataset_options).splits)
+    return sweep.num_splits(dataset)
 
 
 def check_datasets(sweep: SweepFile) -> dict[str, int]:
@@ -72,7 +71,7 @@ def check_datasets(sweep: SweepFile) -> dict[str, int]:
 
 
 def final_counts(sweep: SweepFile, splits: dict[str, int]) -> dict[str, int]:
-    return {s.name: len(sweep.protocol.final.runs(splits[s.dataset])) for s in sweep.studies()}
+    return {s.name: len(s.final_runs(splits[s.dataset])) for s in sweep.studies()}
 
 
 # -- dry run ----------------------------------------------------------------------------------------------------
@@ -100,43 +99,55 @@ def plan(path: str | Path, *, storage: str | None = None, workers: int = 1, out=
                                       f"{sweep.timeout:.0f} s compute" if sweep.timeout else "") if x)
     print(f"  budget per study: {budget}; pruner {sweep.pruner.type}; TPE seed {sweep.sampler_seed}", file=out)
     p = sweep.protocol
-    print(f"  protocol {p.id}: select on the mean validation metric of folds "
-          f"{'all' if p.search.folds is None else list(p.search.folds)} × seeds {list(p.search.seeds)}; final "
-          f"re-runs on folds {'all' if p.final.folds is None else list(p.final.folds)} × seeds {list(p.final.seeds)}",
-          file=out)
+    final_folds = 'all' if p.final.folds is None else list(p.final.folds)
+    holdout = f", each on a fresh random {p.final.holdout:.0%} holdout of the outer training set" \
+        if p.final.holdout else ""
+    if p.per_fold:
+        print(f"  protocol {p.id} (per-fold, Errica et al.): for each outer fold {final_folds}, select on that "
+              f"fold's inner validation × seeds {list(p.search.seeds)}; re-run the fold's selection × seeds "
+              f"{list(p.final.seeds)}{holdout}", file=out)
+    else:
+        print(f"  protocol {p.id} (select-once, OPTIMISTIC on k-fold data): select on the mean validation metric "
+              f"of folds {'all' if p.search.folds is None else list(p.search.folds)} × seeds {list(p.search.seeds)}"
+              f"; final re-runs on folds {final_folds} × seeds {list(p.final.seeds)}{holdout}", file=out)
     if sweep.param_budget:
         print(f"  parameter budget {sweep.param_budget:,}: 'hidden' is solved per trial", file=out)
     print(f"  storage {describe(url)}; results {sweep.results}; workers {workers} × "
           f"{threads_per_worker(workers, sweep.threads)} thread(s)", file=out)
-    print(f"\n  {'study':<44} {'params':>6} {'trials':>6} {'runs/trial':>10} {'final':>6}  searched", file=out)
+    print(f"\n  {'study':<52} {'params':>6} {'trials':>6} {'runs/trial':>10} {'final':>6}  searched", file=out)
     total_runs, total_s, unknown = 0, 0.0, []
-    for spec in sweep.studies():
-        if spec.dataset in DATASETS:
-            try:
-                n = _num_splits(sweep, spec.dataset)
-            except Exception as exc:
-                n = None
-                unknown.append(f"{spec.dataset}: not loadable here ({str(exc).splitlines()[0][:80]})")
-        else:
-            n = None
-            unknown.append(f"{spec.dataset}: unknown dataset in this installation")
-        search = len(p.search.runs(n)) if n is not None or p.search.folds is not None else None
-        final = len(p.final.runs(n)) if n is not None or p.final.folds is not None else None
+    for d in sweep.datasets:
+        if d not in DATASETS:
+            unknown.append(f"{d}: unknown dataset in this installation")
+            sweep._splits[d] = 1  # placeholder: one study line, run counts shown as '?'
+            continue
+        try:
+            _num_splits(sweep, d)
+        except Exception as exc:
+            unknown.append(f"{d}: not loadable here ({str(exc).splitlines()[0][:80]})")
+            sweep._splits[d] = 1
+    bad = {u.split(":", 1)[0] for u in unknown}
+    studies = sweep.studies()
+    for spec in studies:
+        n = None if spec.dataset in bad else sweep.num_splits(spec.dataset)
+        search = len(spec.search_runs(n)) if n is not None else None
+        final = len(spec.final_runs(n)) if n is not None else None
         trials = sweep.trials
         runs = (trials or 0) * (search or 0) + (final or 0)
         total_runs += runs
         secs = per_run.get((spec.model, spec.dataset))
         if secs is not None:
             total_s += secs * runs
-        print(f"  {spec.name:<44} {len(spec.space):>6} {trials or '∞':>6} {search or '?':>10} {final or '?':>6}  "
+        shown = spec.name if spec.dataset not in bad or not p.per_fold else spec.name.rsplit("/", 1)[0] + "/fold?"
+        print(f"  {shown:<52} {len(spec.space):>6} {trials or '∞':>6} {search or '?':>10} {final or '?':>6}  "
               f"{', '.join(spec.space) or '-'}", file=out)
-    print(f"\n  {len(sweep.studies())} studies, at most {total_runs} runs"
+    print(f"\n  {len(studies)} studies, at most {total_runs} runs"
           + (" (time budget: runs bounded by time)" if not sweep.trials else ""), file=out)
     if per_run:
         print(f"  rough time: {total_s / 60:.1f} min of compute from earlier runs in {sweep.results}, "
               f"≈ {total_s / 60 / workers:.1f} min wall with {workers} worker(s) (pruning shortens it)", file=out)
     else:
-        est = sweep.timeout * len(sweep.studies()) / workers if sweep.timeout else None
+        est = sweep.timeout * len(studies) / workers if sweep.timeout else None
         print("  rough time: no earlier runs in the results file to time from" +
               (f"; at most ≈ {est / 60:.1f} min of search wall time by the time budget" if est else ""), file=out)
     for u in sorted(set(unknown)):
@@ -167,6 +178,8 @@ def run_worker(path: str | Path, worker_id: int, opts: Options) -> int:
 
     _sigterm_as_interrupt()
     sweep = load_sweep(path)
+    if opts.data_root:
+        sweep.data_root = opts.data_root
     torch.set_num_threads(threads_per_worker(opts.workers, opts.threads or sweep.threads))
     storage = open_storage(storage_url(sweep, opts.storage), workers=opts.workers,
                            heartbeat_interval=opts.heartbeat, grace_period=opts.grace)
@@ -187,6 +200,8 @@ def _spawn(path: str | Path, i: int, opts: Options, sweep_threads: int | None) -
         cmd += ["--stale-after", str(opts.stale_after)]
     if opts.grace is not None:
         cmd += ["--grace", str(opts.grace)]
+    if opts.data_root:
+        cmd += ["--data-root", opts.data_root]
     threads = str(threads_per_worker(opts.workers, opts.threads or sweep_threads))
     cmd += ["--threads", threads]
     env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
@@ -198,9 +213,13 @@ def run_sweep(path: str | Path, opts: Options | None = None, *, out=None) -> int
     out = out or sys.stdout
     opts = opts or Options()
     sweep = load_sweep(path)
+    if opts.data_root:
+        sweep.data_root = opts.data_root
     url = storage_url(sweep, opts.storage)
+    if storage_kind(url) == "sqlite" and opts.workers > 1:
+        open_storage(url, workers=opts.workers)  # refused with the explanation, before anything is created
+    splits = check_datasets(sweep)  # before the storage is opened: a failed check leaves no empty journal behind
     open_storage(url, workers=opts.workers, heartbeat_interval=opts.heartbeat, grace_period=opts.grace)
-    splits = check_datasets(sweep)
     print(f"sweep {sweep.name}: {len(sweep.studies())} studies, {opts.workers} worker(s), storage {describe(url)}, "
           f"results {sweep.results}", file=out, flush=True)
     progress = None
@@ -239,37 +258,69 @@ def run_sweep(path: str | Path, opts: Options | None = None, *, out=None) -> int
         print(f"a worker exited with status {code}; run the same command again to resume", file=out)
         return code
     print(f"done in {time.monotonic() - t0:.0f} s", file=out)
-    print(summary(sweep), file=out)
-    _report(sweep, out)
+    notes = budget_notes(sweep, open_storage(url, workers=opts.workers))
+    print(summary(sweep, notes), file=out)
+    _report(sweep, out, notes)
     return 0
 
 
-def summary(sweep: SweepFile) -> str:
-    """Final rows of this sweep: mean ± std (ddof=1) of the test metric over folds and seeds, with validation."""
+def budget_notes(sweep: SweepFile, storage) -> list[str]:
+    """One line per study whose search the wall-clock budget (``timeout``) ended before its trial budget."""
+    import optuna
+
+    from graphbench.sweep.runner import search_status
+
+    names = set(optuna.get_all_study_names(storage))
+    notes = []
+    for spec in sweep.studies():
+        if spec.name not in names:
+            continue
+        st = search_status(optuna.load_study(study_name=spec.name, storage=storage), sweep)
+        if st.why_done.startswith("time budget") and (sweep.trials is None or st.finished < sweep.trials):
+            notes.append(f"{spec.name}: search cut by the time budget after {st.finished}"
+                         f"{f' of {sweep.trials}' if sweep.trials else ''} trials ({st.why_done}); another machine "
+                         "may run a different number of trials and select differently")
+    return notes
+
+
+def summary(sweep: SweepFile, notes: list[str] | None = None) -> str:
+    """Final rows of this sweep: mean ± std (ddof=1) of the test metric over folds and seeds, with validation.
+
+    Superseded final rows (of an earlier selection) are not counted; the protocol is named on the first line.
+    """
+    from graphbench.report.protocol import mark_superseded
     from graphbench.results import read_results
 
     if not sweep.results.exists():
         return "no results"
-    df = read_results(sweep.results)
+    df = mark_superseded(read_results(sweep.results))
     names = {s.name for s in sweep.studies()}
     df = df[(df["stage"] == "final") & df["study"].isin(names)]
+    superseded = int(df["superseded"].sum())
+    df = df[~df["superseded"]]
     if df.empty:
         return "no final rows (no study completed a trial)"
-    lines = [f"\nfinal runs (selected on validation; test shown once) — {sweep.results}",
-             f"{'model':<10} {'dataset':<16} {'test':>17} {'val':>8} {'runs':>5} {'failed':>6} {'params':>8}"]
+    p = sweep.protocol
+    proto = ("per-fold selection (each outer fold's configuration selected on its own inner validation)"
+             if p.per_fold else "select-once — OPTIMISTIC on k-fold data: one selection re-run on every fold")
+    lines = [f"\nfinal runs, protocol {p.id}: {proto}; test scored once per final run — {sweep.results}",
+             f"{'model':<10} {'dataset':<16} {'test':>17} {'val':>8} {'runs':>5} {'failed':>6} {'configs':>7}"]
     for (model, dataset), g in df.groupby(["model", "dataset"], sort=True):
         ok = g[g["status"] == "ok"]
         std = ok["test_metric"].std(ddof=1) if len(ok) > 1 else 0.0
-        params = int(ok["num_params"].iloc[0]) if len(ok) else 0
         lines.append(f"{model:<10} {dataset:<16} {ok['test_metric'].mean():>8.4f} ± {std:<6.4f} "
-                     f"{ok['val_metric'].mean():>8.4f} {len(ok):>5} {len(g) - len(ok):>6} {params:>8}")
+                     f"{ok['val_metric'].mean():>8.4f} {len(ok):>5} {len(g) - len(ok):>6} "
+                     f"{ok['config_hash'].nunique():>7}")
+    if superseded:
+        lines.append(f"({superseded} final row(s) of earlier selections are superseded and not counted)")
+    lines += [f"note: {n}" for n in notes or []]
     return "\n".join(lines)
 
 
-def _report(sweep: SweepFile, out: Any) -> None:
+def _report(sweep: SweepFile, out: Any, notes: list[str] | None = None) -> None:
     from graphbench.report import build_report
 
     # default: reports/<name> beside the results folder (results/x.csv -> reports/<name>)
     target = sweep.report or sweep.results.parent.parent / "reports" / sweep.name
-    result = build_report([sweep.results], target, title=f"graphbench sweep {sweep.name}")
+    result = build_report([sweep.results], target, title=f"graphbench sweep {sweep.name}", notes=notes)
     print(f"results: {sweep.results}\nreport written: {result.html}", file=out)

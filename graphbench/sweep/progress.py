@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass
 
 import optuna
-from optuna.trial import TrialState
 
 from graphbench.sweep.config import SweepFile
-from graphbench.sweep.runner import search_status
+from graphbench.sweep.queue import FinalQueue
+from graphbench.sweep.runner import QUEUE_ATTR, search_status
 
 
 @dataclass
@@ -40,14 +40,11 @@ def snapshot(sweep: SweepFile, storage, final_counts: dict[str, int]) -> Snapsho
         trials += min(st.finished, sweep.trials or st.finished)
         if st.best is not None:
             best[f"{spec.model}/{spec.dataset}"] = st.best
-        fname = f"{spec.name}/final-{spec.protocol.final.tag()}"
+        fname = study.user_attrs.get(QUEUE_ATTR)
         expected = final_counts.get(spec.name, 0)
         ftotal += expected
         if fname in names:
-            f = optuna.load_study(study_name=fname, storage=storage)
-            ok = sum(1 for t in f.get_trials(deepcopy=False) if t.state in (TrialState.COMPLETE, TrialState.FAIL)
-                     and "fixed_params" in t.system_attrs and not str(t.user_attrs.get("gb.error", "")).startswith(
-                         ("stale:", "interrupted")))
+            ok = FinalQueue(fname, storage, study.direction.name.lower()).finished_items()
             finals += min(ok, expected)
             if st.state == "done" and ok >= expected:
                 done += 1

@@ -1,28 +1,41 @@
-"""The sweep worker: searches each (model, dataset, protocol) study, then re-runs its selected configuration.
+"""The sweep worker: searches each study, then re-runs its selected configuration from a work queue.
 
-Protocol (fixed here, not left to the user):
+Protocol (fixed here, not left to the user; ``protocol.selection`` picks one of two, see
+:class:`~graphbench.sweep.config.Protocol`):
 
-* **Search.** One Optuna study per (model, dataset, protocol), named ``<sweep>/<model>/<dataset>/<protocol>``
-  (e.g. ``quick/gin/csl/sel-f0-s0``), direction from the dataset's metric, TPE seeded with the file's
-  ``sampler.seed`` (+ the worker index, so parallel workers do not propose the same point). The study's creator
-  enqueues the model's paper-default configuration as the first trial. A trial runs the configuration on every
-  (fold, seed) of ``protocol.search`` and its value is the **mean validation metric** of those runs: the inner
-  validation part of the listed outer folds (default: fold 0, seed 0). The test part is never read by selection.
-  Each epoch's validation metric is reported to the pruner (step = run index × epochs + epoch); a pruned run
-  raises :class:`~graphbench.train.trainer.RunPruned` inside training. Each run writes one results row (stage
-  ``search``, the study name and the trial number); pruned and failed runs keep their reason in ``error`` and in
-  the trial's ``gb.error`` user attribute. A failed run fails its trial (Optuna state FAIL), so it is never
-  selected.
+* **per-fold** (default; Errica et al., ICLR 2020). For every outer fold k, one Optuna study
+  ``<sweep>/<model>/<dataset>/per-fold-1s-<hash>/fold<k>`` searches on fold k alone: a trial trains on fold k's
+  inner training part and its value is the mean inner-validation metric over ``protocol.search.seeds``. Fold k's
+  final runs re-run fold k's own selected configuration and score fold k's test part once each. No graph of
+  fold k's test part is in any training or validation set used to select fold k's configuration. A dataset with
+  one fixed split (OGB, Planetoid public, LRGB) gets one study and N final seeds.
+* **select-once** (optimistic; named explicitly, flagged in every report table that uses it): one study per
+  (model, dataset) selects on the mean inner validation of ``protocol.search.folds`` × seeds, and that one
+  configuration is re-run on every fold of ``protocol.final``. On k-fold data the selection has seen graphs that
+  are other folds' test graphs.
+
+Common to both:
+
+* **Search.** Direction from the dataset's metric, TPE seeded with the file's ``sampler.seed`` (+ the worker
+  index). The study's creator enqueues the model's paper-default configuration first (:func:`first_trials`). Search
+  runs never evaluate the test part (their ``test_metric`` is empty). Each epoch's validation metric is reported
+  to the pruner (step = run index × epochs + epoch). Each run writes one results row (stage ``search``); pruned
+  and failed runs keep their reason in ``error`` and in the trial's ``gb.error`` user attribute; a failed run
+  fails its trial (never selected). Study names carry a hash of the exact protocol lists, so distinct protocols
+  never share a study.
 * **Budget.** A study's search ends when ``trials`` trials are COMPLETE or PRUNED, or when its finished trials
   have used ``timeout`` seconds of compute (summed over workers, so it survives a resume), or when as many trials
-  have failed as the count budget (an all-failing model does not loop forever).
-* **Final.** When a study's search is over (no trial of it still running), its best trial's configuration is run
-  on every (fold, seed) of ``protocol.final`` (default: every outer fold × seeds 0, 1, 2, as in Errica et al.).
-  These runs are the trials of a companion study ``<study>/final-<tag>`` that serves as a work queue: its creator
-  enqueues one trial per (fold, seed), workers claim them atomically through the storage, and a dead worker's
-  claim is failed and retried like any trial. Before running one, the worker checks the results CSV for an
-  ``ok`` final row of the same (study, configuration, fold, seed) and reuses it, so a resumed sweep never writes a
-  duplicate final row. Final rows carry the search study's name and the number of the selected trial.
+  have failed as the count budget. A study cut by the time budget is said so in the CLI summary and the report.
+* **Final.** When a study's search is over (no trial of it still running), its best trial is the *selection*.
+  Its final runs are an explicit work queue (:class:`~graphbench.sweep.queue.FinalQueue`) named after the
+  selected configuration's hash: one item per (fold, seed), claimed atomically by the workers. Every final row
+  carries the study, the selected trial, ``config_hash`` (the selected configuration) and ``selection_trials``
+  (finished search trials at selection). When a resumed sweep with a larger budget selects another
+  configuration, a new queue runs its finals and the old final rows become *superseded*
+  (:func:`graphbench.report.protocol.mark_superseded`): listed, never counted. Before running an item the worker
+  reuses an ``ok`` final row of the same (study, configuration, fold, seed, holdout) from the results CSV, so a
+  resume after SIGKILL repeats no finished run. With ``protocol.final.holdout`` each final run trains on the outer
+  training set minus a fresh random holdout (Errica et al.'s final phase).
 """
 
 from __future__ import annotations
@@ -36,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+import pandas as pd
 from optuna.exceptions import DuplicatedStudyError
 from optuna.trial import FrozenTrial, TrialState
 
@@ -43,18 +57,20 @@ from graphbench.hparams import HyperparameterError
 from graphbench.registry import DATASETS
 from graphbench.results import append_rows, read_results
 from graphbench.sweep.budget import BudgetError, solve_hidden
-from graphbench.sweep.config import StudySpec, SweepFile, declared_hparams
+from graphbench.sweep.config import StudySpec, SweepFile
+from graphbench.sweep.queue import FinalQueue
 from graphbench.sweep.space import default_params, suggest
 from graphbench.sweep.storage import (
     REASON_ATTR,
     WORKER_ATTR,
     fail_dead_trials,
+    frozen_trial,
     is_dead_trial,
     retried_numbers,
     retry_trial,
     worker_record,
 )
-from graphbench.train.runner import RunSpec, config_hash, get_dataset, resolve_hparams, run_one
+from graphbench.train.runner import RunSpec, config_hash, declared_hparams, get_dataset, resolve_hparams, run_one
 from graphbench.train.trainer import RunPruned
 
 POLL_S = 0.5
@@ -70,10 +86,6 @@ class TrialFailed(Exception):
     """Raised by an objective for a failed run: Optuna records the trial as FAIL with this reason."""
 
 
-class _NothingToClaim(Exception):
-    """A final-study trial created because another worker claimed the last queued run first."""
-
-
 def _direction(dataset: str) -> str:
     card = DATASETS.get(dataset).meta["card"]
     return "maximize" if card.direction == "max" else "minimize"
@@ -81,9 +93,17 @@ def _direction(dataset: str) -> str:
 
 def fingerprint(spec: StudySpec, param_budget: int | None) -> str:
     """What a study's trials depend on; a resumed sweep must agree with it."""
+    search = ({"outer_fold": spec.outer_fold, "seeds": list(spec.protocol.search.seeds)} if spec.outer_fold
+              is not None else spec.protocol.search.key())
     return json.dumps({"space": spec.space, "fixed": spec.fixed, "param_budget": param_budget,
-                       "search": [spec.protocol.search.folds, spec.protocol.search.seeds]}, sort_keys=True,
-                      default=str)
+                       "selection": spec.protocol.selection, "search": search}, sort_keys=True, default=str)
+
+
+def first_trials(model: str, space: dict, context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Configurations a new study enqueues before TPE starts: the model's declared defaults within ``space``.
+    (A hook: a paper preset can be put first here.)"""
+    defaults = {k: hp.default for k, hp in declared_hparams(model).items()}
+    return [default_params(space, defaults, context)]
 
 
 def make_pruner(sweep: SweepFile, spec: StudySpec) -> optuna.pruners.BasePruner:
@@ -165,13 +185,22 @@ def search_status(study: optuna.Study, sweep: SweepFile) -> SearchStatus:
     return s
 
 
-def existing_final_rows(results: Path, study: str) -> dict[tuple[str, int, int], dict]:
-    """``(config_hash, fold, seed) -> row`` of the ok final rows of ``study`` already in ``results``."""
+def _holdout_key(h: Any) -> float | None:
+    return None if h is None or pd.isna(h) else round(float(h), 6)
+
+
+def existing_final_rows(results: Path, study: str) -> dict[tuple, dict]:
+    """``(config_hash, fold, seed, holdout) -> row`` of the ok final rows of ``study`` already in ``results``."""
     if not results.exists():
         return {}
     df = read_results(results)
     df = df[(df["stage"] == "final") & (df["study"] == study) & (df["status"] == "ok")]
-    return {(r.config_hash, int(r.fold), int(r.seed)): r._asdict() for r in df.itertuples(index=False)}
+    return {(r.config_hash, int(r.fold), int(r.seed), _holdout_key(r.holdout)): r._asdict()
+            for r in df.itertuples(index=False)}
+
+
+#: Search-study user attribute naming the final queue of the current selection (read by the progress display).
+QUEUE_ATTR = "gb.final_queue"
 
 
 @dataclass
@@ -184,7 +213,7 @@ class StudyRunner:
     worker_id: int = 0
     say: Callable[[str], None] = print
     study: optuna.Study = field(init=False)
-    final: optuna.Study | None = field(init=False, default=None)
+    final: FinalQueue | None = field(init=False, default=None)
     _final_seen: float | None = field(init=False, default=None)
     _last_trial: int | None = field(init=False, default=None)
 
@@ -195,7 +224,8 @@ class StudyRunner:
         fp = fingerprint(self.spec, self.sweep.param_budget)
         if created:
             attrs = {"gb.model": self.spec.model, "gb.dataset": self.spec.dataset,
-                     "gb.protocol": self.spec.protocol.id, "gb.fingerprint": fp}
+                     "gb.protocol": self.spec.protocol.id, "gb.selection": self.spec.protocol.selection,
+                     "gb.outer_fold": self.spec.outer_fold, "gb.fingerprint": fp}
             for k, v in attrs.items():
                 self.study.set_user_attr(k, v)
             self._enqueue_defaults()
@@ -218,9 +248,8 @@ class StudyRunner:
     def _enqueue_defaults(self) -> None:
         if self.study.user_attrs.get("gb.defaults_enqueued"):
             return
-        defaults = {k: hp.default for k, hp in declared_hparams(self.spec.model).items()}
-        params = default_params(self.spec.space, defaults, self._context())
-        self.study.enqueue_trial(params, user_attrs={"gb.paper_default": True}, skip_if_exists=True)
+        for params in first_trials(self.spec.model, self.spec.space, self._context()):
+            self.study.enqueue_trial(params, user_attrs={"gb.paper_default": True}, skip_if_exists=True)
         self.study.set_user_attr("gb.defaults_enqueued", True)
 
     def status(self) -> SearchStatus:
@@ -246,7 +275,7 @@ class StudyRunner:
             raise TrialFailed(str(exc)) from None
         trial.set_user_attr("gb.hparams", hp)
         epochs = resolve_hparams(self.spec.model, hp)[1]["epochs"]
-        runs = self.spec.protocol.search.runs(len(self._dataset().splits))
+        runs = self.spec.search_runs(self.sweep.num_splits(self.spec.dataset))
         rows: list[dict] = []
         try:
             for k, (fold, seed) in enumerate(runs):
@@ -258,7 +287,7 @@ class StudyRunner:
         except KeyboardInterrupt:
             # Not recorded as a result: the trial is failed and a copy queued, so the resumed sweep re-runs it.
             trial.set_user_attr(REASON_ATTR, "interrupted (SIGINT/SIGTERM); queued again")
-            retry_trial(self.study, self.study._storage.get_trial(trial._trial_id))
+            retry_trial(self.study, frozen_trial(self.storage, self.study, trial.number))
             raise
         append_rows(self.sweep.results, rows)  # one write per trial: a killed trial leaves no partial rows
         last = rows[-1]
@@ -282,11 +311,16 @@ class StudyRunner:
     def _dataset(self):
         return get_dataset(self.spec.dataset, self.sweep.data_root, **self.sweep.dataset_options)
 
-    def _spec(self, hp: dict, fold: int, seed: int, stage: str, trial: int | None) -> RunSpec:
+    def _spec(self, hp: dict, fold: int, seed: int, stage: str, trial: int | None, *,
+              selection_trials: int | None = None) -> RunSpec:
+        search = stage == "search"
+        extra = {"protocol": self.spec.protocol.selection, "selection_fold": self.spec.outer_fold,
+                 "selection_trials": selection_trials}
         return RunSpec(self.spec.model, self.spec.dataset, seed=seed, fold=fold, hparams=hp,
                        dataset_options=self.sweep.dataset_options, data_root=self.sweep.data_root,
                        device=self.sweep.device, stage=stage, study=self.spec.name, trial=trial,
-                       param_budget=self.sweep.param_budget)
+                       param_budget=self.sweep.param_budget, score_test=not search,
+                       holdout=None if search else self.spec.protocol.final.holdout, extra=extra)
 
     def run_search_trial(self) -> FrozenTrial | None:
         self._last_trial = None
@@ -300,82 +334,76 @@ class StudyRunner:
         return next((t for t in study.get_trials(deepcopy=False) if t.number == number), None)
 
     # -- final ----------------------------------------------------------------------------------------------
+    def _selected_hash(self, hp: dict) -> str:
+        model_hp, train_hp = resolve_hparams(self.spec.model, hp)
+        return config_hash(self.spec.model, self.spec.dataset, {**model_hp, **train_hp}, self.sweep.dataset_options)
+
     @property
     def final_name(self) -> str:
-        return f"{self.spec.name}/final-{self.spec.protocol.final.tag()}"
+        return self.final.name if self.final is not None else f"{self.spec.name}/final"
 
     def final_state(self) -> str:
-        """open (a queued final run), busy (others still running or enqueueing), done (or skipped)."""
+        """open (a queued final run), busy (others still running or filling the queue), done (or skipped)."""
         if self.final is None:
             try:
                 best = self.study.best_trial
             except ValueError:
                 return "done"  # no completed trial: nothing to re-run (reported by the summary)
-            self.final, created = create_or_load(self.final_name, self.storage,
-                                                 direction=self.study.direction.name.lower())
-            if created:
-                self._enqueue_finals(best)
-        fail_dead_trials(self.final)
-        if self.final.user_attrs.get("gb.enqueued") is None:
+            chash = self._selected_hash(best.user_attrs["gb.hparams"])
+            name = f"{self.spec.name}/{self.spec.protocol.final_id(chash)}"
+            self.final = FinalQueue(name, self.storage, self.study.direction.name.lower())
+            if self.final.created:
+                self._fill_queue(best, chash)
+        fail_dead_trials(self.final.study, self.storage)
+        if not self.final.filled:
             now = time.monotonic()
             self._final_seen = self._final_seen or now
             if now - self._final_seen < ENQUEUE_GRACE_S:
                 return "busy"
-            self._enqueue_finals(self.study.best_trial)  # its creator died while enqueueing
-        states = [t.state for t in self.final.get_trials(deepcopy=False)]
-        if TrialState.WAITING in states:
-            return "open"
-        return "busy" if TrialState.RUNNING in states else "done"
+            best = self.study.best_trial  # its creator died while filling the queue
+            self._fill_queue(best, self._selected_hash(best.user_attrs["gb.hparams"]))
+        return self.final.state()
 
-    def _enqueue_finals(self, best: FrozenTrial) -> None:
-        hp = best.user_attrs["gb.hparams"]
-        model_hp, train_hp = resolve_hparams(self.spec.model, hp)
-        resolved = {**model_hp, **train_hp}
-        chash = config_hash(self.spec.model, self.spec.dataset, resolved, self.sweep.dataset_options)
-        have = {(t.params.get("fold"), t.params.get("seed")) for t in self.final.get_trials(deepcopy=False)}
-        have |= {(t.system_attrs.get("fixed_params", {}).get("fold"), t.system_attrs.get("fixed_params", {}).get(
-            "seed")) for t in self.final.get_trials(deepcopy=False)}
-        attrs = {"gb.hparams": hp, "gb.best_trial": best.number, "gb.config_hash": chash,
-                 "gb.best_value": best.value}
-        for fold, seed in self.spec.protocol.final.runs(len(self._dataset().splits)):
-            if (fold, seed) not in have:
-                self.final.enqueue_trial({"fold": fold, "seed": seed}, user_attrs=attrs)
-        for k, v in attrs.items():
-            self.final.set_user_attr(k, v)
-        self.final.set_user_attr("gb.enqueued", True)
+    def _fill_queue(self, best: FrozenTrial, chash: str) -> None:
+        assert self.final is not None
+        finished = sum(1 for t in self.study.get_trials(deepcopy=False)
+                       if t.state in (TrialState.COMPLETE, TrialState.PRUNED))
+        attrs = {"gb.hparams": best.user_attrs["gb.hparams"], "gb.best_trial": best.number,
+                 "gb.config_hash": chash, "gb.best_value": best.value, "gb.selection_trials": finished}
+        items = [{"fold": f, "seed": s} for f, s in self.spec.final_runs(self.sweep.num_splits(self.spec.dataset))]
+        self.final.fill(items, attrs)
+        self.study.set_user_attr(QUEUE_ATTR, self.final.name)
 
-    def _final_objective(self, trial: optuna.Trial) -> float:
-        self._last_trial = trial.number
-        if "fixed_params" not in self.final._storage.get_trial_system_attrs(trial._trial_id):
-            trial.set_user_attr(REASON_ATTR, "noop: another worker claimed the last queued final run")
-            raise _NothingToClaim
-        trial.set_user_attr(WORKER_ATTR, worker_record(trial.number))
-        fold = trial.suggest_int("fold", 0, 1_000_000)
-        seed = trial.suggest_int("seed", 0, 2**31 - 1)
-        hp, best = trial.user_attrs["gb.hparams"], trial.user_attrs["gb.best_trial"]
+    def run_final(self) -> FrozenTrial | None:
+        """Claim one queued final run, run it (or reuse its row), report it; None when nothing was left."""
+        assert self.final is not None
+        claimed = self.final.claim()
+        if claimed is None:
+            return None
+        trial, item = claimed
+        fold, seed = int(item["fold"]), int(item["seed"])
+        attrs = trial.user_attrs
+        hp, best = attrs["gb.hparams"], attrs["gb.best_trial"]
+        holdout = self.spec.protocol.final.holdout
         done = existing_final_rows(self.sweep.results, self.spec.name).get(
-            (trial.user_attrs["gb.config_hash"], fold, seed))
+            (attrs["gb.config_hash"], fold, seed, _holdout_key(holdout)))
         if done is not None:  # written before a crash: reuse it, never duplicate it
             trial.set_user_attr("gb.reused_row", done["run_id"])
-            return float(done["val_metric"])
+            self.final.done(trial, float(done["val_metric"]))
+            return self._trial(self.final.study, trial.number)
         try:
-            row = run_one(self._spec(hp, fold, seed, "final", best))
+            row = run_one(self._spec(hp, fold, seed, "final", best, selection_trials=attrs["gb.selection_trials"]))
         except KeyboardInterrupt:
             trial.set_user_attr(REASON_ATTR, "interrupted (SIGINT/SIGTERM); queued again")
-            retry_trial(self.final, self.final._storage.get_trial(trial._trial_id))
+            self.final.study.tell(trial, state=TrialState.FAIL)
+            retry_trial(self.final.study, frozen_trial(self.storage, self.final.study, trial.number))
             raise
         append_rows(self.sweep.results, [row])
         if row["status"] != "ok":
-            trial.set_user_attr(REASON_ATTR, row.get("error") or row["status"])
-            raise TrialFailed(row.get("error") or row["status"])
-        return float(row["val_metric"])
-
-    def run_final(self) -> FrozenTrial | None:
-        self._last_trial = None
-        assert self.final is not None
-        self.final.optimize(self._final_objective, n_trials=1, catch=(TrialFailed, _NothingToClaim),
-                            gc_after_trial=False)
-        return self._trial(self.final, self._last_trial)
+            self.final.fail(trial, row.get("error") or row["status"])
+        else:
+            self.final.done(trial, float(row["val_metric"]))
+        return self._trial(self.final.study, trial.number)
 
 
 def describe_trial(study: str, t: FrozenTrial | None, worker_id: int) -> str:
@@ -383,7 +411,7 @@ def describe_trial(study: str, t: FrozenTrial | None, worker_id: int) -> str:
         return f"[w{worker_id}] {study}: no trial"
     state = t.state.name.lower()
     value = f" value {t.value:.4g}" if t.value is not None else ""
-    params = ", ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
+    params = ", ".join(f"{k}={_fmt(v)}" for k, v in {**t.params, **(t.user_attrs.get("gb.item") or {})}.items())
     reason = t.user_attrs.get(REASON_ATTR)
     return (f"[w{worker_id}] {study} #{t.number} {state}{value} ({_duration(t):.1f} s) {params}"
             + (f" — {reason}" if reason and t.state != TrialState.COMPLETE else ""))
@@ -403,7 +431,7 @@ def work(sweep: SweepFile, storage, *, worker_id: int = 0, quiet: bool = True, s
     while True:
         did, pending = False, False
         for r in runners:
-            fail_dead_trials(r.study, stale_after=stale_after)
+            fail_dead_trials(r.study, storage, stale_after=stale_after)
             status = r.status()
             if status.state == "open":
                 say(describe_trial(r.spec.name, r.run_search_trial(), worker_id))
@@ -415,7 +443,7 @@ def work(sweep: SweepFile, storage, *, worker_id: int = 0, quiet: bool = True, s
             fstate = r.final_state()
             if fstate == "open":
                 t = r.run_final()
-                if t is not None and not str(t.user_attrs.get(REASON_ATTR, "")).startswith("noop"):
+                if t is not None:
                     say(describe_trial(r.final_name, t, worker_id))
                 did = True
                 break

@@ -154,14 +154,24 @@ def heartbeat_enabled(storage: optuna.storages.BaseStorage) -> bool:
     return callable(getter) and getter() is not None
 
 
-def fail_dead_trials(study: optuna.Study, *, stale_after: float | None = None) -> list[int]:
-    """Fail the RUNNING trials of ``study`` whose worker is gone and queue a retry of each.
+def trial_id(storage: optuna.storages.BaseStorage, study: optuna.Study, number: int) -> int:
+    """The storage id of trial ``number`` of ``study``, through the public storage API (no private attributes:
+    the storage is the one this process opened, passed in explicitly)."""
+    return storage.get_trial_id_from_study_id_trial_number(storage.get_study_id_from_name(study.study_name), number)
+
+
+def frozen_trial(storage: optuna.storages.BaseStorage, study: optuna.Study, number: int) -> FrozenTrial:
+    return storage.get_trial(trial_id(storage, study, number))
+
+
+def fail_dead_trials(study: optuna.Study, storage: optuna.storages.BaseStorage, *,
+                     stale_after: float | None = None) -> list[int]:
+    """Fail the RUNNING trials of ``study`` (opened on ``storage``) whose worker is gone and queue a retry of each.
 
     With a heartbeat (RDB storage) Optuna's ``fail_stale_trials`` runs first (its callback queues the retry);
     the pid check below then covers the journal, SQLite, and RDB trials killed before their first heartbeat.
     Returns the numbers of the trials failed by the pid check.
     """
-    storage = study._storage
     beating = heartbeat_enabled(storage)
     if beating:
         with warnings.catch_warnings():
@@ -174,14 +184,15 @@ def fail_dead_trials(study: optuna.Study, *, stale_after: float | None = None) -
         reason = dead_reason(trial, stale_after=None if beating else stale_after)
         if reason is None:
             continue
+        tid = trial_id(storage, study, trial.number)
         try:
-            storage.set_trial_user_attr(trial._trial_id, REASON_ATTR, f"stale: {reason}")
-            if not storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
+            storage.set_trial_user_attr(tid, REASON_ATTR, f"stale: {reason}")
+            if not storage.set_trial_state_values(tid, TrialState.FAIL):
                 continue
         except (optuna.exceptions.UpdateFinishedTrialError, RuntimeError):
             continue  # another worker failed it first
         failed.append(trial.number)
-        retry_trial(study, storage.get_trial(trial._trial_id))
+        retry_trial(study, storage.get_trial(tid))
     return failed
 
 

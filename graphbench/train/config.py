@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from graphbench.hparams import HParam, validate
+from graphbench.transforms.config import TRANSFORMS_HPARAM
 
 TRAIN_HPARAMS: dict[str, HParam] = {
     "epochs": HParam(int, 100, "maximum training epochs", low=1),
-    "lr": HParam(float, 1e-3, "Adam learning rate", low=0.0, high=10.0),
+    "lr": HParam(float, 1e-3, "Adam learning rate", low=0.0, high=10.0, low_open=True),
     "weight_decay": HParam(float, 0.0, "Adam weight decay (L2)", low=0.0),
     "batch_size": HParam(int, 32, "graphs per mini-batch (graph-level tasks)", low=1),
     "patience": HParam(int, 50, "early stopping: epochs without validation improvement", low=1),
@@ -18,8 +19,10 @@ TRAIN_HPARAMS: dict[str, HParam] = {
     "lr_patience": HParam(int, 10, "plateau: epochs without improvement before reducing the lr", low=1),
     "min_lr": HParam(float, 1e-5, "plateau: training stops once the lr falls below this", low=0.0),
     "grad_clip": HParam(float, 0.0, "clip the gradient norm to this value (0: off)", low=0.0),
-    "pe": HParam(str, "none", "positional/structural encoding added to the input", choices=("none", "rwse")),
-    "pe_dim": HParam(int, 16, "steps of the random-walk structural encoding", low=1),
+    "pe": HParam(str, "none", "positional/structural encoding added to the input (appended to the transform chain)",
+                 choices=("none", "rwse", "lappe")),
+    "pe_dim": HParam(int, 16, "width of the encoding: RWSE walk steps, LapPE eigenvectors", low=1),
+    "transforms": TRANSFORMS_HPARAM,
 }
 
 
@@ -37,6 +40,7 @@ class TrainConfig:
     grad_clip: float = 0.0
     pe: str = "none"
     pe_dim: int = 16
+    transforms: list = field(default_factory=list)
 
     @classmethod
     def from_dict(cls, given: dict[str, Any]) -> TrainConfig:

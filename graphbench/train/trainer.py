@@ -4,7 +4,8 @@ Protocol (fixed in code, not left to the user): Adam with the configured schedul
 evaluated on the validation part; the state of the best validation epoch (strictly better, so ties keep the
 earlier epoch) is kept; training stops early after ``patience`` epochs without improvement (or when the plateau
 schedule drives the lr below ``min_lr``); train / validation / test metrics are then computed once, with the
-selected state. The test part is never looked at before that.
+selected state. The test part is never looked at before that, and not at all with ``score_test=False`` (sweep
+search runs: their ``test_metric`` is NaN, so no leaderboard can be built from them).
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import dgl
 import numpy as np
 import torch
 import torch.nn.functional as F
-from dgl.dataloading import GraphDataLoader
 from torch import nn
 
 from graphbench.data.base import GraphDataset, Split
 from graphbench.metrics import Metric
 from graphbench.train.config import TrainConfig
 from graphbench.train.memory import PeakMemory
+from graphbench.transforms.batch import Batch, Collator
 
 EpochCallback = Callable[[int, float], None]
 """Called as ``callback(epoch, val_metric)`` after each epoch; may raise :class:`RunPruned` (sweep pruning)."""
@@ -54,15 +55,18 @@ class RunResult:
 
 
 class _Examples(torch.utils.data.Dataset):
-    def __init__(self, graphs: list[dgl.DGLGraph], labels: torch.Tensor, index: np.ndarray) -> None:
-        self.graphs, self.labels, self.index = graphs, labels, index
+    """``(graph, extras or None, label)`` of the examples in ``index``."""
+
+    def __init__(self, graphs: list[dgl.DGLGraph], extras: list[dict] | None, labels: torch.Tensor,
+                 index: np.ndarray) -> None:
+        self.graphs, self.extras, self.labels, self.index = graphs, extras, labels, index
 
     def __len__(self) -> int:
         return len(self.index)
 
     def __getitem__(self, i: int):
         j = int(self.index[i])
-        return self.graphs[j], self.labels[j]
+        return self.graphs[j], (self.extras[j] if self.extras is not None else None), self.labels[j]
 
 
 def task_loss(task_kind: str, metric: Metric, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -79,30 +83,48 @@ def task_loss(task_kind: str, metric: Metric, logits: torch.Tensor, target: torc
     return F.mse_loss(logits[mask], target[mask])
 
 
-def _inputs(g: dgl.DGLGraph) -> tuple:
-    return g.ndata.get("feat"), g.edata.get("feat"), g.ndata.get("pe")
-
-
 class Trainer:
     """Fits ``model`` on ``split`` of ``dataset``; :meth:`fit` returns a :class:`RunResult`."""
 
     def __init__(self, model: nn.Module, dataset: GraphDataset, split: Split, config: TrainConfig, *,
                  device: torch.device | str = "cpu", seed: int = 0, epoch_callback: EpochCallback | None = None,
-                 progress: Callable[[dict], None] | None = None) -> None:
+                 progress: Callable[[dict], None] | None = None, score_test: bool = True) -> None:
         self.model = model.to(device)
+        self.score_test = score_test
         self.dataset, self.split, self.config = dataset, split, config
         self.device = torch.device(device)
         self.metric = dataset.metric_fn
         self.seed = seed
         self.epoch_callback, self.progress = epoch_callback, progress
         self.node_level = dataset.task_level == "node"
+        # One batch object per step: graphs batched by dgl.batch, per-graph extras offset as declared by the
+        # dataset's transforms and the model (graphbench.transforms.batch).
+        self.extras = getattr(dataset, "extras", None)
+        self.collator = Collator.for_outputs(getattr(dataset, "outputs", {}), getattr(model, "extras", {}),
+                                             dataset.graphs[0])
+        missing = [k for k in self.collator.extras if not self.extras or k not in self.extras[0]]
+        if missing:
+            raise ValueError(f"the model needs the per-graph inputs {missing}, which the dataset's transforms do not "
+                             "produce; add the transform that makes them to 'transforms' (or the model's "
+                             "input_transforms)")
+        self._aug_gen = torch.Generator().manual_seed(seed)
+        self._full: Batch | None = None
+
+    def _full_graph(self) -> Batch:
+        """Node-level tasks: the one graph as a batch, built and moved to the device once."""
+        if self._full is None:
+            extras = [self.extras[0]] if self.extras else None
+            self._full = self.collator.batch([self.dataset.graphs[0]], extras).to(self.device)
+        return self._full
 
     # -- data -------------------------------------------------------------------------------------------------
-    def _loader(self, index: np.ndarray, shuffle: bool) -> GraphDataLoader:
-        ds = _Examples(self.dataset.graphs, self.dataset.labels, index)
+    def _loader(self, index: np.ndarray, shuffle: bool) -> torch.utils.data.DataLoader:
+        ds = _Examples(self.dataset.graphs, self.extras if self.collator.extras else None, self.dataset.labels,
+                       index)
         gen = torch.Generator().manual_seed(self.seed)
         bs = self.config.batch_size if shuffle else max(self.config.batch_size, 256)
-        return GraphDataLoader(ds, batch_size=bs, shuffle=shuffle, generator=gen, drop_last=False)
+        return torch.utils.data.DataLoader(ds, batch_size=bs, shuffle=shuffle, generator=gen, drop_last=False,
+                                           collate_fn=self.collator)
 
     # -- one pass ---------------------------------------------------------------------------------------------
     def _step_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -125,16 +147,16 @@ class Trainer:
     def _train_epoch(self, opt: torch.optim.Optimizer, epoch: int) -> float:
         self.model.train()
         if self.node_level:
-            g = self.dataset.graphs[0].to(self.device)
+            batch = self.collator.augment(self._full_graph(), self._aug_gen)
             idx = torch.from_numpy(self.split.train).to(self.device)
-            logits = self.model(g, *_inputs(g))[idx]
+            logits = self.model(batch)[idx]
             loss = self._step_loss(logits, self.dataset.labels.to(self.device)[idx])
             self._backward(loss, opt, epoch)
             return loss.item()
         total, count = 0.0, 0
-        for g, y in self._train_loader:
-            g, y = g.to(self.device), y.to(self.device)
-            loss = self._step_loss(self.model(g, *_inputs(g)), y)
+        for batch, y in self._train_loader:
+            batch, y = self.collator.augment(batch.to(self.device), self._aug_gen), y.to(self.device)
+            loss = self._step_loss(self.model(batch), y)
             self._backward(loss, opt, epoch)
             total += loss.item() * len(y)
             count += len(y)
@@ -144,14 +166,12 @@ class Trainer:
     def _predict(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.model.eval()
         if self.node_level:
-            g = self.dataset.graphs[0].to(self.device)
-            out = self.model(g, *_inputs(g))[torch.from_numpy(index).to(self.device)]
+            out = self.model(self._full_graph())[torch.from_numpy(index).to(self.device)]
             ys = self.dataset.labels[torch.from_numpy(index)]
             return ys.cpu().numpy(), self._scores(out)
         preds, ys = [], []
-        for g, y in self._loader(index, shuffle=False):
-            g = g.to(self.device)
-            preds.append(self._scores(self.model(g, *_inputs(g))))
+        for batch, y in self._loader(index, shuffle=False):
+            preds.append(self._scores(self.model(batch.to(self.device))))
             ys.append(y.numpy())
         return np.concatenate(ys), np.concatenate(preds)
 
@@ -209,7 +229,7 @@ class Trainer:
             train_metric = self.evaluate(self.split.train)
             val_metric = self.evaluate(self.split.val)
             t0 = time.perf_counter()
-            test_metric = self.evaluate(self.split.test)
-            inference = time.perf_counter() - t0
+            test_metric = self.evaluate(self.split.test) if self.score_test else float("nan")
+            inference = time.perf_counter() - t0 if self.score_test else float("nan")
         return RunResult(train_metric, val_metric, test_metric, best_epoch, epoch, train_time / max(epoch, 1),
                          train_time, inference, mem.peak_mb, history)

@@ -102,7 +102,8 @@ def write_geom(root: Path, folder: str, actor: bool) -> None:
 @pytest.mark.parametrize(("name", "folder"), [("actor", "film"), ("chameleon", "chameleon"), ("squirrel", "squirrel")])
 def test_geom_gcn_format_from_tiny_files(name, folder, tmp_path, no_network):
     write_geom(tmp_path, folder, actor=name == "actor")
-    ds = load_dataset(name, tmp_path)
+    ds = load_dataset(name, tmp_path, accept_modified=True)  # 20 made-up nodes: not the published counts
+    assert "nodes: expected" in ds.meta["modified"]
     g = ds.graphs[0]
     assert ds.num_examples == 20 and g.num_edges() == 2 * 20  # duplicate 3-4 and self-loop 5-5 removed
     assert ds.node_features.dim == (932 if name == "actor" else 6)

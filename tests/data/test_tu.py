@@ -102,13 +102,14 @@ def test_bio_sets_from_tiny_files_get_generated_stratified_folds(name, tmp_path,
     graphs, sizes, labels = _tiny(40)
     write_tu(tmp_path / "tu" / name, name, graphs, sizes, labels, node_labels=[1, 2, 3] * (sum(sizes) // 3) +
              [1] * (sum(sizes) % 3))
-    ds = load_dataset(name.lower(), tmp_path)
+    tiny = {"accept_modified": True, "splits": "generated"}  # 40 made-up graphs: not the published set
+    ds = load_dataset(name.lower(), tmp_path, **tiny)
     assert ds.num_examples == 40 and ds.num_classes == 2
     assert ds.node_features.dim == 3
     assert [g.num_nodes() for g in ds.graphs] == sizes  # TU order kept
     assert "generated" in ds.meta["split_source"]
     assert len(ds.splits) == 10
-    again = load_dataset(name.lower(), tmp_path, use_cache=False)
+    again = load_dataset(name.lower(), tmp_path, use_cache=False, **tiny)
     assert all((a.test == b.test).all() for a, b in zip(ds.splits, again.splits))  # fixed seed
 
 
@@ -117,7 +118,7 @@ def test_social_sets_from_tiny_files_dedupe_and_use_degree(name, tmp_path):
     graphs, sizes, labels = _tiny(30)
     labels = [i % 3 + 1 for i in range(30)] if name != "REDDIT-BINARY" else [(-1) ** i for i in range(30)]
     write_tu(tmp_path / "tu" / name, name, graphs, sizes, labels, doubled=True)
-    ds = load_dataset(name.lower(), tmp_path)
+    ds = load_dataset(name.lower(), tmp_path, accept_modified=True, splits="generated")
     assert ds.labels.min() == 0 and ds.labels.max() == ds.num_classes - 1
     for g, n in zip(ds.graphs, sizes):
         assert g.num_edges() == 2 * n  # cycle: n undirected edges, de-duplicated

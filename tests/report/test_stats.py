@@ -113,8 +113,8 @@ def test_too_few_models_or_datasets_noted_not_crashed(tmp_path):
 def test_compare_paired_wilcoxon_direction_aware(tmp_path):
     base = [0.30, 0.31, 0.29, 0.33, 0.32, 0.30, 0.31]
     new = [0.25, 0.27, 0.24, 0.26, 0.28, 0.25, 0.26]  # lower MAE: better
-    rows = [make_row("Z", "gin", v, seed=i, metric="mae", direction="min") for i, v in enumerate(base)]
-    rows += [make_row("Z", "mine", v, seed=i, metric="mae", direction="min") for i, v in enumerate(new)]
+    rows = [make_row("Z", "gin", v, split=f"fold{i}", metric="mae", direction="min") for i, v in enumerate(base)]
+    rows += [make_row("Z", "mine", v, split=f"fold{i}", metric="mae", direction="min") for i, v in enumerate(new)]
     sel = select_rows(read_results(write(tmp_path / "r.csv", rows)))
     c = compare(sel.counted, aggregate(sel.counted), baseline="gin", model="mine")
     r = c.per_dataset.iloc[0]
@@ -128,12 +128,13 @@ def test_compare_unpaired_uses_welch_and_across_datasets_wilcoxon(tmp_path):
     rng = np.random.default_rng(4)
     for d in range(6):
         for i in range(4):
-            rows.append(make_row(f"D{d}", "gin", 0.70 + rng.normal(0, 0.01), seed=i))
-            rows.append(make_row(f"D{d}", "mine", 0.60 + rng.normal(0, 0.01), seed=100 + i))  # seeds don't pair
+            rows.append(make_row(f"D{d}", "gin", 0.70 + rng.normal(0, 0.01), split=f"fold{i}"))
+            rows.append(make_row(f"D{d}", "mine", 0.60 + rng.normal(0, 0.01), split=f"fold{4 + i}"))  # no pairs
     sel = select_rows(read_results(write(tmp_path / "r.csv", rows)))
     summ = aggregate(sel.counted)
     c = compare(sel.counted, summ, baseline="gin", model="mine")
-    assert set(c.per_dataset["test"]) == {"Welch t-test (unpaired)"} and set(c.per_dataset["verdict"]) == {"worse"}
+    assert set(c.per_dataset["test"]) == {"Welch t-test (unpaired split means)"}
+    assert set(c.per_dataset["verdict"]) == {"worse"}
     d0 = sel.counted[sel.counted["dataset"] == "D0"]
     ref = stats.ttest_ind(d0[d0["entry"] == "mine"]["test_metric"], d0[d0["entry"] == "gin"]["test_metric"],
                           equal_var=False)
@@ -160,3 +161,28 @@ def test_all_tied_noted_not_crashed(tmp_path):
     sel = select_rows(read_results(write(tmp_path / "r.csv", rows)))
     t = cross_dataset_tests(aggregate(sel.counted))
     assert not t.friedman_done and any("ties on every dataset" in n for n in t.notes)
+
+
+def test_compare_does_not_call_a_seeds_only_difference_on_one_fold_significant(tmp_path):
+    """Issue 9: seeds on one split share its test set; pairing them used to give p = 0.016 for 7 seeds."""
+    base = [0.70, 0.71, 0.69, 0.70, 0.72, 0.70, 0.71]
+    new = [0.75, 0.76, 0.74, 0.75, 0.77, 0.75, 0.76]  # better on every seed, but all on fold0
+    rows = [make_row("Z", "gin", v, seed=i) for i, v in enumerate(base)]
+    rows += [make_row("Z", "mine", v, seed=i) for i, v in enumerate(new)]
+    sel = select_rows(read_results(write(tmp_path / "r.csv", rows)))
+    c = compare(sel.counted, aggregate(sel.counted), baseline="gin", model="mine")
+    r = c.per_dataset.iloc[0]
+    assert r["test"].startswith("none (one split") and r["verdict"] != "better" and np.isnan(r["p"])
+    assert any("share its test set" in n for n in c.notes)
+
+
+def test_compare_averages_seeds_within_each_fold_first(tmp_path):
+    rows = []
+    for f in range(6):
+        for s in range(3):
+            rows.append(make_row("Z", "gin", 0.70 + 0.01 * s, seed=s, split=f"fold{f}"))
+            rows.append(make_row("Z", "mine", 0.80 + 0.01 * s + 0.001 * f, seed=s, split=f"fold{f}"))
+    sel = select_rows(read_results(write(tmp_path / "r.csv", rows)))
+    r = compare(sel.counted, aggregate(sel.counted), baseline="gin", model="mine").per_dataset.iloc[0]
+    assert r["n_pairs"] == 6  # folds, not 18 fold × seed runs
+    assert r["p"] == pytest.approx(stats.wilcoxon(np.full(6, -0.1) - 0.001 * np.arange(6)).pvalue)

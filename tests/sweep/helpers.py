@@ -28,7 +28,9 @@ TINY = {
                      "lr": {"type": "float", "low": 1.0e-3, "high": 1.0e-2, "log": True},
                      "dropout": None},
     "pruner": "none",
-    "protocol": {"search": {"folds": [0], "seeds": [0]}, "final": {"folds": [0, 1], "seeds": [0, 1]}},
+    # The runner's machinery is tested on the one-study protocol; per-fold selection has its own tests.
+    "protocol": {"selection": "select-once", "search": {"folds": [0], "seeds": [0]},
+                 "final": {"folds": [0, 1], "seeds": [0, 1]}},
 }
 
 
@@ -71,7 +73,7 @@ def check_accounting(sweep_path: Path, storage_url: str | None = None) -> dict:
     for spec in sweep.studies():
         study = optuna.load_study(study_name=spec.name, storage=storage)
         rows_by_trial = Counter(search[search["study"] == spec.name]["trial"].astype(int))
-        n_runs = len(spec.protocol.search.runs(5))
+        n_runs = len(spec.search_runs(5))
         retried = retried_numbers(study.get_trials(deepcopy=False))
         for t in study.get_trials(deepcopy=False):
             if t.state == TrialState.COMPLETE:
@@ -96,7 +98,7 @@ def check_accounting(sweep_path: Path, storage_url: str | None = None) -> dict:
         best = study.best_trial
         mine = final[final["study"] == spec.name]
         runs = Counter(zip(mine["fold"].astype(int), mine["seed"].astype(int)))
-        expected = spec.protocol.final.runs(5)
+        expected = spec.final_runs(5)
         assert sorted(runs) == sorted(expected), (sorted(runs), expected)
         assert all(c == 1 for c in runs.values()), f"duplicate final rows: {runs}"
         assert set(mine["trial"].astype(int)) == {best.number}

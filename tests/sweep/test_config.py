@@ -25,8 +25,10 @@ trials: 2
 
 def test_minimal_file_is_valid_and_names_its_study(tmp_path):
     sweep = load_sweep(_file(tmp_path, BASE))
-    (study,) = sweep.studies()
-    assert study.name == "s/gcn/csl/sel-f0-s0"
+    studies = sweep.studies()  # per-fold by default: one study per outer fold of CSL
+    assert [s.outer_fold for s in studies] == [0, 1, 2, 3, 4]
+    study = studies[0]
+    assert study.name.startswith("s/gcn/csl/per-fold-1s-") and study.name.endswith("/fold0")
     assert set(study.space) == {"hidden", "layers", "dropout", "lr"}  # the model's registered space
     assert sweep.journal_path.name == "s.journal"
 
@@ -43,6 +45,9 @@ def test_minimal_file_is_valid_and_names_its_study(tmp_path):
     (BASE + "hparams:\n  epochs: 0\n", "epochs", 5),
     (BASE + "hparams:\n  epoch: 3\n", "epoch", 5),
     (BASE + "protocol:\n  final: {folds: [0, 0]}\n", "folds", 5),
+    (BASE + "protocol:\n  search: {folds: [0], seeds: [0]}\n", "folds", 5),  # per-fold searches inside folds
+    (BASE + "protocol:\n  selection: once\n", "selection", 5),
+    (BASE + "protocol:\n  final: {holdout: 1.5}\n", "holdout", 5),
     (BASE + "pruner: {type: median, n_warmup_steps: -1}\n", "n_warmup_steps", 4),
     (BASE + "pruner: sometimes\n", "pruner", 4),
     (BASE + "timeout: soon\n", "timeout", 4),
@@ -85,7 +90,7 @@ def test_overrides_merge_model_file_and_fixed_values(tmp_path):
       pe: {type: categorical, choices: [none, rwse]}
       pe_dim: {type: int, low: 4, high: 8, when: {pe: rwse}}
     """
-    gat, gcn = load_sweep(_file(tmp_path, text)).studies()
+    gat, gcn = [s for s in load_sweep(_file(tmp_path, text)).studies() if s.outer_fold == 0]
     assert gat.space["heads"]["choices"] == [2]  # the model's own entry wins over the file's
     assert "dropout" not in gat.space and "heads" not in gcn.space  # null removes; undeclared is skipped
     assert "layers" not in gcn.space and gcn.fixed["layers"] == 3  # fixed values are never searched
@@ -108,8 +113,9 @@ def test_example_sweep_files_validate_with_registered_models_and_datasets():
     assert {f.stem for f in files} >= {"quick", "expressiveness", "tu", "long-range", "molecules"}
     for f in files:
         sweep = load_sweep(f)  # every model and dataset named there is registered
-        for study in sweep.studies():
+        assert sweep.protocol.selection == "per-fold", f"{f}: example files use the per-fold protocol"
+        for dataset in sweep.datasets:
             # pair sets without training splits (sr25, graph8c, wl-pairs) cannot be swept
-            protocol = DATASETS.get(study.dataset).meta["card"].protocol
-            assert not protocol.startswith("no split"), f"{f}: {study.dataset} has no training splits"
+            protocol = DATASETS.get(dataset).meta["card"].protocol
+            assert not protocol.startswith("no split"), f"{f}: {dataset} has no training splits"
 

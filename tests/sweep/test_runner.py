@@ -47,7 +47,8 @@ def test_search_and_final_rows_are_marked_and_complete(tmp_path):
     assert counts["complete"] == 3 and counts["final"] == 4  # 2 folds × 2 seeds
     df = read_results(sweep.results)
     assert set(df["stage"]) == {"search", "final"}
-    assert (df["study"] == "tiny/gcn/csl/sel-f0-s0").all()
+    assert (df["study"] == sweep.studies()[0].name).all()
+    assert sweep.studies()[0].name.startswith("tiny/gcn/csl/select-once-1f1s-")
     # selection used validation only: the final configuration is the trial with the best mean validation metric
     search = df[df["stage"] == "search"]
     best = search.loc[search["val_metric"].idxmax()]
@@ -124,6 +125,7 @@ def test_dry_run_prints_studies_runs_and_estimate(tmp_path, capsys):
     path = write_sweep(tmp_path, models=["gcn", "gin"], datasets=["csl"])
     assert plan(path) == 0
     out = capsys.readouterr().out
-    assert "tiny/gcn/csl/sel-f0-s0" in out and "tiny/gin/csl/sel-f0-s0" in out
+    assert "tiny/gcn/csl/select-once-1f1s-" in out and "tiny/gin/csl/select-once-1f1s-" in out
+    assert "OPTIMISTIC" in out
     assert "2 studies, at most 14 runs" in out  # 2 × (3 trials × 1 run + 4 final runs)
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())

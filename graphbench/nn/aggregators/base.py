@@ -80,7 +80,7 @@ class Aggregator(nn.Module):
     def regularization_loss(self) -> torch.Tensor:
         """λ · mean recorded penalty of the last ``forward`` (a zero scalar when none was recorded)."""
         if self._penalty_sum is None or self._penalty_count == 0:
-            return torch.zeros(())
+            return _zero(self)
         return self.reg * self._penalty_sum / self._penalty_count
 
     def extra_repr(self) -> str:
@@ -92,7 +92,14 @@ class AggregatorModelMixin:
 
     def regularization_loss(self) -> torch.Tensor:
         losses = [m.regularization_loss() for m in self.modules() if isinstance(m, Aggregator)]  # type: ignore
-        return torch.stack(losses).sum() if losses else torch.zeros(())
+        return torch.stack(losses).sum() if losses else _zero(self)  # type: ignore[arg-type]
+
+
+def _zero(module: nn.Module) -> torch.Tensor:
+    """A zero scalar on the device (and dtype) of ``module``'s parameters, so it stacks with their penalties
+    (a CPU zero beside CUDA penalties made ``torch.stack`` fail)."""
+    p = next(module.parameters(), None)
+    return torch.zeros((), device=p.device, dtype=p.dtype) if p is not None else torch.zeros(())
 
 
 def node_to_graph_view(graph: dgl.DGLGraph) -> dgl.DGLGraph:

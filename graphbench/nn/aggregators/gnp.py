@@ -10,12 +10,20 @@ Generalised norm pooling of a multiset ``X = {x_1, …, x_n}``, channel-wise:
 log-sum-exp, so large ``|p|`` and large ``n`` do not overflow.
 
 Choices where the source is not explicit (the notes mark the formula itself as recalled): ``p₊, q₊, p₋, q₋`` are
-learned per channel; ``p`` is initialised to 1 and ``q`` to 0 (GNP starts as sum, GIN's aggregator); ``|p|`` is
-kept in ``[p_min, p_max] = [0.1, 50]`` with its sign (``p = 0`` is undefined and ``|p| > 50`` is max/min to
-float precision); ``ε = 1e-6``; an empty multiset gives 0.
+learned per channel; ``p`` is initialised to 1 and ``q`` to 0 (GNP starts as sum, GIN's aggregator); ``ε = 1e-6``;
+an empty multiset gives 0.
+
+Parametrisation of ``p`` (:func:`smooth_p`): the parameter ``p_raw`` is unconstrained and ``p = P_MAX ·
+tanh(p_raw / P_MAX)`` (smooth, ``|p| < 64``: beyond ~50 GNP is max/min to float precision). ``p = 0`` is
+undefined, so where ``|p| < P_MIN = 0.1`` the forward pass uses ``±P_MIN`` (the sign of ``p``) while the gradient
+passes straight through to ``p_raw`` (a straight-through estimator). So ``p`` has a non-zero gradient everywhere
+and can change sign — from sum-like ``p = 1`` to min-like ``p ≪ 0`` — which a hard clamp to ``±[0.1, 50]``
+(zero gradient outside the range) never allowed.
 """
 
 from __future__ import annotations
+
+import math
 
 import dgl
 import torch
@@ -24,12 +32,19 @@ from torch import nn
 from graphbench.nn.aggregators.base import Aggregator
 from graphbench.registry import AGGREGATORS
 
-P_MIN, P_MAX, EPS, LOG_CAP = 0.1, 50.0, 1e-6, 60.0
+P_MIN, P_MAX, EPS, LOG_CAP = 0.1, 64.0, 1e-6, 60.0
 
 
-def clamp_p(p: torch.Tensor) -> torch.Tensor:
-    """Keep ``|p|`` in ``[P_MIN, P_MAX]`` with its sign (straight clamp; gradient flows inside the range)."""
-    return torch.where(p >= 0, p.clamp(P_MIN, P_MAX), p.clamp(-P_MAX, -P_MIN))
+def smooth_p(p_raw: torch.Tensor) -> torch.Tensor:
+    """The exponent used in the forward pass (see the module docstring); d p / d p_raw > 0 everywhere."""
+    p = P_MAX * torch.tanh(p_raw / P_MAX)
+    safe = torch.where(p >= 0, p.clamp(min=P_MIN), p.clamp(max=-P_MIN))
+    return p + (safe - p).detach()
+
+
+def raw_of(p: float) -> float:
+    """The ``p_raw`` that gives exponent ``p`` (``|p| < P_MAX``)."""
+    return float(P_MAX * math.atanh(p / P_MAX))
 
 
 @AGGREGATORS.register("gnp", description="generalised norm pooling ((1/n^q) Σ x^p)^(1/p) of the positive and "
@@ -39,15 +54,20 @@ class GNPAggregator(Aggregator):
 
     def __init__(self, dim: int, *, reg: float = 0.0) -> None:
         super().__init__(dim, reg=reg)
-        self.p = nn.Parameter(torch.ones(2, dim))  # row 0: positive part, row 1: negative part
+        self.p_raw = nn.Parameter(torch.full((2, dim), raw_of(1.0)))  # row 0: positive part, row 1: negative
         self.q = nn.Parameter(torch.zeros(2, dim))
 
+    @property
+    def p(self) -> torch.Tensor:
+        """The exponents in use, ``[2, dim]`` (positive part, negative part)."""
+        return smooth_p(self.p_raw)
+
     def reset_parameters(self) -> None:
-        nn.init.ones_(self.p)
+        nn.init.constant_(self.p_raw, raw_of(1.0))
         nn.init.zeros_(self.q)
 
     def aggregate(self, graph: dgl.DGLGraph, feat: torch.Tensor, edge: bool) -> torch.Tensor:
-        p = clamp_p(self.p)
+        p = self.p
         deg = graph.in_degrees()
         log_n = torch.log(deg.clamp(min=1).to(feat.dtype)).unsqueeze(-1)
         # Both parts at once: channels [0, d) are ReLU(x), [d, 2d) are ReLU(−x).

@@ -1,0 +1,173 @@
+"""``graphbench run``: train and evaluate models on datasets, one results row per run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+DESCRIPTION = ("Train and evaluate models on datasets: every model x dataset x fold x seed is one run, appended "
+               "as one row to the results CSV as soon as it ends. Prints a leaderboard of the runs at the end.")
+EPILOG = """examples:
+  graphbench run --model gin gcn --dataset csl --seeds 0 1 2 --epochs 50
+  graphbench run --model gin --dataset mutag --folds 0 1 --lr 0.01 --set aggregator=pna
+  graphbench run --config run.yaml --epochs 10          (flags override the file)
+
+Hyperparameters not listed here go through --set KEY=VALUE; `graphbench info MODEL` lists a model's own."""
+
+#: Hyperparameters with their own flag: name -> (type, help). The help repeats the declaration's help text
+#: (graphbench.train.config.TRAIN_HPARAMS, graphbench.models.base.COMMON_HPARAMS; a test keeps them equal) so
+#: that ``graphbench run --help`` does not import the models (torch, DGL).
+HP_FLAGS: dict[str, tuple[type, str]] = {
+    "epochs": (int, "maximum training epochs"),
+    "lr": (float, "Adam learning rate"),
+    "hidden": (int, "hidden width"),
+    "layers": (int, "message-passing layers"),
+    "dropout": (float, "dropout after each layer and in the head"),
+    "batch_size": (int, "graphs per mini-batch (graph-level tasks)"),
+    "weight_decay": (float, "Adam weight decay (L2)"),
+    "patience": (int, "early stopping: epochs without validation improvement"),
+    "norm": (str, "normalisation after each layer"),
+    "readout": (str, "graph readout (graph-level tasks)"),
+    "pe": (str, "positional/structural encoding added to the input"),
+}
+
+
+def _fold(text: str) -> int | str:
+    if text == "all":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a fold is a split index (0, 1, ...) or 'all', got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a fold is a split index (0, 1, ...) or 'all', got {text!r}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    what = p.add_argument_group("what to run")
+    what.add_argument("--model", nargs="+", metavar="NAME", help="model name(s), see `graphbench list models`")
+    what.add_argument("--dataset", nargs="+", metavar="NAME", help="dataset name(s), see `graphbench list datasets`")
+    what.add_argument("--seeds", nargs="+", type=int, metavar="N", help="random seeds (default: 0)")
+    what.add_argument("--folds", nargs="+", type=_fold, metavar="K",
+                      help="split indices to run, or 'all' (default: all splits of the dataset)")
+    what.add_argument("--config", metavar="FILE", help="YAML run file with the same settings; flags override it")
+    hp = p.add_argument_group("hyperparameters (defaults: `graphbench info MODEL`)")
+    for name, (typ, text) in HP_FLAGS.items():
+        hp.add_argument(f"--{name.replace('_', '-')}", dest=name, type=typ, default=None,
+                        metavar=typ.__name__.upper(), help=text)
+    hp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="any other hyperparameter, e.g. --set heads=8 (repeatable; values are JSON or text)")
+    where = p.add_argument_group("where and how")
+    where.add_argument("--results", metavar="CSV", help="results file to append to (default: results/results.csv)")
+    where.add_argument("--data-root", default=None, metavar="DIR",
+                       help="where datasets live (default: $GRAPHBENCH_DATA_ROOT, else ./datasets)")
+    where.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default: cpu)")
+    where.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                       help="torch CPU threads (default: 1 for small graphs, else the idle cores); recorded on "
+                            "every row")
+    where.add_argument("--deterministic", action="store_true",
+                       help="use deterministic algorithms only (bit-for-bit repeatable for the same seed, thread "
+                            "count and device)")
+    where.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """``--set key=value`` items as a dict; values are parsed as JSON where they are JSON, else kept as text."""
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: CUDA is not available on this machine (torch {torch.__version__}); "
+                         "use --device cpu")
+    return name
+
+
+def handle(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from graphbench import api
+    from graphbench.config import load_run_config
+    from graphbench.report import format_leaderboard
+    from graphbench.results import check_writable, rows_frame
+
+    cfg: dict[str, Any] = load_run_config(args.config) if args.config else {}
+    models = args.model or cfg.get("models")
+    datasets = args.dataset or cfg.get("datasets")
+    if not models or not datasets:
+        raise ValueError("give --model and --dataset (or a --config file that sets models and datasets)")
+    hparams = dict(cfg.get("hparams", {}))
+    hparams.update({k: getattr(args, k) for k in HP_FLAGS if getattr(args, k) is not None})
+    hparams.update(parse_set(args.set))
+    seeds = args.seeds if args.seeds is not None else cfg.get("seeds", [0])
+    if args.folds is None:
+        folds = cfg.get("folds")
+    elif "all" in args.folds:
+        if len(args.folds) > 1:
+            raise ValueError("--folds: give 'all' alone or a list of split indices")
+        folds = None
+    else:
+        folds = list(args.folds)
+    results = args.results or cfg.get("results") or api.DEFAULT_RESULTS
+    check_writable(results)  # before loading data or training anything
+    device = _device(args.device or cfg.get("device", "cpu"))
+    specs = api.plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams,
+                          dataset_options=cfg.get("dataset_options"), data_root=args.data_root or cfg.get("data_root"),
+                          device=device, deterministic=args.deterministic or cfg.get("deterministic", False),
+                          threads=args.threads or cfg.get("threads"))
+
+    rows: list[dict] = []
+    bar = tqdm(total=len(specs), desc="runs", unit="run", disable=args.quiet, file=sys.stderr)
+
+    def on_start(spec) -> None:
+        bar.set_description(f"{spec.model} on {spec.dataset} fold {spec.fold} seed {spec.seed}")
+
+    def progress(h: dict) -> None:
+        bar.set_postfix(epoch=h["epoch"], loss=f"{h['loss']:.3f}", val=f"{h['val']:.3f}", refresh=True)
+
+    def on_run(spec, row: dict) -> None:
+        rows.append(row)
+        if row["status"] != "ok":
+            tqdm.write(f"run {spec.model}/{spec.dataset}/fold{spec.fold}/seed{spec.seed} {row['status']}: "
+                       f"{row.get('error')}", file=sys.stderr)
+        bar.update(1)
+
+    try:
+        api.execute(specs, results=results, on_start=on_start, on_run=on_run,
+                    progress=None if args.quiet else progress)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"\ninterrupted: {len(rows)} completed run(s) are in {results}; the interrupted run was not written",
+              file=sys.stderr)
+        return 130
+    bar.close()
+    print(format_leaderboard(rows_frame(rows, source=str(results)), stage="run"))
+    failed = sum(r["status"] != "ok" for r in rows)
+    print(f"\n{len(rows)} run(s) appended to {results}" + (f" ({failed} failed)" if failed else ""))
+    return 0

@@ -2,18 +2,24 @@
 
 BREC's Reliable Paired Comparisons (Wang & Zhang 2023) for any registered model on any pair dataset (EXP, SR25,
 CSL, ``wl-pairs``, BREC): :func:`evaluate` (one model, one :class:`PairSet`), :func:`run` (models × datasets →
-results rows), ``graphbench expressiveness`` on the command line.
+results rows), ``graphbench expressiveness`` on the command line. Names are imported lazily, so that
+``graphbench expressiveness --help`` loads no heavy library.
 """
 
-from graphbench.expressiveness.pairs import PairSet, load_pairs, pairs_from_dataset, permute_graph
-from graphbench.expressiveness.protocol import (
-    ExpressivenessResult,
-    PairEvaluator,
-    ProtocolConfig,
-    embed,
-    evaluate,
-)
-from graphbench.expressiveness.stats import t2_statistic, t2_threshold
+from __future__ import annotations
 
-__all__ = ["ExpressivenessResult", "PairEvaluator", "PairSet", "ProtocolConfig", "embed", "evaluate", "load_pairs",
-           "pairs_from_dataset", "permute_graph", "t2_statistic", "t2_threshold"]
+import importlib
+
+_EXPORTS = {
+    "PairSet": "pairs", "load_pairs": "pairs", "pairs_from_dataset": "pairs", "permute_graph": "pairs",
+    "ExpressivenessResult": "protocol", "PairEvaluator": "protocol", "ProtocolConfig": "protocol",
+    "embed": "protocol", "evaluate": "protocol", "t2_statistic": "stats", "t2_threshold": "stats",
+    "run": "runner",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"graphbench.expressiveness.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'graphbench.expressiveness' has no attribute {name!r}")

@@ -30,7 +30,7 @@ HP_FLAGS: dict[str, tuple[type, str]] = {
     "patience": (int, "early stopping: epochs without validation improvement"),
     "norm": (str, "normalisation after each layer"),
     "readout": (str, "graph readout (graph-level tasks)"),
-    "pe": (str, "positional/structural encoding added to the input"),
+    "pe": (str, "positional/structural encoding added to the input (appended to the transform chain)"),
 }
 
 

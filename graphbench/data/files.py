@@ -38,7 +38,7 @@ def _message(dataset: str, root: Path, absent: Sequence[str], source: str, reaso
     listed = "\n".join(f"  {Path(root) / f}" for f in absent)
     return (f"{dataset}: raw files not found ({reason}). Missing:\n{listed}\n"
             f"Get them from {source} and place them at exactly those paths (data root {root}; set it with "
-            f"--data-root or $GRAPHBENCH_DATA_ROOT), then run again.")
+            f"--data-root, data_root: in a run or sweep file, or $GRAPHBENCH_DATA_ROOT), then run again.")
 
 
 def _reachable(url: str, timeout: float) -> bool:

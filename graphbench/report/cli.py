@@ -11,7 +11,7 @@ import sys
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("results", nargs="+", help="results CSV files (schema v1)")
+    p.add_argument("results", nargs="+", help="results CSV files (schema v1 or v2)")
     p.add_argument("--out", required=True, help="output folder, e.g. reports/NAME/")
     p.add_argument("--baseline", help="compare mode: the reference model (with --model)")
     p.add_argument("--model", help="compare mode: the model to test against --baseline")

@@ -77,18 +77,19 @@ def read_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
             df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise SchemaError(f"{p} is not a readable results CSV ({type(exc).__name__}: {exc})") from None
-        if tuple(df.columns) == V1_COLUMNS and set(df["schema_version"]) <= {"1"}:
+        is_v1 = tuple(df.columns) == V1_COLUMNS
+        if is_v1:
             for name in COLUMN_NAMES[len(V1_COLUMNS):]:
                 df[name] = ""
-            df["schema_version"] = "1"
         elif tuple(df.columns) != COLUMN_NAMES:
             missing = sorted(set(COLUMN_NAMES) - set(df.columns))
             extra = sorted(set(df.columns) - set(COLUMN_NAMES))
             raise SchemaError(f"{p} does not follow results schema v{SCHEMA_VERSION} "
                               f"(missing {missing}, unexpected {extra})")
         versions = set(df["schema_version"])
-        if versions - {str(v) for v in READABLE_VERSIONS} or len(versions) > 1:
-            raise SchemaError(f"{p} holds schema version(s) {sorted(versions)}; this graphbench reads "
+        if versions != {"1" if is_v1 else str(SCHEMA_VERSION)}:
+            raise SchemaError(f"{p} holds schema version(s) {sorted(versions)} under a version-"
+                              f"{1 if is_v1 else SCHEMA_VERSION} header; this graphbench reads "
                               f"v{', v'.join(map(str, READABLE_VERSIONS))}, one version per file")
         bad = _bad_rows(df)
         if bad:

@@ -26,7 +26,8 @@ def make_row(dataset: str, model: str, test: float, *, seed: int = 0, split: str
         "hparams": json.dumps(hp, sort_keys=True), "config_hash": config_hash, "metric": metric,
         "direction": direction, "train_metric": None if test is None else test + 0.05,
         "val_metric": (test + 0.01 if test is not None else None) if val is None else val,
-        "test_metric": test if status == "ok" else None, "best_epoch": 5, "epochs": 10,
+        "test_metric": test if status == "ok" and stage != "search" else None,  # search: never scored on test
+        "best_epoch": 5, "epochs": 10,
         "time_per_epoch_s": time_per_epoch_s, "train_time_s": 5.0, "inference_time_s": 0.1,
         "total_time_s": total_time_s, "peak_mem_mb": 100.0, "num_params": num_params, "status": status,
         "error": "" if status == "ok" else "CUDA OOM",

@@ -1,0 +1,143 @@
+"""PathNN layers (Michel et al., ICML 2023, Eq. 2) on explicitly given path tensors."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pytest
+import torch
+
+from graphbench.nn.pathnn import PathConv, PathNNLayers
+from graphbench.paths import enumerate_paths
+
+# a 5-node graph (triangle 0-1-2 with tail 2-3-4); edge ids 0..9 are the directed edges below
+SRC = torch.tensor([0, 1, 1, 2, 2, 0, 2, 3, 3, 4])
+DST = torch.tensor([1, 0, 2, 1, 0, 2, 3, 2, 4, 3])
+
+
+def _paths(kind="ap", cutoff=4, src=SRC, dst=DST, n=5):
+    ps = enumerate_paths(src, dst, n, kind, cutoff)
+    return ps.paths, ps.edge_ids, ps.dists
+
+
+def _layers(**kw):
+    torch.manual_seed(0)
+    return PathNNLayers(8, 4, edge_dim=3, distance_encoding=True, **kw).double()
+
+
+def test_messages_are_the_sum_of_lstm_embeddings_of_anchored_paths():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(4, 4, batch_first=True).double()
+    conv = PathConv(4, lstm).double().eval()
+    h = torch.randn(5, 4, dtype=torch.float64)
+    paths = torch.tensor([[1, 0], [2, 0], [0, 1]])  # anchor = last node
+    m = conv.messages(h, paths)
+    def emb(p):
+        return lstm(h[p][None])[1][0][0, 0]
+    assert torch.allclose(m[0], emb(torch.tensor([1, 0])) + emb(torch.tensor([2, 0])))
+    assert torch.allclose(m[1], emb(torch.tensor([0, 1])))
+    assert torch.all(m[2:] == 0)  # nodes that anchor no path receive nothing
+    mean = PathConv(4, lstm, path_agg="mean").double()
+    assert torch.allclose(mean.messages(h, paths)[0], m[0] / 2)
+    # the order of the tokens matters (an LSTM is not a set function): the anchor is read last
+    assert not torch.allclose(emb(torch.tensor([1, 0])), emb(torch.tensor([0, 1])))
+
+
+def test_edge_and_distance_tokens():
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(4 + 2 + 3, 4, batch_first=True).double()
+    conv = PathConv(4, lstm).double()
+    h = torch.randn(3, 4, dtype=torch.float64)
+    paths = torch.tensor([[2, 1, 0]])
+    e = torch.randn(1, 2, 2, dtype=torch.float64)
+    d = torch.randn(1, 3, 3, dtype=torch.float64)
+    tok = conv.tokens(h, paths, e, d)
+    assert tok.shape == (1, 3, 9)
+    assert torch.equal(tok[0, :, :4], h[[2, 1, 0]])
+    assert torch.all(tok[0, 0, 4:6] == 0) and torch.equal(tok[0, 1:, 4:6], e[0])  # no edge into the first node
+    assert torch.equal(tok[0, :, 6:], d[0])
+
+
+@pytest.mark.parametrize("train", [False, True])
+def test_permutation_equivariance(train):
+    layers = _layers()
+    layers.train(train)
+    paths, eids, dists = _paths()
+    n, ne = 5, len(SRC)
+    h = torch.randn(n, 8, dtype=torch.float64)
+    ef = torch.randn(ne, 3, dtype=torch.float64)
+    out = layers(h, paths, ef, eids, dists)
+    perm = torch.tensor([3, 0, 4, 1, 2])  # new label of old node i
+    inv = torch.argsort(perm)
+    eperm = torch.randperm(ne)  # new position of old edge i
+    einv = torch.argsort(eperm)
+    rows = {k: torch.randperm(len(p)) for k, p in paths.items()}  # and shuffle the path rows
+    out2 = layers(h[inv], {k: perm[p][rows[k]] for k, p in paths.items()}, ef[einv],
+                  {k: eperm[e][rows[k]] for k, e in eids.items()}, {k: d[rows[k]] for k, d in dists.items()})
+    assert torch.allclose(out2, out[inv], atol=1e-10)
+
+
+def test_batched_paths_with_offsets_equal_separate_graphs():
+    """Two graphs, batched by concatenating node states / edge features and offsetting the second graph's path
+    node indices by the first graph's node count and its edge ids by the first graph's edge count."""
+    layers = _layers().eval()
+    g2 = nx.cycle_graph(4)
+    s2 = torch.tensor([a for a, b in g2.edges()] + [b for a, b in g2.edges()])
+    d2 = torch.tensor([b for a, b in g2.edges()] + [a for a, b in g2.edges()])
+    p1, e1, d1 = _paths()
+    p2, e2, dd2 = _paths(src=s2, dst=d2, n=4)
+    h1, h2 = torch.randn(5, 8, dtype=torch.float64), torch.randn(4, 8, dtype=torch.float64)
+    f1, f2 = torch.randn(len(SRC), 3, dtype=torch.float64), torch.randn(len(s2), 3, dtype=torch.float64)
+    out1, out2 = layers(h1, p1, f1, e1, d1), layers(h2, p2, f2, e2, dd2)
+    paths = {k: torch.cat([p1[k], p2[k] + 5]) for k in p1}
+    eids = {k: torch.cat([e1[k], e2[k] + len(SRC)]) for k in e1}
+    dists = {k: torch.cat([d1[k], dd2[k]]) for k in d1}
+    out = layers(torch.cat([h1, h2]), paths, torch.cat([f1, f2]), eids, dists)
+    assert torch.allclose(out, torch.cat([out1, out2]), atol=1e-10)
+    # without the offset the second graph's paths would update the first graph's nodes: the check can fail
+    wrong = layers(torch.cat([h1, h2]), {k: torch.cat([p1[k], p2[k]]) for k in p1}, torch.cat([f1, f2]), eids, dists)
+    assert not torch.allclose(wrong, torch.cat([out1, out2]))
+
+
+def test_one_shared_lstm_and_one_layer_per_length():
+    layers = _layers()
+    assert len(layers.convs) == 3 and all(c.lstm is layers.lstm for c in layers.convs)
+    assert sum(1 for m in layers.modules() if isinstance(m, torch.nn.LSTM)) == 1
+    assert layers.lstm.input_size == 8 + 3 + 8  # node ‖ edge ‖ distance
+    paths, eids, dists = _paths()
+    with pytest.raises(ValueError, match="no paths of length 3"):
+        layers(torch.zeros(5, 8, dtype=torch.float64), {1: paths[1], 2: paths[2]}, torch.zeros(10, 3), eids, dists)
+    with pytest.raises(ValueError, match="distance_encoding"):
+        layers(torch.zeros(5, 8, dtype=torch.float64), paths, torch.zeros(10, 3), eids, None)
+
+
+def _embed(kind, g, cutoff, de, seed=0):
+    torch.manual_seed(seed)
+    layers = PathNNLayers(16, cutoff, distance_encoding=de).double().eval()
+    src = torch.tensor([a for a, b in g.edges()] + [b for a, b in g.edges()])
+    dst = torch.tensor([b for a, b in g.edges()] + [a for a, b in g.edges()])
+    ps = enumerate_paths(src, dst, g.number_of_nodes(), kind, cutoff)
+    h = torch.ones(g.number_of_nodes(), 16, dtype=torch.float64)  # constant features: 1-WL sees nothing
+    return layers(h, ps.paths, dists=ps.dists).sum(0)  # sum readout
+
+
+def test_paths_separate_what_1wl_cannot():
+    """C6 and two triangles are 1-WL equivalent (2-regular, 6 nodes). With constant features PathNN-SP separates
+    them (triangles have no shortest paths of 2 edges), and so does PathNN-AP with the distance encoding (the
+    2-edge simple paths of a triangle end next to the anchor); AP without it at K = 3 sees the same multiset of
+    constant sequences in both graphs and cannot."""
+    c6 = nx.cycle_graph(6)
+    tri = nx.disjoint_union(nx.cycle_graph(3), nx.cycle_graph(3))
+    assert nx.weisfeiler_lehman_graph_hash(c6) == nx.weisfeiler_lehman_graph_hash(tri)
+    for kind, de in [("sp", False), ("ap", True)]:
+        assert not torch.allclose(_embed(kind, c6, 3, de), _embed(kind, tri, 3, de), atol=1e-6), kind
+    assert torch.allclose(_embed("ap", c6, 3, False), _embed("ap", tri, 3, False), atol=1e-9)
+
+
+def test_gradients_reach_the_shared_lstm_from_every_layer():
+    layers = _layers()
+    paths, eids, dists = _paths()
+    h = torch.randn(5, 8, dtype=torch.float64, requires_grad=True)
+    layers(h, paths, torch.randn(10, 3, dtype=torch.float64), eids, dists).sum().backward()
+    assert layers.lstm.weight_ih_l0.grad is not None and torch.isfinite(layers.lstm.weight_ih_l0.grad).all()
+    assert np.isfinite(h.grad.numpy()).all() and h.grad.abs().sum() > 0

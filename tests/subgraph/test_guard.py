@@ -1,0 +1,47 @@
+"""The lifted-graph memory guard: exact counts, and a clear error with estimate, budget and remedies."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from graphbench.subgraph.guard import LiftedGraphTooLarge, check_lifted_size, estimate_lifted_size
+from graphbench.subgraph.product import ATOMIC_AGGREGATIONS, build_product_graph
+
+
+def test_counts_match_the_built_product_graphs():
+    graphs = []
+    for n in (4, 7, 5):
+        src = torch.arange(n - 1)
+        graphs.append((n, torch.cat([src, src + 1]), torch.cat([src + 1, src])))
+    est = estimate_lifted_size([(n, len(s)) for n, s, _ in graphs], aggregations=ATOMIC_AGGREGATIONS,
+                               hidden=8, layers=2, batch_size=2)
+    built = [build_product_graph(n, s, d) for n, s, d in graphs]
+    assert est.dataset_pair_nodes == sum(p.num_pairs for p in built)
+    assert est.dataset_typed_edges == sum(sum(p.num_typed_edges().values()) for p in built)
+    largest = [built[1], built[2]]                                       # the two graphs with most pairs
+    assert est.batch_pair_nodes == 49 + 25 and est.batch_max_nodes == 7
+    assert est.batch_typed_edges == {a: sum(p.num_typed_edges()[a] for p in largest) for a in ATOMIC_AGGREGATIONS}
+    assert est.bytes == est.index_bytes + est.activation_bytes + est.message_bytes > 0
+
+
+def test_guard_trips_with_estimate_budget_and_remedies(monkeypatch):
+    zinc_like = [(38, 80)] * 1000
+    est = estimate_lifted_size(zinc_like, aggregations=("uL", "vL", "vv", "vG"), hidden=96, layers=6,
+                               batch_size=128)
+    with pytest.raises(LiftedGraphTooLarge) as err:
+        check_lifted_size(est, budget_gb=0.5)
+    msg = str(err.value)
+    for part in ("does not fit the memory budget", "GiB > budget 0.50 GiB", "184,832 pair-nodes",
+                 "lower batch_size (now 128", "hops=k", "drop the global aggregations ['vG']",
+                 "GRAPHBENCH_SUBGRAPH_BUDGET_GB"):
+        assert part in msg, part
+    assert check_lifted_size(est, budget_gb=1000) is est
+    monkeypatch.setenv("GRAPHBENCH_SUBGRAPH_BUDGET_GB", "0.1")
+    with pytest.raises(MemoryError):
+        check_lifted_size(est)
+    small = estimate_lifted_size(zinc_like, hidden=96, layers=6, batch_size=2)
+    assert check_lifted_size(small) is small
+    monkeypatch.setenv("GRAPHBENCH_SUBGRAPH_BUDGET_GB", "lots")
+    with pytest.raises(ValueError, match="not a number"):
+        check_lifted_size(small)

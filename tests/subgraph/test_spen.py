@@ -1,0 +1,83 @@
+"""SPEN: ego networks, the equivariant basis, size-bucketed weights, permutation equivariance of the network."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+import torch
+
+from graphbench.subgraph.spen import SPEN, _basis_1_to_2, _basis_2_to_1, _basis_2_to_2, ego_subgraphs
+
+
+def undirected(edges):
+    src = [a for a, b in edges] + [b for a, b in edges]
+    dst = [b for a, b in edges] + [a for a, b in edges]
+    return torch.tensor(src, dtype=torch.int64), torch.tensor(dst, dtype=torch.int64)
+
+
+def test_ego_subgraphs_of_a_path():
+    ego = ego_subgraphs(4, *undirected([(0, 1), (1, 2), (2, 3)]), hops=1)
+    assert {s: g.tolist() for s, g in ego.groups.items()} == {2: [[0, 1], [2, 3]], 3: [[0, 1, 2], [1, 2, 3]]}
+    pairs = [tuple(p) for p in ego.pairs.tolist()]
+    assert [pairs[i] for i in ego.pair_index[2][0].reshape(-1).tolist()] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    assert (0, 3) not in pairs and (0, 2) in pairs
+
+
+def test_basis_is_equivariant_and_independent():
+    torch.manual_seed(0)
+    x2, x1 = torch.randn(2, 5, 5, 3, dtype=torch.float64), torch.randn(2, 5, 3, dtype=torch.float64)
+    p = torch.randperm(5)
+    x2p, x1p = x2[:, p][:, :, p], x1[:, p]
+    assert torch.allclose(_basis_2_to_2(x2)[:, p][:, :, p], _basis_2_to_2(x2p))
+    assert torch.allclose(_basis_2_to_1(x2)[:, p], _basis_2_to_1(x2p))
+    assert torch.allclose(_basis_1_to_2(x1)[:, p][:, :, p], _basis_1_to_2(x1p))
+    # the 15 maps are linearly independent (Maron et al.: dim of the 2→2 space is 15 = bell(4))
+    basis = _basis_2_to_2(torch.randn(40, 5, 5, 1, dtype=torch.float64))[..., 0]     # [40, 5, 5, 15]
+    assert torch.linalg.matrix_rank(basis.permute(3, 0, 1, 2).reshape(15, -1)) == 15
+
+
+@pytest.mark.parametrize("hops", [1, 2])
+def test_spen_permutation_equivariant_nodes_and_invariant_output(hops):
+    torch.manual_seed(0)
+    g = nx.gnp_random_graph(9, 0.3, seed=4)
+    edges = list(g.edges())
+    perm = torch.randperm(9)
+    x = torch.randn(9, 2, dtype=torch.float64)
+    xp = torch.empty_like(x)
+    xp[perm] = x
+    edges_p = [(int(perm[a]), int(perm[b])) for a, b in edges]
+    ea = torch.randn(len(edges), 1, dtype=torch.float64)
+    ef = torch.cat([ea, ea])
+    model = SPEN(2, 3, hidden=6, layers=2, edge_dim=1, size_buckets=(2, 3, 4)).double()
+    s, d = undirected(edges)
+    sp, dp = undirected(edges_p)
+    ego, egop = ego_subgraphs(9, s, d, hops=hops), ego_subgraphs(9, sp, dp, hops=hops)
+    h, hp = model.node_states(x, ego, s, d, ef), model.node_states(xp, egop, sp, dp, ef)
+    assert torch.allclose(h, hp[perm], atol=1e-10) and h.std() > 1e-3
+    assert torch.allclose(model(x, ego, s, d, ef), model(xp, egop, sp, dp, ef), atol=1e-10)
+
+
+def test_weights_are_bucketed_by_subgraph_size():
+    torch.manual_seed(0)
+    s, d = undirected([(0, 1), (1, 2), (2, 3)])                    # ego sizes 2, 3, 3, 2
+    ego = ego_subgraphs(4, s, d, hops=1)
+    x = torch.randn(4, 1, dtype=torch.float64)
+    model = SPEN(1, 1, hidden=4, layers=1, size_buckets=(2, 3)).double()
+    assert [model.bucket(n) for n in (1, 2, 3, 4, 10)] == [0, 0, 1, 2, 2]
+    before = model(x, ego, s, d)
+    with torch.no_grad():
+        model.layers[0].w22[2].add_(1.0)                            # bucket of sizes > 3: unused here
+    assert torch.allclose(before, model(x, ego, s, d))
+    with torch.no_grad():
+        model.layers[0].w22[1].add_(1.0)                            # size-3 bucket: used
+    assert not torch.allclose(before, model(x, ego, s, d))
+
+
+def test_separates_two_triangles_from_hexagon():
+    tri = [(0, 1), (1, 2), (2, 0), (3, 4), (4, 5), (5, 3)]
+    hexagon = [(i, (i + 1) % 6) for i in range(6)]
+    torch.manual_seed(0)
+    model = SPEN(1, 2, hidden=8, layers=2).double()
+    x = torch.ones(6, 1, dtype=torch.float64)
+    outs = [model(x, ego_subgraphs(6, *undirected(e), hops=1), *undirected(e)) for e in (tri, hexagon)]
+    assert (outs[0] - outs[1]).abs().max() > 1e-6

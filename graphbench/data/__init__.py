@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 # Importing a loader module registers it.
+from graphbench.data import brec as _brec  # noqa: F401, E402
 from graphbench.data import heterophilous as _het  # noqa: F401, E402
 from graphbench.data import lrgb as _lrgb  # noqa: F401, E402
 from graphbench.data import ogb_mol as _ogb_mol  # noqa: F401, E402

@@ -32,7 +32,7 @@ class FeatureEncoder(nn.Module):
 
     def forward(self, feat: torch.Tensor | None, num: int, pe: torch.Tensor | None = None) -> torch.Tensor:
         if self.spec.kind == "dense":
-            h = self.dense(feat.reshape(num, -1).float())
+            h = self.dense(feat.reshape(num, -1).to(self.dense.weight.dtype))
         elif self.spec.kind == "categorical":
             cols = feat.reshape(num, -1)
             h = sum(table(cols[:, j]) for j, table in enumerate(self.tables))

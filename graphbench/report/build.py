@@ -21,6 +21,7 @@ from graphbench.report.aggregate import (
     missing_runs,
     select_rows,
 )
+from graphbench.report.expressiveness import expressiveness_section, write_expressiveness_report
 from graphbench.report.html import Section, render_html, render_markdown
 from graphbench.report.protocol import OPTIMISTIC
 from graphbench.report.provenance import provenance, provenance_markdown
@@ -76,6 +77,9 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
     if (baseline is None) != (model is None):
         raise ValueError("compare mode needs both baseline and model")
     df, paths = _read(paths)
+    expressiveness = expressiveness_section(df)
+    if expressiveness is not None and (df["stage"] == "expressiveness").all():
+        return write_expressiveness_report(df, paths, out_dir, title=title)
     sel = select_rows(df, stage=stage, configs=configs)
     summary = aggregate(sel.counted)
     if summary.empty:
@@ -142,6 +146,8 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
     if tests.notes:
         st_items.append(list(tests.notes))
     sections.append(Section("Statistical comparison across datasets", st_items))
+    if expressiveness is not None:
+        sections.append(expressiveness)
 
     # Compare mode
     if cmp is not None:

@@ -16,7 +16,7 @@ SCHEMA_VERSION = 2
 #: Versions a reader accepts; v1 files lack the columns added in v2 (read as empty).
 READABLE_VERSIONS = (1, 2)
 STATUSES = ("ok", "failed", "pruned")
-STAGES = ("run", "search", "final")
+STAGES = ("run", "search", "final", "expressiveness")
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("host", "str", "Host name."),
     Column("device", "str", "Device the run trained on (cpu, cuda:0, ...)."),
     Column("stage", "str", "run: a direct `graphbench run`; search: a sweep trial; final: a re-run of the selected "
-           "configuration that counts in the leaderboard."),
+           "configuration that counts in the leaderboard; expressiveness: one category of a `graphbench "
+           "expressiveness` run (never in leaderboards)."),
     Column("study", "str", "Optuna study name for sweep rows; empty otherwise.", False),
     Column("trial", "int", "Optuna trial number for sweep rows; empty otherwise.", False),
     Column("dataset", "str", "Dataset registry name."),
@@ -92,6 +93,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("holdout", "float", "Final rows of the Errica final phase: the fraction of the outer training set held "
            "out at random (seeded by the run's seed) for early stopping instead of the inner validation part; "
            "empty otherwise.", False),
+    # -- added in v2 (expressiveness protocol) --
+    Column("expr_category", "str", "Expressiveness rows: the pair category (BREC's basic, regular, ..., cfi; the "
+           "dataset's name for EXP, SR25, CSL, wl-pairs); empty otherwise.", False),
+    Column("expr_pairs", "int", "Expressiveness rows: pairs of non-isomorphic graphs tested in the category.", False),
+    Column("expr_distinguished", "int", "Expressiveness rows: pairs the model told apart (Hotelling's T² above "
+           "expr_threshold and not equal to the reliability statistic; BREC's 'Correct').", False),
+    Column("expr_reliability_failures", "int", "Expressiveness rows: pairs whose reliability check failed (a graph "
+           "'distinguished' from its own relabelling; BREC's 'Fail'). Counts are trustworthy only when this is 0.",
+           False),
+    Column("expr_threshold", "float", "Expressiveness rows: the T² threshold, (q-1)p/(q-p)·F_{1-α}(p, q-p) for q "
+           "relabellings, p output dimensions, level α (72.34 for BREC's 32, 16, 0.05); the protocol's other "
+           "settings are the expr_* keys of hparams.", False),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)

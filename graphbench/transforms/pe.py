@@ -46,10 +46,11 @@ def _adjacency(graph: dgl.DGLGraph) -> sp.csr_matrix:
     return a
 
 
-def random_walk_se(graph: dgl.DGLGraph, steps: int) -> torch.Tensor:
+def random_walk_se(graph: dgl.DGLGraph, steps: int, *, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """Random-walk structural encoding ``p_i = [RW_ii, RW²_ii, …, RW^k_ii]`` with ``RW = A D⁻¹`` (RW_ji is the
     probability to step from i to j; edges as stored, so an undirected graph stores both directions): the
-    probability that a walk from ``i`` is back at ``i`` after 1..k steps. ``[num_nodes, steps]`` float32.
+    probability that a walk from ``i`` is back at ``i`` after 1..k steps. ``[num_nodes, steps]``, ``dtype``
+    (computed in float64; float32 by default).
 
     Exact for every size: dense for small graphs; above ``DENSE_MAX_NODES`` the walk matrix stays sparse and is
     applied to blocks of unit columns (``X ← RW X``), keeping only each block's diagonal, so memory is
@@ -57,7 +58,7 @@ def random_walk_se(graph: dgl.DGLGraph, steps: int) -> torch.Tensor:
     """
     n = graph.num_nodes()
     if n == 0:
-        return torch.zeros(0, steps)
+        return torch.zeros(0, steps, dtype=dtype)
     out = np.empty((n, steps))
     if n <= DENSE_MAX_NODES:
         a = _dense_adjacency(graph)
@@ -68,7 +69,7 @@ def random_walk_se(graph: dgl.DGLGraph, steps: int) -> torch.Tensor:
             out[:, k] = power.diagonal()
             if k + 1 < steps:
                 power = rw @ power
-        return torch.from_numpy(out).float()
+        return torch.from_numpy(out).to(dtype)
     a = _adjacency(graph)  # a[u, v] = 1 for an edge u -> v
     deg = np.asarray(a.sum(axis=1)).ravel()
     inv = np.divide(1.0, deg, out=np.zeros_like(deg), where=deg > 0)
@@ -81,7 +82,7 @@ def random_walk_se(graph: dgl.DGLGraph, steps: int) -> torch.Tensor:
         for k in range(steps):
             x = rw @ x
             out[cols, k] = x[cols, np.arange(len(cols))]
-    return torch.from_numpy(out).float()
+    return torch.from_numpy(out).to(dtype)
 
 
 @register_transform("rwse", version=2, paper="Dwivedi et al., ICLR 2022 (LSPE)",

@@ -67,37 +67,48 @@ def describe(name: str) -> dict[str, Any]:
 def plan_runs(models: Sequence[str], datasets: Sequence[str], *, seeds: Iterable[int] = (0,),
               folds: Iterable[int] | None = None, hparams: dict[str, Any] | None = None,
               dataset_options: dict[str, Any] | None = None, data_root: str | None = None,
-              device: str = "cpu", deterministic: bool = False) -> list[RunSpec]:
+              device: str = "cpu", deterministic: bool = False, preset: str | None = None) -> list[RunSpec]:
     """Validate names and hyperparameters up front and expand models × datasets × folds × seeds into runs.
 
     ``folds=None`` means every split of each dataset. Nothing trains here, so a typo fails before any work.
+    ``preset`` names a paper preset of every model (:mod:`graphbench.presets`): its hyperparameters and dataset
+    options, with ``hparams`` / ``dataset_options`` on top; runs that change a preset value are not recorded as
+    the preset.
     """
+    from graphbench.presets import apply_preset
+
+    configs = {}
     for m in models:
         MODELS.get(m)
-        resolve_hparams(m, hparams)
+        if preset is None:
+            configs[m] = (dict(hparams or {}), dict(dataset_options or {}), None)
+        else:
+            hp, opts, changed = apply_preset(m, preset, hparams, dataset_options)
+            configs[m] = (hp, opts, None if changed else preset.lower())
+        resolve_hparams(m, configs[m][0])
     for d in datasets:
         DATASETS.get(d)
     seeds = list(seeds)
     specs = []
     for d in datasets:
-        ds = get_dataset(d, data_root, **(dataset_options or {}))
-        if not ds.splits:
-            raise ValueError(f"{d} has no train/validation/test splits: it is a set of graphs for checking which ones "
-                             f"a model can tell apart (see `graphbench info {d}`), not a training benchmark")
-        fold_ids = list(range(len(ds.splits))) if folds is None else list(folds)
-        bad = [f for f in fold_ids if not 0 <= f < len(ds.splits)]
-        if bad:
-            raise ValueError(f"{d} has {len(ds.splits)} split(s) (0..{len(ds.splits) - 1}); no fold {bad[0]}")
         for m in models:
-            level = ds.task_level
+            hp, opts, preset_name = configs[m]
+            ds = get_dataset(d, data_root, **opts)  # cached: one load per distinct options
+            if not ds.splits:
+                raise ValueError(f"{d} has no train/validation/test splits: it is a set of graphs for checking which "
+                                 f"ones a model can tell apart (see `graphbench info {d}`), not a training benchmark")
+            fold_ids = list(range(len(ds.splits))) if folds is None else list(folds)
+            bad = [f for f in fold_ids if not 0 <= f < len(ds.splits)]
+            if bad:
+                raise ValueError(f"{d} has {len(ds.splits)} split(s) (0..{len(ds.splits) - 1}); no fold {bad[0]}")
             levels = MODELS.get(m).meta.get("task_levels", ("graph", "node"))
-            if level not in levels:
-                raise ValueError(f"model {m!r} does not support {level}-level tasks such as {d!r}")
+            if ds.task_level not in levels:
+                raise ValueError(f"model {m!r} does not support {ds.task_level}-level tasks such as {d!r}")
             for f in fold_ids:
                 for s in seeds:
-                    specs.append(RunSpec(m, d, seed=s, fold=f, hparams=dict(hparams or {}),
-                                         dataset_options=dict(dataset_options or {}), data_root=data_root,
-                                         device=device, deterministic=deterministic))
+                    specs.append(RunSpec(m, d, seed=s, fold=f, hparams=dict(hp), dataset_options=dict(opts),
+                                         data_root=data_root, device=device, deterministic=deterministic,
+                                         preset=preset_name))
     return specs
 
 
@@ -105,7 +116,8 @@ def run(models: Sequence[str] | str, datasets: Sequence[str] | str, *, seeds: It
         folds: Iterable[int] | None = None, hparams: dict[str, Any] | None = None,
         results: str | os.PathLike | None = DEFAULT_RESULTS, dataset_options: dict[str, Any] | None = None,
         data_root: str | None = None, device: str = "cpu", deterministic: bool = False,
-        on_run: Callable[[RunSpec, dict], None] | None = None, progress=None) -> pd.DataFrame:
+        on_run: Callable[[RunSpec, dict], None] | None = None, progress=None, preset: str | None = None
+        ) -> pd.DataFrame:
     """Train every (model, dataset, fold, seed) combination; append one row per run to ``results`` (if given).
 
     Returns the rows as a DataFrame. A failed run (e.g. NaN loss) is recorded with its reason and the next run
@@ -114,7 +126,7 @@ def run(models: Sequence[str] | str, datasets: Sequence[str] | str, *, seeds: It
     models = [models] if isinstance(models, str) else list(models)
     datasets = [datasets] if isinstance(datasets, str) else list(datasets)
     specs = plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams, dataset_options=dataset_options,
-                      data_root=data_root, device=device, deterministic=deterministic)
+                      data_root=data_root, device=device, deterministic=deterministic, preset=preset)
     return pd.DataFrame(execute(specs, results=results, on_run=on_run, progress=progress))
 
 

@@ -81,6 +81,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         print("\ndefault search space:")
         for k, v in info["search_space"].items():
             print(f"  {k:<14} {v}")
+        from graphbench.presets import format_presets
+
+        print(f"\npaper presets (graphbench run --model {info['name']} --preset NAME):")
+        print(format_presets(info["name"]))
     else:
         print(f"dataset {info['name']}: {info['description']}\n")
         for key in ("task_level", "task_kind", "metric", "direction", "protocol", "size", "source", "citation"):
@@ -111,9 +115,15 @@ def cmd_run(args: argparse.Namespace) -> int:
         folds = None if args.folds == ["all"] else [int(f) for f in args.folds]
     results = args.results or cfg.get("results") or api.DEFAULT_RESULTS
     device = _device(args.device or cfg.get("device", "cpu"))
+    preset = args.preset or cfg.get("preset")
+    if preset:
+        from graphbench.presets import preset_notice
+
+        preset_notice(models, preset, hparams, datasets)
     specs = api.plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams,
                           dataset_options=cfg.get("dataset_options"), data_root=args.data_root or cfg.get("data_root"),
-                          device=device, deterministic=args.deterministic or cfg.get("deterministic", False))
+                          device=device, deterministic=args.deterministic or cfg.get("deterministic", False),
+                          preset=preset)
     from graphbench.report import format_leaderboard
     from graphbench.results import rows_frame
 
@@ -173,6 +183,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name.replace('_', '-')}", dest=name, type=typ, default=None)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any other hyperparameter, e.g. --set heads=8 (repeatable)")
+    p.add_argument("--preset", help="a paper preset of the model (graphbench info MODEL lists them); flags override "
+                   "its values, and such runs are not recorded as the preset")
     p.add_argument("--results", help=f"results CSV to append to (default {'results/results.csv'})")
     p.add_argument("--data-root", default=None, help="data root (default $GRAPHBENCH_DATA_ROOT or ./datasets)")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default cpu)")
@@ -183,8 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     from graphbench.report.cli import register as register_report
     from graphbench.sweep.cli import register as register_sweep
 
+    from graphbench.published import register as register_published
+
     register_sweep(sub)
     register_report(sub)
+    register_published(sub)
     return parser
 
 

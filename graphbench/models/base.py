@@ -1,8 +1,24 @@
 """The shared message-passing network every model in the registry builds on.
 
-``MessagePassingNet`` is encoder → ``layers`` × (convolution → norm → ReLU → dropout, plus a residual
+``MessagePassingNet`` is encoder → ``layers`` × (convolution → norm → activation → dropout, plus a residual
 connection) → readout (graph tasks) → MLP head. A model file subclasses it and supplies only its convolution
 (:meth:`make_conv`, optionally :meth:`apply_conv`), so encoders, residuals, readout and heads are written once.
+
+Every part a paper may lack can be switched off, so a paper preset (``graphbench.presets``) builds the paper's
+network itself rather than an approximation: ``encoder=False`` (the first layer reads the raw features, one-hot
+for categorical columns), ``head="none"`` (the last layer outputs the classes and has no norm, activation or
+dropout after it, as in Kipf & Welling's and Veličković et al.'s two-layer networks) or ``"linear"``,
+``norm="none"``, ``residual=False`` (residuals are added only where a layer keeps its width), ``input_dropout``
+(dropout on the raw input, Kipf & Welling / GAT), ``layer_dropout=False`` (``dropout`` only in the head / readout,
+as Xu et al. and Errica et al.), ``activation`` and ``decay_scope="first_layer"`` (weight decay on the first
+layer only, Kipf & Welling §5.2; the trainer asks the model for its optimiser parameter groups through
+:meth:`MessagePassingNet.param_groups`).
+
+``layer_readout="sum"`` is the readout of Xu et al., Eq. 4.2: every layer's node states, the input layer's
+included, are pooled, mapped to the outputs by a linear map of their own, passed through dropout and summed
+(``Σ_k dropout(W_k · READOUT({h_v^(k)}))``, as in Xu et al.'s and Errica et al.'s code); it replaces the head.
+``layer_readout="concat"`` pools layers 1..L, concatenates them and feeds the head (Errica et al.'s GraphSAGE,
+jumping-knowledge style).
 
 Constructor signature shared by all models::
 
@@ -15,6 +31,8 @@ of that width; ``edge_dim=None`` means no edge features).
 
 from __future__ import annotations
 
+import inspect
+
 import dgl
 import torch
 from torch import nn
@@ -25,6 +43,11 @@ from graphbench.nn import MLP, FeatureEncoder, make_norm, readout
 from graphbench.nn.mlp import NORMS
 from graphbench.nn.readout import READOUTS
 
+HEADS = ("mlp", "linear", "none")
+ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "none": nn.Identity}
+DECAY_SCOPES = ("all", "first_layer")
+LAYER_READOUTS = ("last", "sum", "concat")
+
 #: Hyperparameters every model accepts, with their defaults.
 COMMON_HPARAMS: dict[str, HParam] = {
     "hidden": HParam(int, 64, "hidden width", low=1),
@@ -33,6 +56,17 @@ COMMON_HPARAMS: dict[str, HParam] = {
     "norm": HParam(str, "batch", "normalisation after each layer", choices=NORMS),
     "residual": HParam(bool, True, "add each layer's input to its output"),
     "readout": HParam(str, "mean", "graph readout (graph-level tasks)", choices=READOUTS),
+    "encoder": HParam(bool, True, "input encoder to `hidden` (off: the first layer reads the raw features)"),
+    "head": HParam(str, "mlp", "prediction head: 2-layer mlp, linear, or none (the last layer outputs the classes)",
+                   choices=HEADS),
+    "input_dropout": HParam(float, 0.0, "dropout on the input features (Kipf & Welling, GAT)", low=0.0, high=0.99),
+    "layer_dropout": HParam(bool, True, "apply `dropout` after every layer (off: only in the head / readout)"),
+    "activation": HParam(str, "relu", "activation after each layer", choices=tuple(ACTIVATIONS)),
+    "decay_scope": HParam(str, "all", "parameters that weight decay applies to: all, or first_layer (Kipf & "
+                          "Welling)", choices=DECAY_SCOPES),
+    "layer_readout": HParam(str, "last", "graph tasks: read out the last layer into the head; sum every layer's "
+                            "linear readout (Xu et al. Eq. 4.2); or concat every layer's readout into the head "
+                            "(Errica et al.'s GraphSAGE)", choices=LAYER_READOUTS),
 }
 
 #: A default search space for the sweep runner, overridable per model and per sweep file.
@@ -52,6 +86,24 @@ def as_spec(dim: int | FeatureSpec | None) -> FeatureSpec:
     return FeatureSpec("dense", dim=int(dim))
 
 
+def raw_input_dim(spec: FeatureSpec) -> int:
+    """Width of the raw features a first layer reads without an encoder (one-hot columns for categorical)."""
+    if spec.kind == "dense":
+        return spec.dim
+    if spec.kind == "categorical":
+        return sum(spec.cardinalities)
+    raise ValueError("encoder=false needs node features, but this dataset has none; keep the input encoder "
+                     "(encoder=true), which gives every node the same learned vector")
+
+
+def raw_input(spec: FeatureSpec, feat: torch.Tensor, num: int) -> torch.Tensor:
+    """``[num, raw_input_dim(spec)]`` floats: dense features as they are, categorical columns one-hot."""
+    if spec.kind == "dense":
+        return feat.reshape(num, -1).float()
+    cols = feat.reshape(num, -1).long()
+    return torch.cat([nn.functional.one_hot(cols[:, j], c).float() for j, c in enumerate(spec.cardinalities)], 1)
+
+
 class MessagePassingNet(nn.Module):
     """Base class: see the module docstring. Subclasses implement :meth:`make_conv`."""
 
@@ -62,25 +114,68 @@ class MessagePassingNet(nn.Module):
 
     def __init__(self, in_dim: int | FeatureSpec | None, out_dim: int, *, hidden: int = 64, layers: int = 4,
                  dropout: float = 0.0, norm: str = "batch", residual: bool = True, readout: str = "mean",
-                 task_level: str = "graph", edge_dim: int | FeatureSpec | None = None, pe_dim: int = 0) -> None:
+                 task_level: str = "graph", edge_dim: int | FeatureSpec | None = None, pe_dim: int = 0,
+                 encoder: bool = True, head: str = "mlp", input_dropout: float = 0.0, layer_dropout: bool = True,
+                 activation: str = "relu", decay_scope: str = "all", layer_readout: str = "last") -> None:
         super().__init__()
         if task_level not in ("graph", "node"):
             raise ValueError(f"task_level must be 'graph' or 'node', got {task_level!r}")
+        if layer_readout != "last" and task_level != "graph":
+            raise ValueError(f"layer_readout={layer_readout!r} is a graph readout; use 'last' for node tasks")
+        if not encoder and pe_dim > 0:
+            raise ValueError("a positional encoding is added by the input encoder; keep encoder=true with pe")
         self.hidden, self.num_layers, self.task_level, self.readout_op = hidden, layers, task_level, readout
-        self.residual = residual
-        self.encoder = FeatureEncoder(as_spec(in_dim), hidden, pe_dim=pe_dim)
+        self.residual, self.decay_scope, self.layer_readout = residual, decay_scope, layer_readout
+        self.in_spec = as_spec(in_dim)
+        self.encoder = FeatureEncoder(self.in_spec, hidden, pe_dim=pe_dim) if encoder else None
+        # Layer widths: the convolutions map dims[i] -> dims[i + 1]; without a head the last one outputs the classes.
+        self.outputs_from_last_layer = head == "none" and layer_readout == "last"
+        if head == "none" and layer_readout == "concat":
+            raise ValueError("layer_readout='concat' feeds the head; use head='mlp' or 'linear'")
+        head_in = hidden * layers if layer_readout == "concat" else hidden
+        dims = [hidden if encoder else raw_input_dim(self.in_spec)] + [hidden] * layers
+        if self.outputs_from_last_layer:
+            dims[-1] = out_dim
+        self.layer_dims = dims
         edge_spec = as_spec(edge_dim)
         self.edge_encoders = None
         if self.uses_edge_features and edge_spec.kind != "none":
-            self.edge_encoders = nn.ModuleList(FeatureEncoder(edge_spec, hidden) for _ in range(layers))
-        self.convs = nn.ModuleList(self.make_conv(i) for i in range(layers))
-        self.norms = nn.ModuleList(make_norm(norm, hidden) for _ in range(layers))
+            self.edge_encoders = nn.ModuleList(FeatureEncoder(edge_spec, dims[i]) for i in range(layers))
+        self.convs = nn.ModuleList(self._build_conv(i, dims[i], dims[i + 1]) for i in range(layers))
+        n_post = layers - 1 if self.outputs_from_last_layer else layers  # no norm/activation after the output layer
+        self.norms = nn.ModuleList(make_norm(norm, dims[i + 1]) for i in range(n_post))
+        self.activation = ACTIVATIONS[activation]()
+        self.input_dropout = nn.Dropout(input_dropout)
         self.dropout = nn.Dropout(dropout)
-        self.head = MLP(hidden, hidden, out_dim, num_layers=2, dropout=dropout)
+        self.layer_drop = nn.Dropout(dropout if layer_dropout else 0.0)
+        self.layer_heads = None
+        if layer_readout == "sum":  # Xu et al. Eq. 4.2: one linear readout per layer, input layer included
+            self.layer_heads = nn.ModuleList(nn.Linear(d, out_dim) for d in dims)
+            self.head = nn.Identity()
+        elif head == "mlp":
+            self.head = MLP(head_in, hidden, out_dim, num_layers=2, dropout=dropout)
+        elif head == "linear":
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(head_in, out_dim))
+        else:
+            self.head = nn.Identity()
 
-    def make_conv(self, layer: int) -> nn.Module:
-        """The convolution of layer ``layer``: maps ``[n, hidden]`` node states to ``[n, hidden]``."""
+    def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
+        """The convolution of layer ``layer``: maps ``[n, in_dim]`` node states to ``[n, out_dim]`` (both are
+        ``hidden`` unless the encoder or the head is switched off; the last layer's ``out_dim`` is then the number
+        of outputs)."""
         raise NotImplementedError
+
+    def _build_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
+        if len(inspect.signature(self.make_conv).parameters) == 1:  # plugins written for make_conv(layer)
+            if (in_dim, out_dim) != (self.hidden, self.hidden):
+                raise ValueError(f"{type(self).__name__}.make_conv(layer) builds hidden -> hidden convolutions only; "
+                                 "define make_conv(layer, in_dim, out_dim) to allow encoder=false or head=none")
+            return self.make_conv(layer)
+        return self.make_conv(layer, in_dim, out_dim)
+
+    def is_output_layer(self, layer: int) -> bool:
+        """Whether layer ``layer`` produces the predictions itself (``head="none"``): e.g. GAT averages its heads."""
+        return self.outputs_from_last_layer and layer == self.num_layers - 1
 
     def apply_conv(self, conv: nn.Module, graph: dgl.DGLGraph, h: torch.Tensor,
                    e: torch.Tensor | None) -> torch.Tensor:
@@ -92,22 +187,53 @@ class MessagePassingNet(nn.Module):
             if m is not self and hasattr(m, "reset_parameters"):
                 m.reset_parameters()
 
-    def node_states(self, graph: dgl.DGLGraph, feat: torch.Tensor | None = None,
-                    efeat: torch.Tensor | None = None, pe: torch.Tensor | None = None) -> torch.Tensor:
-        """Node representations after the last layer, ``[num_nodes, hidden]``."""
-        h = self.encoder(feat, graph.num_nodes(), pe)
+    def param_groups(self, weight_decay: float) -> list[dict]:
+        """Optimiser parameter groups with their weight decay (the trainer's hook for per-group decay):
+        ``decay_scope="all"`` decays everything, ``"first_layer"`` only the first convolution (and the encoder,
+        if any), as Kipf & Welling (§5.2: "L2 regularization ... for the first layer")."""
+        if self.decay_scope == "all":
+            return [{"params": list(self.parameters()), "weight_decay": weight_decay}]
+        first = list(self.convs[0].parameters()) + (list(self.encoder.parameters()) if self.encoder else [])
+        ids = {id(p) for p in first}
+        rest = [p for p in self.parameters() if id(p) not in ids]
+        return [{"params": first, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+
+    def _layer_states(self, graph: dgl.DGLGraph, feat: torch.Tensor | None, efeat: torch.Tensor | None,
+                      pe: torch.Tensor | None) -> list[torch.Tensor]:
+        """Node states of every layer, the input layer first: ``layers + 1`` tensors ``[num_nodes, width]``."""
+        if self.encoder is not None:
+            h = self.encoder(feat, graph.num_nodes(), pe)
+        else:
+            h = raw_input(self.in_spec, feat, graph.num_nodes())
+        h = self.input_dropout(h)
         if self.self_loops:
             graph = dgl.add_self_loop(dgl.remove_self_loop(graph))
             efeat = None  # the convolutions that want self-loops take no edge features
-        for i, (conv, norm) in enumerate(zip(self.convs, self.norms)):
+        states = [h]
+        for i, conv in enumerate(self.convs):
             e = self.edge_encoders[i](efeat, graph.num_edges()) if self.edge_encoders is not None else None
-            out = self.dropout(torch.relu(norm(self.apply_conv(conv, graph, h, e))))
-            h = h + out if self.residual else out
-        return h
+            out = self.apply_conv(conv, graph, h, e)
+            if i < len(self.norms):
+                out = self.layer_drop(self.activation(self.norms[i](out)))
+            h = h + out if self.residual and out.shape == h.shape else out
+            states.append(h)
+        return states
+
+    def node_states(self, graph: dgl.DGLGraph, feat: torch.Tensor | None = None,
+                    efeat: torch.Tensor | None = None, pe: torch.Tensor | None = None) -> torch.Tensor:
+        """Node representations after the last layer, ``[num_nodes, hidden]``."""
+        return self._layer_states(graph, feat, efeat, pe)[-1]
 
     def forward(self, graph: dgl.DGLGraph, feat: torch.Tensor | None = None, efeat: torch.Tensor | None = None,
                 pe: torch.Tensor | None = None) -> torch.Tensor:
         """Predictions: ``[batch_size, out_dim]`` for graph tasks, ``[num_nodes, out_dim]`` for node tasks."""
+        if self.layer_heads is not None:  # Xu et al. Eq. 4.2
+            states = self._layer_states(graph, feat, efeat, pe)
+            return sum(self.dropout(lin(readout(graph, h, self.readout_op)))
+                       for lin, h in zip(self.layer_heads, states))
+        if self.layer_readout == "concat":
+            states = self._layer_states(graph, feat, efeat, pe)[1:]
+            return self.head(torch.cat([readout(graph, h, self.readout_op) for h in states], dim=-1))
         h = self.node_states(graph, feat, efeat, pe)
         if self.task_level == "graph":
             h = readout(graph, h, self.readout_op)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from graphbench.results.schema import COLUMN_NAMES, COLUMNS, SCHEMA_VERSION, SchemaError, validate_row
+from graphbench.results.schema import COLUMN_NAMES, COLUMNS, COLUMNS_V1, SCHEMA_VERSION, SchemaError, validate_row
 
 _PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean", "json": "string"}
 
@@ -33,15 +33,19 @@ def read_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
         import io
 
         df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
-        if tuple(df.columns) != COLUMN_NAMES:
+        if tuple(df.columns) == COLUMNS_V1 and set(df["schema_version"]) <= {"1"}:  # version 1: later columns empty
+            for name in COLUMN_NAMES[len(COLUMNS_V1):]:
+                df[name] = ""
+            df = df[list(COLUMN_NAMES)]
+        elif tuple(df.columns) != COLUMN_NAMES:
             missing = sorted(set(COLUMN_NAMES) - set(df.columns))
             extra = sorted(set(df.columns) - set(COLUMN_NAMES))
             raise SchemaError(f"{p} does not follow results schema v{SCHEMA_VERSION} "
                               f"(missing {missing}, unexpected {extra})")
         versions = set(df["schema_version"])
-        if versions - {str(SCHEMA_VERSION)}:
+        if versions - {str(SCHEMA_VERSION), "1"}:
             raise SchemaError(f"{p} holds schema version(s) {sorted(versions)}; this graphbench reads "
-                              f"v{SCHEMA_VERSION} only")
+                              f"v1 and v{SCHEMA_VERSION} only")
         df["source"] = str(p)
         frames.append(df)
     if not frames:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STATUSES = ("ok", "failed", "pruned")
 STAGES = ("run", "search", "final")
 
@@ -67,9 +67,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("num_params", "int", "Trainable parameters of the model.", False),
     Column("status", "str", "ok, failed or pruned."),
     Column("error", "str", "Why the run failed or was pruned; empty when ok.", False),
+    # -- added in version 2 (a version-1 file reads with these empty) --
+    Column("preset", "str", "Paper preset the run's configuration is exactly (e.g. kipf2017; `graphbench info "
+           "MODEL` lists them); empty when none or when the run changed one of the preset's values.", False),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+#: The columns of schema version 1 (the first ones, up to ``error``); readers fill the later ones with empty cells.
+COLUMNS_V1: tuple[str, ...] = COLUMN_NAMES[: COLUMN_NAMES.index("error") + 1]
 _BY_NAME = {c.name: c for c in COLUMNS}
 
 

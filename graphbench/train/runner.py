@@ -71,6 +71,7 @@ class RunSpec:
     study: str | None = None
     trial: int | None = None
     param_budget: int | None = None
+    preset: str | None = None  # the paper preset this configuration is exactly (graphbench.presets)
 
 
 @functools.lru_cache(maxsize=8)
@@ -121,6 +122,7 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
         "hparams": json.dumps(hparams, sort_keys=True),
         "config_hash": config_hash(spec.model, dataset.name, hparams, spec.dataset_options),
         "param_budget": spec.param_budget, "metric": dataset.metric, "direction": dataset.metric_fn.direction,
+        "preset": spec.preset,
     }
     try:
         if invalid is not None:

@@ -71,20 +71,20 @@ def plan_runs(models: Sequence[str], datasets: Sequence[str], *, seeds: Iterable
     """Validate names and hyperparameters up front and expand models × datasets × folds × seeds into runs.
 
     ``folds=None`` means every split of each dataset. Nothing trains here, so a typo fails before any work.
-    ``preset`` names a paper preset of every model (:mod:`graphbench.presets`): its hyperparameters and dataset
-    options, with ``hparams`` / ``dataset_options`` on top; runs that change a preset value are not recorded as
-    the preset.
+    ``preset`` names a paper preset of every model (:mod:`graphbench.presets`): its hyperparameters, with
+    ``hparams`` on top, and on the datasets its paper used its dataset options (e.g. feature normalisation), with
+    ``dataset_options`` on top; runs that change a preset value are not recorded as the preset.
     """
-    from graphbench.presets import apply_preset
+    from graphbench.presets import apply_preset, get_preset
 
     configs = {}
     for m in models:
         MODELS.get(m)
         if preset is None:
-            configs[m] = (dict(hparams or {}), dict(dataset_options or {}), None)
+            configs[m] = (dict(hparams or {}), None, None)
         else:
-            hp, opts, changed = apply_preset(m, preset, hparams, dataset_options)
-            configs[m] = (hp, opts, None if changed else preset.lower())
+            hp, _, changed = apply_preset(m, preset, hparams)
+            configs[m] = (hp, get_preset(m, preset), None if changed else preset.lower())
         resolve_hparams(m, configs[m][0])
     for d in datasets:
         DATASETS.get(d)
@@ -92,7 +92,8 @@ def plan_runs(models: Sequence[str], datasets: Sequence[str], *, seeds: Iterable
     specs = []
     for d in datasets:
         for m in models:
-            hp, opts, preset_name = configs[m]
+            hp, paper, preset_name = configs[m]
+            opts = {**(paper.dataset_options if paper and paper.applies_to(d) else {}), **(dataset_options or {})}
             ds = get_dataset(d, data_root, **opts)  # cached: one load per distinct options
             if not ds.splits:
                 raise ValueError(f"{d} has no train/validation/test splits: it is a set of graphs for checking which "

@@ -192,10 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
 
+    from graphbench.published import register as register_published
     from graphbench.report.cli import register as register_report
     from graphbench.sweep.cli import register as register_sweep
-
-    from graphbench.published import register as register_published
 
     register_sweep(sub)
     register_report(sub)

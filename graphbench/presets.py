@@ -167,25 +167,49 @@ def apply_preset(model: str, name: str, hparams: dict[str, Any] | None = None,
     return ({**preset.hparams, **given}, {**preset.dataset_options, **(dataset_options or {})}, changed)
 
 
-def sweep_first_trial(model: str, dataset: str, space: dict[str, Any]) -> tuple[dict[str, Any], str] | None:
-    """For the sweep runner: the preset's values of the searched parameters, to enqueue as trial 0, and its
-    description — only if the model has a preset its paper ran on ``dataset`` and every value lies in the space
-    (a value outside the sweep's space is not enqueued, since Optuna would record it as a different space)."""
+def sweep_first_trial(model: str, dataset: str, space: dict[str, dict], defaults: dict[str, Any],
+                      context: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """For the sweep runner: the parameters of a study's first enqueued trial and its user attributes.
+
+    Where ``model`` has a preset its paper ran on ``dataset``, the trial takes the preset's values of the searched
+    parameters (those inside the space); it is described as the paper preset (``gb.paper_preset``) only when the
+    whole configuration — ``context`` (the model's defaults and the sweep's fixed values) plus these parameters —
+    equals the preset on every preset value; otherwise the description names the values that differ. Without such
+    a preset the first trial is the model's defaults, described as such.
+    """
+    from graphbench.sweep.space import default_params
+
     preset = preset_for_dataset(model, dataset)
     if preset is None:
-        return None
-    params = {}
-    for key, spec in space.items():
-        if key not in preset.hparams:
-            continue
-        value = preset.hparams[key]
-        if spec.get("type") == "categorical":
-            if value not in spec["choices"]:
-                return None
-        elif not (spec["low"] <= value <= spec["high"]):
-            return None
-        params[key] = value
-    return params, f"paper preset {preset.name} ({preset.source})"
+        return default_params(space, defaults, context), {"gb.first_trial": "the model's default configuration"}
+    params = default_params(space, {**defaults, **preset.hparams}, {**context, **preset.hparams})
+    config = {**context, **params}
+    differ = sorted(k for k, v in preset.hparams.items() if config.get(k) != v)
+    if differ:
+        what = (f"values of paper preset {preset.name} for the searched parameters; the sweep fixes or leaves "
+                f"{', '.join(differ)} at other values, so it is not the paper's configuration")
+        return params, {"gb.first_trial": what}
+    return params, {"gb.first_trial": f"paper preset {preset.name} ({preset.source})", "gb.paper_preset": preset.name}
+
+
+def sweep_model_options(model: str, opts: dict[str, Any]) -> dict[str, Any]:
+    """A sweep file's per-model entry with ``preset: NAME`` expanded: the preset's values become fixed
+    hyperparameters except those the entry searches (``search_space``; ``search_space: preset`` is the paper's
+    own grid), and the entry's ``hparams`` override them. Returns ``{"hparams": ..., "search_space": ...}``."""
+    space = opts.get("search_space") or {}
+    hparams = dict(opts.get("hparams") or {})
+    name = opts.get("preset")
+    if name is None:
+        if space == "preset":
+            raise ValueError(f"models.{model}: 'search_space: preset' needs 'preset: NAME'")
+        return {"hparams": hparams, "search_space": dict(space)}
+    preset = get_preset(model, str(name))
+    if space == "preset":
+        if not preset.grid:
+            raise ValueError(f"preset {preset.name} of {model} has no published grid; give a search_space")
+        space = preset.search_space()
+    fixed = {k: v for k, v in preset.hparams.items() if k not in space}
+    return {"hparams": {**fixed, **hparams}, "search_space": dict(space)}
 
 
 def format_presets(model: str) -> str:

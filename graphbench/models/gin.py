@@ -45,8 +45,9 @@ HPARAMS = {
     "mlp_layers": HParam(int, 2, "layers of each GIN MLP", low=1),
     "aggregator": HParam(str, "sum", "neighbour aggregator replacing the sum of Eq. 4.1 (a registered aggregator)"),
     "agg_reg": HParam(float, 0.0, "λ of the aggregators' regularisers (LCM, GRU, LSTM)", low=0.0),
-    "layer_readout": HParam(str, "sum", "sum every layer's linear readout (Xu et al. Eq. 4.2), or read out the "
-                            "last layer into the head", choices=("sum", "last")),
+    "layer_readout": HParam(str, "sum", "graph tasks: sum every layer's linear readout (Xu et al. Eq. 4.2), or "
+                            "read out the last layer into the head (node tasks always use the last layer)",
+                            choices=("sum", "last", "concat")),
     "layer_dropout": HParam(bool, False, "apply `dropout` after every layer too (the paper: readout only)"),
 }
 
@@ -87,6 +88,8 @@ class GIN(AggregatorModelMixin, MessagePassingNet):
         self.learn_eps, self.mlp_layers = learn_eps, mlp_layers
         self.aggregator, self.agg_reg = aggregator, agg_reg
         self._edge = edge_dim is not None and edge_dim != 0 and getattr(edge_dim, "kind", "dense") != "none"
+        if common.get("task_level", "graph") == "node":
+            layer_readout = "last"  # Eq. 4.2 reads out graphs; node tasks predict from the last layer's states
         super().__init__(in_dim, out_dim, readout=readout, edge_dim=edge_dim, layer_readout=layer_readout,
                          layer_dropout=layer_dropout, **common)
         self.readout_op = make_readout(readout, self.hidden, reg=agg_reg)

@@ -5,7 +5,9 @@ Protocol (fixed here, not left to the user):
 * **Search.** One Optuna study per (model, dataset, protocol), named ``<sweep>/<model>/<dataset>/<protocol>``
   (e.g. ``quick/gin/csl/sel-f0-s0``), direction from the dataset's metric, TPE seeded with the file's
   ``sampler.seed`` (+ the worker index, so parallel workers do not propose the same point). The study's creator
-  enqueues the model's paper-default configuration as the first trial. A trial runs the configuration on every
+  enqueues the paper preset as the first trial where the model has one for that dataset, else the model's
+  defaults (``graphbench.presets.sweep_first_trial``; the trial's ``gb.first_trial`` attribute says which).
+  A trial runs the configuration on every
   (fold, seed) of ``protocol.search`` and its value is the **mean validation metric** of those runs: the inner
   validation part of the listed outer folds (default: fold 0, seed 0). The test part is never read by selection.
   Each epoch's validation metric is reported to the pruner (step = run index × epochs + epoch); a pruned run
@@ -40,11 +42,12 @@ from optuna.exceptions import DuplicatedStudyError
 from optuna.trial import FrozenTrial, TrialState
 
 from graphbench.hparams import HyperparameterError
+from graphbench.presets import sweep_first_trial
 from graphbench.registry import DATASETS
 from graphbench.results import append_rows, read_results
 from graphbench.sweep.budget import BudgetError, solve_hidden
 from graphbench.sweep.config import StudySpec, SweepFile, declared_hparams
-from graphbench.sweep.space import default_params, suggest
+from graphbench.sweep.space import suggest
 from graphbench.sweep.storage import (
     REASON_ATTR,
     WORKER_ATTR,
@@ -219,8 +222,10 @@ class StudyRunner:
         if self.study.user_attrs.get("gb.defaults_enqueued"):
             return
         defaults = {k: hp.default for k, hp in declared_hparams(self.spec.model).items()}
-        params = default_params(self.spec.space, defaults, self._context())
-        self.study.enqueue_trial(params, user_attrs={"gb.paper_default": True}, skip_if_exists=True)
+        # the paper preset where one exists for this dataset (graphbench.presets), else the model's defaults
+        params, attrs = sweep_first_trial(self.spec.model, self.spec.dataset, self.spec.space, defaults,
+                                          self._context())
+        self.study.enqueue_trial(params, user_attrs=attrs, skip_if_exists=True)
         self.study.set_user_attr("gb.defaults_enqueued", True)
 
     def status(self) -> SearchStatus:

@@ -9,7 +9,7 @@ Readout (Eq. 4.2): by default (``layer_readout="sum"``) every layer's node state
 encoder output, or the raw features with ``encoder=false``) included — are pooled with ``readout``, mapped to the
 classes by a linear layer of their own, passed through dropout and summed, as in Xu et al.'s and Errica et al.'s
 code; ``dropout`` acts only there (``layer_dropout=false``), as in both papers. ``layer_readout="last"`` is the
-generic backbone (last layer → readout → MLP head).
+generic backbone (last layer → readout → MLP head). Residual connections are off by default, as in the paper.
 
 Why the last-layer sum readout + ReLU MLP head collapses (issue 9 point 6): a sum readout scales with the graph's
 size (with residuals and batch norm, values of 1e3 on PROTEINS); the first head layer turns that into large
@@ -49,6 +49,8 @@ HPARAMS = {
                             "read out the last layer into the head (node tasks always use the last layer)",
                             choices=("sum", "last", "concat")),
     "layer_dropout": HParam(bool, False, "apply `dropout` after every layer too (the paper: readout only)"),
+    "residual": HParam(bool, False, "add each layer's input to its output (the paper has none; the all-layer "
+                       "readout already gives every layer a direct path to the output)"),
 }
 
 

@@ -101,7 +101,7 @@ def test_mixed_schema_versions_refused(tmp_path):
     good = write(tmp_path / "a.csv", [make_row("A", "gin", 0.5)])
     bad = tmp_path / "old.csv"
     lines = good.read_text().splitlines()
-    bad.write_text(lines[0] + "\n" + "2" + lines[1][1:] + "\n")  # schema_version is the first column
+    bad.write_text(lines[0] + "\n" + "9" + lines[1][1:] + "\n")  # schema_version is the first column
     with pytest.raises(ReportError, match="schema"):
         build_report([good, bad], tmp_path / "out", figures=False)
 

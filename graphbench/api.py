@@ -52,6 +52,11 @@ def describe(name: str) -> dict[str, Any]:
         info["train_hparams"] = {k: hp.default for k, hp in TRAIN_HPARAMS.items()}
         info["hparam_help"] = {k: hp.help for k, hp in {**entry.meta.get("hparams", COMMON_HPARAMS),
                                                         **TRAIN_HPARAMS}.items()}
+        from graphbench.presets import presets_for
+
+        info["presets"] = [{"name": p.name, "source": p.source, "description": p.description, "hparams": p.hparams,
+                            "datasets": list(p.datasets), "grid": p.grid, "deviations": p.deviations}
+                           for p in presets_for(entry.name)]
         return {"kind": "model", **info}
     if name in DATASETS:
         return {"kind": "dataset", **asdict(dataset_card(name)), "direction": dataset_card(name).direction}

@@ -34,6 +34,12 @@ def test_every_preset_is_valid_for_its_model():
         for key in preset.grid:
             assert key in {**model_hparams(model), **TRAIN_HPARAMS}, (preset.name, key)
         assert preset.source and preset.description
+        level = "node" if preset.datasets[0] in ("cora", "citeseer", "pubmed") else "graph"
+        net = preset_model(model, preset.name, FeatureSpec("dense", dim=6), 3, level).eval()
+        import dgl
+
+        g = dgl.batch([dgl.rand_graph(7, 20), dgl.rand_graph(5, 12)])
+        assert net(g, torch.randn(12, 6)).shape == ((12, 3) if level == "node" else (2, 3))
 
 
 def test_kipf_gcn_on_cora_is_the_papers_two_layer_network():
@@ -182,3 +188,20 @@ def test_run_with_preset_through_the_cli(tmp_path, capsys):
     assert (df["status"] == "ok").all()
     hp = __import__("json").loads(df["hparams"].iloc[0])
     assert hp["encoder"] is False and hp["head"] == "none" and hp["decay_scope"] == "first_layer"
+
+
+def test_sweep_file_fixes_a_preset_and_searches_its_grid(tmp_path):
+    from graphbench.sweep.config import ConfigError, load_sweep
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: p\nmodels: {gin: {preset: errica2020, search_space: preset, hparams: {epochs: 3}}, "
+                    "gcn: {preset: kipf2017}}\ndatasets: [enzymes, cora]\ntrials: 2\n")
+    sweep = load_sweep(path, check_datasets=False)
+    studies = {(s.model, s.dataset): s for s in sweep.studies()}
+    gin = studies[("gin", "enzymes")]
+    assert gin.fixed["learn_eps"] is True and gin.fixed["epochs"] == 3 and "dropout" not in gin.fixed
+    assert gin.space["readout"]["choices"] == ["mean", "sum"]
+    assert studies[("gcn", "cora")].fixed["decay_scope"] == "first_layer"
+    path.write_text("name: p\nmodels: {gcn: {preset: nope}}\ndatasets: [cora]\ntrials: 2\n")
+    with pytest.raises(ConfigError, match="kipf2017"):
+        load_sweep(path, check_datasets=False)

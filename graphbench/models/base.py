@@ -9,7 +9,8 @@ network itself rather than an approximation: ``encoder=False`` (the first layer 
 for categorical columns), ``head="none"`` (the last layer outputs the classes and has no norm, activation or
 dropout after it, as in Kipf & Welling's and Veličković et al.'s two-layer networks) or ``"linear"``,
 ``norm="none"``, ``residual=False`` (residuals are added only where a layer keeps its width), ``input_dropout``
-(dropout on the raw input, Kipf & Welling / GAT), ``layer_dropout=False`` (``dropout`` only in the head / readout,
+(dropout on the raw input, Kipf & Welling / GAT), ``encoder_act`` (norm and activation after the encoder, Errica
+et al.'s GIN input layer), ``layer_dropout=False`` (``dropout`` only in the head / readout,
 as Xu et al. and Errica et al.), ``activation`` and ``decay_scope="first_layer"`` (weight decay on the first
 layer only, Kipf & Welling §5.2; the trainer asks the model for its optimiser parameter groups through
 :meth:`MessagePassingNet.param_groups`).
@@ -57,6 +58,8 @@ COMMON_HPARAMS: dict[str, HParam] = {
     "residual": HParam(bool, True, "add each layer's input to its output"),
     "readout": HParam(str, "mean", "graph readout (graph-level tasks)", choices=READOUTS),
     "encoder": HParam(bool, True, "input encoder to `hidden` (off: the first layer reads the raw features)"),
+    "encoder_act": HParam(bool, False, "`norm` and activation after the input encoder (Errica et al.'s GIN input "
+                          "layer: Linear → BatchNorm → ReLU)"),
     "head": HParam(str, "mlp", "prediction head: 2-layer mlp, linear, or none (the last layer outputs the classes)",
                    choices=HEADS),
     "input_dropout": HParam(float, 0.0, "dropout on the input features (Kipf & Welling, GAT)", low=0.0, high=0.99),
@@ -116,7 +119,8 @@ class MessagePassingNet(nn.Module):
                  dropout: float = 0.0, norm: str = "batch", residual: bool = True, readout: str = "mean",
                  task_level: str = "graph", edge_dim: int | FeatureSpec | None = None, pe_dim: int = 0,
                  encoder: bool = True, head: str = "mlp", input_dropout: float = 0.0, layer_dropout: bool = True,
-                 activation: str = "relu", decay_scope: str = "all", layer_readout: str = "last") -> None:
+                 activation: str = "relu", decay_scope: str = "all", layer_readout: str = "last",
+                 encoder_act: bool = False) -> None:
         super().__init__()
         if task_level not in ("graph", "node"):
             raise ValueError(f"task_level must be 'graph' or 'node', got {task_level!r}")
@@ -145,6 +149,9 @@ class MessagePassingNet(nn.Module):
         n_post = layers - 1 if self.outputs_from_last_layer else layers  # no norm/activation after the output layer
         self.norms = nn.ModuleList(make_norm(norm, dims[i + 1]) for i in range(n_post))
         self.activation = ACTIVATIONS[activation]()
+        self.encoder_post = None
+        if encoder and encoder_act:
+            self.encoder_post = nn.Sequential(make_norm(norm, hidden), ACTIVATIONS[activation]())
         self.input_dropout = nn.Dropout(input_dropout)
         self.dropout = nn.Dropout(dropout)
         self.layer_drop = nn.Dropout(dropout if layer_dropout else 0.0)
@@ -203,6 +210,8 @@ class MessagePassingNet(nn.Module):
         """Node states of every layer, the input layer first: ``layers + 1`` tensors ``[num_nodes, width]``."""
         if self.encoder is not None:
             h = self.encoder(feat, graph.num_nodes(), pe)
+            if self.encoder_post is not None:
+                h = self.encoder_post(h)
         else:
             h = raw_input(self.in_spec, feat, graph.num_nodes())
         h = self.input_dropout(h)

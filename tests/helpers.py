@@ -9,6 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from graphbench.results.schema import SCHEMA_VERSION
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -27,7 +29,7 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: f
 def fake_row(**overrides: Any) -> dict[str, Any]:
     """A schema-valid results row with plausible values; override any column."""
     row = {
-        "schema_version": 1, "run_id": uuid.uuid4().hex, "started_at": "2026-01-01T00:00:00+00:00",
+        "schema_version": SCHEMA_VERSION, "run_id": uuid.uuid4().hex, "started_at": "2026-01-01T00:00:00+00:00",
         "ended_at": "2026-01-01T00:01:00+00:00", "graphbench_version": "0.1.0", "torch_version": "2.13.0",
         "dgl_version": "1.1.3", "python_version": "3.11.7", "git_commit": "abc", "git_dirty": False, "host": "h",
         "device": "cpu", "stage": "run", "dataset": "csl", "split": "fold0", "fold": 0, "model": "gin", "seed": 0,

@@ -61,7 +61,7 @@ def test_other_schema_versions_are_refused_by_the_reader(tmp_path):
     path = tmp_path / "r.csv"
     append_row(path, fake_row())
     text = path.read_text().splitlines()
-    text[1] = "2" + text[1][1:]
+    text[1] = "9" + text[1][1:]
     path.write_text("\n".join(text) + "\n")
     with pytest.raises(SchemaError, match="schema version"):
         read_results(path)

@@ -52,6 +52,11 @@ def describe(name: str) -> dict[str, Any]:
         info["train_hparams"] = {k: hp.default for k, hp in TRAIN_HPARAMS.items()}
         info["hparam_help"] = {k: hp.help for k, hp in {**entry.meta.get("hparams", COMMON_HPARAMS),
                                                         **TRAIN_HPARAMS}.items()}
+        from graphbench.presets import presets_for
+
+        info["presets"] = [{"name": p.name, "source": p.source, "description": p.description, "hparams": p.hparams,
+                            "datasets": list(p.datasets), "grid": p.grid, "deviations": p.deviations}
+                           for p in presets_for(entry.name)]
         return {"kind": "model", **info}
     if name in DATASETS:
         return {"kind": "dataset", **asdict(dataset_card(name)), "direction": dataset_card(name).direction}
@@ -67,42 +72,55 @@ def describe(name: str) -> dict[str, Any]:
 def plan_runs(models: Sequence[str], datasets: Sequence[str], *, seeds: Iterable[int] = (0,),
               folds: Iterable[int] | None = None, hparams: dict[str, Any] | None = None,
               dataset_options: dict[str, Any] | None = None, data_root: str | None = None,
-              device: str = "cpu", deterministic: bool = False, threads: int | None = None) -> list[RunSpec]:
+              device: str = "cpu", deterministic: bool = False, threads: int | None = None,
+              preset: str | None = None) -> list[RunSpec]:
     """Validate names and hyperparameters up front and expand models × datasets × folds × seeds into runs.
 
     ``folds=None`` means every split of each dataset. Nothing trains here, so a typo fails before any work: every
     dataset is loaded (its raw files checked) here. ``threads=None`` picks torch's thread count per dataset with
     :func:`~graphbench.train.runner.default_threads` (recorded on every row).
+    ``preset`` names a paper preset of every model (:mod:`graphbench.presets`): its hyperparameters, with
+    ``hparams`` on top, and on the datasets its paper used its dataset options (e.g. feature normalisation), with
+    ``dataset_options`` on top; runs that change a preset value are not recorded as the preset.
     """
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive integer, got {threads!r}")
+    from graphbench.presets import apply_preset, get_preset
+
+    configs = {}
     for m in models:
         MODELS.get(m)
-        resolve_hparams(m, hparams)
+        if preset is None:
+            configs[m] = (dict(hparams or {}), None, None)
+        else:
+            hp, _, changed = apply_preset(m, preset, hparams)
+            configs[m] = (hp, get_preset(m, preset), None if changed else preset.lower())
+        resolve_hparams(m, configs[m][0])
     for d in datasets:
         DATASETS.get(d)
     seeds = list(seeds)
     specs = []
     for d in datasets:
-        ds = get_dataset(d, data_root, **(dataset_options or {}))
-        if not ds.splits:
-            raise ValueError(f"{d} has no train/validation/test splits: it is a set of graphs for checking which ones "
-                             f"a model can tell apart (see `graphbench info {d}`), not a training benchmark")
-        fold_ids = list(range(len(ds.splits))) if folds is None else list(folds)
-        bad = [f for f in fold_ids if not 0 <= f < len(ds.splits)]
-        if bad:
-            raise ValueError(f"{d} has {len(ds.splits)} split(s) (0..{len(ds.splits) - 1}); no fold {bad[0]}")
-        n_threads = threads or default_threads(ds, int((hparams or {}).get("batch_size", 32)))
         for m in models:
-            level = ds.task_level
+            hp, paper, preset_name = configs[m]
+            opts = {**(paper.dataset_options if paper and paper.applies_to(d) else {}), **(dataset_options or {})}
+            ds = get_dataset(d, data_root, **opts)  # cached: one load per distinct options
+            if not ds.splits:
+                raise ValueError(f"{d} has no train/validation/test splits: it is a set of graphs for checking which "
+                                 f"ones a model can tell apart (see `graphbench info {d}`), not a training benchmark")
+            fold_ids = list(range(len(ds.splits))) if folds is None else list(folds)
+            bad = [f for f in fold_ids if not 0 <= f < len(ds.splits)]
+            if bad:
+                raise ValueError(f"{d} has {len(ds.splits)} split(s) (0..{len(ds.splits) - 1}); no fold {bad[0]}")
+            n_threads = threads or default_threads(ds, int(hp.get("batch_size", 32)))
             levels = MODELS.get(m).meta.get("task_levels", ("graph", "node"))
-            if level not in levels:
-                raise ValueError(f"model {m!r} does not support {level}-level tasks such as {d!r}")
+            if ds.task_level not in levels:
+                raise ValueError(f"model {m!r} does not support {ds.task_level}-level tasks such as {d!r}")
             for f in fold_ids:
                 for s in seeds:
-                    specs.append(RunSpec(m, d, seed=s, fold=f, hparams=dict(hparams or {}),
-                                         dataset_options=dict(dataset_options or {}), data_root=data_root,
-                                         device=device, deterministic=deterministic, threads=n_threads))
+                    specs.append(RunSpec(m, d, seed=s, fold=f, hparams=dict(hp), dataset_options=dict(opts),
+                                         data_root=data_root, device=device, deterministic=deterministic,
+                                         threads=n_threads, preset=preset_name))
     return specs
 
 
@@ -110,7 +128,8 @@ def run(models: Sequence[str] | str, datasets: Sequence[str] | str, *, seeds: It
         folds: Iterable[int] | None = None, hparams: dict[str, Any] | None = None,
         results: str | os.PathLike | None = DEFAULT_RESULTS, dataset_options: dict[str, Any] | None = None,
         data_root: str | None = None, device: str = "cpu", deterministic: bool = False, threads: int | None = None,
-        on_run: Callable[[RunSpec, dict], None] | None = None, progress=None) -> pd.DataFrame:
+        on_run: Callable[[RunSpec, dict], None] | None = None, progress=None, preset: str | None = None
+        ) -> pd.DataFrame:
     """Train every (model, dataset, fold, seed) combination; append one row per run to ``results`` (if given).
 
     Returns the rows as a DataFrame. A failed run (e.g. NaN loss) is recorded with its reason and the next run
@@ -119,7 +138,8 @@ def run(models: Sequence[str] | str, datasets: Sequence[str] | str, *, seeds: It
     models = [models] if isinstance(models, str) else list(models)
     datasets = [datasets] if isinstance(datasets, str) else list(datasets)
     specs = plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams, dataset_options=dataset_options,
-                      data_root=data_root, device=device, deterministic=deterministic, threads=threads)
+                      data_root=data_root, device=device, deterministic=deterministic, threads=threads,
+                      preset=preset)
     return pd.DataFrame(execute(specs, results=results, on_run=on_run, progress=progress))
 
 

@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("graphbench.commands.run", "train models on datasets; appends one results row per run"),
     "sweep": ("graphbench.sweep.cli", "run a sweep file: hyperparameter search, then final runs on every fold/seed"),
     "report": ("graphbench.report.cli", "turn results files into a leaderboard report (HTML, Markdown, LaTeX)"),
+    "published": ("graphbench.commands.published", "list published results (paper values) of models on datasets"),
     "expressiveness": ("graphbench.expressiveness.cli", "which pairs of non-isomorphic graphs a model tells apart "
                        "(BREC's protocol; EXP, SR25, CSL, wl-pairs, BREC)"),
 }

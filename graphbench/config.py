@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 RUN_KEYS = ("model", "models", "dataset", "datasets", "seeds", "folds", "hparams", "dataset_options", "results",
-            "device", "deterministic", "data_root", "threads", "transforms")
+            "device", "deterministic", "data_root", "threads", "transforms", "preset")
 
 
 class ConfigError(ValueError):

@@ -37,6 +37,10 @@ def handle(args: argparse.Namespace) -> int:
         print("\ndefault search space:")
         for k, v in info["search_space"].items():
             print(f"  {k:<14} {v}")
+        from graphbench.presets import format_presets
+
+        print(f"\npaper presets (graphbench run --model {info['name']} --preset NAME):")
+        print(format_presets(info["name"]))
     else:
         print(f"dataset {info['name']}: {info['description']}\n")
         for key in ("task_level", "task_kind", "metric", "direction", "protocol", "size", "source", "citation"):

@@ -70,6 +70,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         metavar=typ.__name__.upper(), help=text)
     hp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="any other hyperparameter, e.g. --set heads=8 (repeatable; values are JSON or text)")
+    hp.add_argument("--preset", metavar="NAME", help="a paper preset of the model (`graphbench info MODEL` lists "
+                    "them); flags override its values, and such runs are not recorded as the preset")
     where = p.add_argument_group("where and how")
     where.add_argument("--results", metavar="CSV", help="results file to append to (default: results/results.csv)")
     where.add_argument("--data-root", default=None, metavar="DIR",
@@ -137,10 +139,15 @@ def handle(args: argparse.Namespace) -> int:
     results = args.results or cfg.get("results") or api.DEFAULT_RESULTS
     check_writable(results)  # before loading data or training anything
     device = _device(args.device or cfg.get("device", "cpu"))
+    preset = args.preset or cfg.get("preset")
+    if preset:
+        from graphbench.presets import preset_notice
+
+        preset_notice(models, preset, hparams, datasets)
     specs = api.plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams,
                           dataset_options=cfg.get("dataset_options"), data_root=args.data_root or cfg.get("data_root"),
                           device=device, deterministic=args.deterministic or cfg.get("deterministic", False),
-                          threads=args.threads or cfg.get("threads"))
+                          threads=args.threads or cfg.get("threads"), preset=preset)
 
     rows: list[dict] = []
     bar = tqdm(total=len(specs), desc="runs", unit="run", disable=args.quiet, file=sys.stderr)

@@ -1,8 +1,25 @@
 """The shared message-passing network every model in the registry builds on.
 
-``MessagePassingNet`` is encoder → ``layers`` × (convolution → norm → ReLU → dropout, plus a residual
+``MessagePassingNet`` is encoder → ``layers`` × (convolution → norm → activation → dropout, plus a residual
 connection) → readout (graph tasks) → MLP head. A model file subclasses it and supplies only its convolution
 (:meth:`make_conv`, optionally :meth:`apply_conv`), so encoders, residuals, readout and heads are written once.
+
+Every part a paper may lack can be switched off, so a paper preset (``graphbench.presets``) builds the paper's
+network itself rather than an approximation: ``encoder=False`` (the first layer reads the raw features, one-hot
+for categorical columns), ``head="none"`` (the last layer outputs the classes and has no norm, activation or
+dropout after it, as in Kipf & Welling's and Veličković et al.'s two-layer networks) or ``"linear"``,
+``norm="none"``, ``residual=False`` (residuals are added only where a layer keeps its width), ``input_dropout``
+(dropout on the raw input, Kipf & Welling / GAT), ``encoder_act`` (norm and activation after the encoder, Errica
+et al.'s GIN input layer), ``layer_dropout=False`` (``dropout`` only in the head / readout,
+as Xu et al. and Errica et al.), ``activation`` and ``decay_scope="first_layer"`` (weight decay on the first
+layer only, Kipf & Welling §5.2; the trainer asks the model for its optimiser parameter groups through
+:meth:`MessagePassingNet.param_groups`).
+
+``layer_readout="sum"`` is the readout of Xu et al., Eq. 4.2: every layer's node states, the input layer's
+included, are pooled, mapped to the outputs by a linear map of their own, passed through dropout and summed
+(``Σ_k dropout(W_k · READOUT({h_v^(k)}))``, as in Xu et al.'s and Errica et al.'s code); it replaces the head.
+``layer_readout="concat"`` pools layers 1..L, concatenates them and feeds the head (Errica et al.'s GraphSAGE,
+jumping-knowledge style).
 
 Constructor signature shared by all models::
 
@@ -17,14 +34,19 @@ of that width; ``edge_dim=None`` means no edge features).
 
     forward(batch) = head(pool(batch, propagate(batch, encode(batch))))       # pool: graph-level tasks only
 
-A family that needs more than a convolution overrides one step and keeps the rest: ``propagate`` for its own layer
-loop (DRew's per-layer hop sets, a product graph of pair-nodes, path encoders), using :meth:`layer_step` for the
-shared norm / ReLU / dropout / residual; ``encode`` or ``pool`` likewise. Extra inputs are declared on the class:
+A family that needs more than a convolution overrides one step and keeps the rest: ``layer_states`` (every layer's
+states; ``propagate`` returns the last of them) for its own layer loop (DRew's per-layer hop sets, a product graph
+of pair-nodes, path encoders), using :meth:`layer_step` for the shared norm / activation / dropout / residual;
+``encode`` or ``pool`` likewise. The all-layer readouts (``layer_readout="sum"`` / ``"concat"``) read
+``layer_states``, so a family that overrides only ``propagate`` supports ``layer_readout="last"`` alone. Extra
+inputs are declared on the class:
 ``extras = {"paths": NodeIndex()}`` (how ``batch["paths"]`` is batched) and ``input_transforms(hparams)`` (the
 registered transforms that produce them, cached per dataset); see :mod:`graphbench.transforms`.
 """
 
 from __future__ import annotations
+
+import inspect
 
 import dgl
 import torch
@@ -38,6 +60,11 @@ from graphbench.nn.readout import READOUTS
 from graphbench.transforms.base import Extra
 from graphbench.transforms.batch import Batch, as_batch
 
+HEADS = ("mlp", "linear", "none")
+ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "none": nn.Identity}
+DECAY_SCOPES = ("all", "first_layer")
+LAYER_READOUTS = ("last", "sum", "concat")
+
 #: Hyperparameters every model accepts, with their defaults.
 COMMON_HPARAMS: dict[str, HParam] = {
     "hidden": HParam(int, 64, "hidden width", low=1),
@@ -46,6 +73,19 @@ COMMON_HPARAMS: dict[str, HParam] = {
     "norm": HParam(str, "batch", "normalisation after each layer", choices=NORMS),
     "residual": HParam(bool, True, "add each layer's input to its output"),
     "readout": HParam(str, "mean", "graph readout (graph-level tasks)", choices=READOUTS),
+    "encoder": HParam(bool, True, "input encoder to `hidden` (off: the first layer reads the raw features)"),
+    "encoder_act": HParam(bool, False, "`norm` and activation after the input encoder (Errica et al.'s GIN input "
+                          "layer: Linear → BatchNorm → ReLU)"),
+    "head": HParam(str, "mlp", "prediction head: 2-layer mlp, linear, or none (the last layer outputs the classes)",
+                   choices=HEADS),
+    "input_dropout": HParam(float, 0.0, "dropout on the input features (Kipf & Welling, GAT)", low=0.0, high=0.99),
+    "layer_dropout": HParam(bool, True, "apply `dropout` after every layer (off: only in the head / readout)"),
+    "activation": HParam(str, "relu", "activation after each layer", choices=tuple(ACTIVATIONS)),
+    "decay_scope": HParam(str, "all", "parameters that weight decay applies to: all, or first_layer (Kipf & "
+                          "Welling)", choices=DECAY_SCOPES),
+    "layer_readout": HParam(str, "last", "graph tasks: read out the last layer into the head; sum every layer's "
+                            "linear readout (Xu et al. Eq. 4.2); or concat every layer's readout into the head "
+                            "(Errica et al.'s GraphSAGE)", choices=LAYER_READOUTS),
 }
 
 #: A default search space for the sweep runner, overridable per model and per sweep file.
@@ -63,6 +103,24 @@ def as_spec(dim: int | FeatureSpec | None) -> FeatureSpec:
     if dim is None or dim == 0:
         return FeatureSpec("none")
     return FeatureSpec("dense", dim=int(dim))
+
+
+def raw_input_dim(spec: FeatureSpec) -> int:
+    """Width of the raw features a first layer reads without an encoder (one-hot columns for categorical)."""
+    if spec.kind == "dense":
+        return spec.dim
+    if spec.kind == "categorical":
+        return sum(spec.cardinalities)
+    raise ValueError("encoder=false needs node features, but this dataset has none; keep the input encoder "
+                     "(encoder=true), which gives every node the same learned vector")
+
+
+def raw_input(spec: FeatureSpec, feat: torch.Tensor, num: int) -> torch.Tensor:
+    """``[num, raw_input_dim(spec)]`` floats: dense features as they are, categorical columns one-hot."""
+    if spec.kind == "dense":
+        return feat.reshape(num, -1).float()
+    cols = feat.reshape(num, -1).long()
+    return torch.cat([nn.functional.one_hot(cols[:, j], c).float() for j, c in enumerate(spec.cardinalities)], 1)
 
 
 class MessagePassingNet(nn.Module):
@@ -84,25 +142,72 @@ class MessagePassingNet(nn.Module):
 
     def __init__(self, in_dim: int | FeatureSpec | None, out_dim: int, *, hidden: int = 64, layers: int = 4,
                  dropout: float = 0.0, norm: str = "batch", residual: bool = True, readout: str = "mean",
-                 task_level: str = "graph", edge_dim: int | FeatureSpec | None = None, pe_dim: int = 0) -> None:
+                 task_level: str = "graph", edge_dim: int | FeatureSpec | None = None, pe_dim: int = 0,
+                 encoder: bool = True, head: str = "mlp", input_dropout: float = 0.0, layer_dropout: bool = True,
+                 activation: str = "relu", decay_scope: str = "all", layer_readout: str = "last",
+                 encoder_act: bool = False) -> None:
         super().__init__()
         if task_level not in ("graph", "node"):
             raise ValueError(f"task_level must be 'graph' or 'node', got {task_level!r}")
+        if layer_readout != "last" and task_level != "graph":
+            raise ValueError(f"layer_readout={layer_readout!r} is a graph readout; use 'last' for node tasks")
+        if not encoder and pe_dim > 0:
+            raise ValueError("a positional encoding is added by the input encoder; keep encoder=true with pe")
         self.hidden, self.num_layers, self.task_level, self.readout_op = hidden, layers, task_level, readout
-        self.residual = residual
-        self.encoder = FeatureEncoder(as_spec(in_dim), hidden, pe_dim=pe_dim)
+        self.residual, self.decay_scope, self.layer_readout = residual, decay_scope, layer_readout
+        self.in_spec = as_spec(in_dim)
+        self.encoder = FeatureEncoder(self.in_spec, hidden, pe_dim=pe_dim) if encoder else None
+        # Layer widths: the convolutions map dims[i] -> dims[i + 1]; without a head the last one outputs the classes.
+        self.outputs_from_last_layer = head == "none" and layer_readout == "last"
+        if head == "none" and layer_readout == "concat":
+            raise ValueError("layer_readout='concat' feeds the head; use head='mlp' or 'linear'")
+        head_in = hidden * layers if layer_readout == "concat" else hidden
+        dims = [hidden if encoder else raw_input_dim(self.in_spec)] + [hidden] * layers
+        if self.outputs_from_last_layer:
+            dims[-1] = out_dim
+        self.layer_dims = dims
         edge_spec = as_spec(edge_dim)
         self.edge_encoders = None
         if self.uses_edge_features and edge_spec.kind != "none":
-            self.edge_encoders = nn.ModuleList(FeatureEncoder(edge_spec, hidden) for _ in range(layers))
-        self.convs = nn.ModuleList(self.make_conv(i) for i in range(layers))
-        self.norms = nn.ModuleList(make_norm(norm, hidden) for _ in range(layers))
+            self.edge_encoders = nn.ModuleList(FeatureEncoder(edge_spec, dims[i]) for i in range(layers))
+        self.convs = nn.ModuleList(self._build_conv(i, dims[i], dims[i + 1]) for i in range(layers))
+        n_post = layers - 1 if self.outputs_from_last_layer else layers  # no norm/activation after the output layer
+        self.norms = nn.ModuleList(make_norm(norm, dims[i + 1]) for i in range(n_post))
+        self.activation = ACTIVATIONS[activation]()
+        self.encoder_post = None
+        if encoder and encoder_act:
+            self.encoder_post = nn.Sequential(make_norm(norm, hidden), ACTIVATIONS[activation]())
+        self.input_dropout = nn.Dropout(input_dropout)
         self.dropout = nn.Dropout(dropout)
-        self.head = MLP(hidden, hidden, out_dim, num_layers=2, dropout=dropout)
+        self.layer_drop = nn.Dropout(dropout if layer_dropout else 0.0)
+        self.layer_heads = None
+        if layer_readout == "sum":  # Xu et al. Eq. 4.2: one linear readout per layer, input layer included
+            self.layer_heads = nn.ModuleList(nn.Linear(d, out_dim) for d in dims)
+            self.head = nn.Identity()
+        elif head == "mlp":
+            self.head = MLP(head_in, hidden, out_dim, num_layers=2, dropout=dropout)
+        elif head == "linear":
+            self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(head_in, out_dim))
+        else:
+            self.head = nn.Identity()
 
-    def make_conv(self, layer: int) -> nn.Module:
-        """The convolution of layer ``layer``: maps ``[n, hidden]`` node states to ``[n, hidden]``."""
+    def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
+        """The convolution of layer ``layer``: maps ``[n, in_dim]`` node states to ``[n, out_dim]`` (both are
+        ``hidden`` unless the encoder or the head is switched off; the last layer's ``out_dim`` is then the number
+        of outputs)."""
         raise NotImplementedError
+
+    def _build_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
+        if len(inspect.signature(self.make_conv).parameters) == 1:  # plugins written for make_conv(layer)
+            if (in_dim, out_dim) != (self.hidden, self.hidden):
+                raise ValueError(f"{type(self).__name__}.make_conv(layer) builds hidden -> hidden convolutions only; "
+                                 "define make_conv(layer, in_dim, out_dim) to allow encoder=false or head=none")
+            return self.make_conv(layer)
+        return self.make_conv(layer, in_dim, out_dim)
+
+    def is_output_layer(self, layer: int) -> bool:
+        """Whether layer ``layer`` produces the predictions itself (``head="none"``): e.g. GAT averages its heads."""
+        return self.outputs_from_last_layer and layer == self.num_layers - 1
 
     def apply_conv(self, conv: nn.Module, graph: dgl.DGLGraph, h: torch.Tensor,
                    e: torch.Tensor | None) -> torch.Tensor:
@@ -114,10 +219,28 @@ class MessagePassingNet(nn.Module):
             if m is not self and hasattr(m, "reset_parameters"):
                 m.reset_parameters()
 
+    def param_groups(self, weight_decay: float) -> list[dict]:
+        """Optimiser parameter groups with their weight decay (the trainer's hook for per-group decay):
+        ``decay_scope="all"`` decays everything, ``"first_layer"`` only the first convolution (and the encoder,
+        if any), as Kipf & Welling (§5.2: "L2 regularization ... for the first layer")."""
+        if self.decay_scope == "all":
+            return [{"params": list(self.parameters()), "weight_decay": weight_decay}]
+        first = list(self.convs[0].parameters()) + (list(self.encoder.parameters()) if self.encoder else [])
+        ids = {id(p) for p in first}
+        rest = [p for p in self.parameters() if id(p) not in ids]
+        return [{"params": first, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+
     # -- forward path: encode → propagate → pool → head; a family overrides the step it changes -------------------
     def encode(self, batch: Batch) -> torch.Tensor:
-        """Input node states ``[num_nodes, hidden]`` from raw features and positional encodings."""
-        return self.encoder(batch.feat, batch.num_nodes, batch.pe)
+        """The input layer's node states: the encoder (with its norm and activation when ``encoder_act``) or the raw
+        features (``encoder=False``), then input dropout."""
+        if self.encoder is not None:
+            h = self.encoder(batch.feat, batch.num_nodes, batch.pe)
+            if self.encoder_post is not None:
+                h = self.encoder_post(h)
+        else:
+            h = raw_input(self.in_spec, batch.feat, batch.num_nodes)
+        return self.input_dropout(h)
 
     def message_graph(self, batch: Batch) -> tuple[dgl.DGLGraph, torch.Tensor | None]:
         """The graph the convolutions run on and its raw edge features (with self-loops when the convolution
@@ -128,18 +251,27 @@ class MessagePassingNet(nn.Module):
         return batch.memo("self_loops", lambda: dgl.add_self_loop(dgl.remove_self_loop(batch.graph))), None
 
     def layer_step(self, i: int, h: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """After layer ``i``'s convolution: norm → ReLU → dropout, plus the residual connection."""
-        out = self.dropout(torch.relu(self.norms[i](out)))
-        return h + out if self.residual else out
+        """After layer ``i``'s convolution: norm → activation → dropout (nothing after an output layer), plus the
+        residual connection where the layer keeps its width."""
+        if i < len(self.norms):
+            out = self.layer_drop(self.activation(self.norms[i](out)))
+        return h + out if self.residual and out.shape == h.shape else out
 
-    def propagate(self, batch: Batch, h: torch.Tensor) -> torch.Tensor:
-        """The layer loop. Override it for a family with its own loop (per-layer hop sets, a product graph);
-        :meth:`layer_step` keeps the norm / activation / residual plumbing shared."""
+    def layer_states(self, batch: Batch, h: torch.Tensor) -> list[torch.Tensor]:
+        """Node states of every layer, the input layer's ``h`` first: ``layers + 1`` tensors. A family with its
+        own layer loop overrides this (or only :meth:`propagate` if it supports ``layer_readout="last"`` alone);
+        :meth:`layer_step` keeps the norm / activation / dropout / residual plumbing shared."""
         graph, efeat = self.message_graph(batch)
+        states = [h]
         for i, conv in enumerate(self.convs):
             e = self.edge_encoders[i](efeat, graph.num_edges()) if self.edge_encoders is not None else None
             h = self.layer_step(i, h, self.apply_conv(conv, graph, h, e))
-        return h
+            states.append(h)
+        return states
+
+    def propagate(self, batch: Batch, h: torch.Tensor) -> torch.Tensor:
+        """The last layer's node states from the input layer's ``h``."""
+        return self.layer_states(batch, h)[-1]
 
     def pool(self, batch: Batch, h: torch.Tensor) -> torch.Tensor:
         """Graph readout ``[num_nodes, d] → [num_graphs, d]``."""
@@ -156,6 +288,12 @@ class MessagePassingNet(nn.Module):
                 efeat: torch.Tensor | None = None, pe: torch.Tensor | None = None) -> torch.Tensor:
         """Predictions: ``[num_graphs, out_dim]`` for graph tasks, ``[num_nodes, out_dim]`` for node tasks."""
         batch = as_batch(batch, feat, efeat, pe)
+        if self.layer_heads is not None:  # Xu et al. Eq. 4.2: Σ_k dropout(W_k · READOUT(h^(k)))
+            states = self.layer_states(batch, self.encode(batch))
+            return sum(self.dropout(lin(self.pool(batch, h))) for lin, h in zip(self.layer_heads, states))
+        if self.layer_readout == "concat":
+            states = self.layer_states(batch, self.encode(batch))[1:]
+            return self.head(torch.cat([self.pool(batch, h) for h in states], dim=-1))
         h = self.node_states(batch)
         if self.task_level == "graph":
             h = self.pool(batch, h)

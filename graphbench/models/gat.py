@@ -2,7 +2,10 @@
 
 Layer (Eqs. 3-5): ``α_ij = softmax_j(LeakyReLU(aᵀ[W h_i ‖ W h_j]))`` over j ∈ N(i) ∪ {i}, output
 ``‖_{k=1..K} Σ_j α_ij^k W^k h_j`` (K heads concatenated). Each head has width ``hidden / heads`` so the layer
-keeps ``hidden`` channels; ``attn_dropout`` drops attention coefficients as in the paper.
+keeps ``hidden`` channels; ``attn_dropout`` drops attention coefficients as in the paper. With ``head="none"``
+the last layer is the paper's output layer: ``out_heads`` heads of width ``out_dim``, averaged (Eq. 6; one head
+on Cora/CiteSeer, eight on PubMed). Veličković et al.'s Cora network is the ``velickovic2018`` preset: encoder off,
+8 heads × 8 features, ELU, dropout 0.6 on every layer's input and on the attention coefficients, no norm.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ HPARAMS = {
     **COMMON_HPARAMS,
     "heads": HParam(int, 4, "attention heads (hidden must be divisible by heads)", low=1),
     "attn_dropout": HParam(float, 0.0, "dropout on attention coefficients", low=0.0, high=0.99),
+    "out_heads": HParam(int, 1, "heads of the output layer, averaged (only with head=none)", low=1),
 }
 
 
@@ -39,15 +43,22 @@ class GAT(MessagePassingNet):
     self_loops = True
 
     def __init__(self, in_dim, out_dim, *, heads: int = 4, attn_dropout: float = 0.0, hidden: int = 64,
-                 **common) -> None:
+                 out_heads: int = 1, **common) -> None:
         check({"hidden": hidden, "heads": heads})
-        self.heads, self.attn_dropout = heads, attn_dropout
+        self.heads, self.attn_dropout, self.out_heads = heads, attn_dropout, out_heads
         super().__init__(in_dim, out_dim, hidden=hidden, **common)
 
-    def make_conv(self, layer: int) -> nn.Module:
-        return GATConv(self.hidden, self.hidden // self.heads, self.heads, attn_drop=self.attn_dropout,
+    def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
+        if self.is_output_layer(layer):  # Eq. 6: average of out_heads heads of the output width
+            conv = GATConv(in_dim, out_dim, self.out_heads, attn_drop=self.attn_dropout, allow_zero_in_degree=True)
+            conv.average_heads = True
+            return conv
+        return GATConv(in_dim, out_dim // self.heads, self.heads, attn_drop=self.attn_dropout,
                        allow_zero_in_degree=True)
 
     def apply_conv(self, conv: nn.Module, graph: dgl.DGLGraph, h: torch.Tensor,
                    e: torch.Tensor | None) -> torch.Tensor:
-        return conv(graph, h).flatten(1)  # concatenate the heads: [n, heads, hidden/heads] -> [n, hidden]
+        out = conv(graph, h)  # [n, heads, width]
+        if getattr(conv, "average_heads", False):
+            return out.mean(1)  # the output layer averages its heads
+        return out.flatten(1)  # hidden layers concatenate them: [n, heads, hidden/heads] -> [n, hidden]

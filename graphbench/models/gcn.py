@@ -20,5 +20,5 @@ class GCN(MessagePassingNet):
 
     self_loops = True
 
-    def make_conv(self, layer: int) -> nn.Module:
-        return GraphConv(self.hidden, self.hidden, norm="both", allow_zero_in_degree=True)
+    def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
+        return GraphConv(in_dim, out_dim, norm="both", allow_zero_in_degree=True)

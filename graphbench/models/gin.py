@@ -5,6 +5,19 @@ Layer (Eq. 4.1): ``h_v' = MLP((1 + ε) h_v + Σ_{u ∈ N(v)} h_u)``, a 2-layer M
 "Strategies for Pre-training GNNs", ICLR 2020): messages are ``ReLU(h_u + e_uv)``. The readout defaults to sum,
 as in the paper, because sum is the injective multiset function.
 
+Readout (Eq. 4.2): by default (``layer_readout="sum"``) every layer's node states — the input layer's (the
+encoder output, or the raw features with ``encoder=false``) included — are pooled with ``readout``, mapped to the
+classes by a linear layer of their own, passed through dropout and summed, as in Xu et al.'s and Errica et al.'s
+code; ``dropout`` acts only there (``layer_dropout=false``), as in both papers. ``layer_readout="last"`` is the
+generic backbone (last layer → readout → MLP head). Residual connections are off by default, as in the paper.
+
+Why the last-layer sum readout + ReLU MLP head collapses (issue 9 point 6): a sum readout scales with the graph's
+size (with residuals and batch norm, values of 1e3 on PROTEINS); the first head layer turns that into large
+pre-activations, and one Adam step at lr 0.01 — gradients doubled by dropout 0.5 on the few surviving units — can
+push most ReLU units to negative on every graph, after which they get no gradient again: the network predicts the
+label prior. The linear per-layer readout of Eq. 4.2 has no ReLU after pooling, so no unit can die, and the
+input layer's term keeps a direct path from the features to the output.
+
 ``aggregator`` replaces the sum of Eq. 4.1 by any registered aggregator (``graphbench.nn.aggregators``:
 ``h_v' = MLP((1 + ε) h_v + AGG({m_uv}))``); the default ``"sum"`` is DGL's ``GINConv`` / ``GINEConv``, exactly the
 paper's layer. ``readout`` likewise takes ``sum``/``mean``/``max`` or an aggregator name. ``agg_reg`` is the λ of
@@ -32,6 +45,12 @@ HPARAMS = {
     "mlp_layers": HParam(int, 2, "layers of each GIN MLP", low=1),
     "aggregator": HParam(str, "sum", "neighbour aggregator replacing the sum of Eq. 4.1 (a registered aggregator)"),
     "agg_reg": HParam(float, 0.0, "λ of the aggregators' regularisers (LCM, GRU, LSTM)", low=0.0),
+    "layer_readout": HParam(str, "sum", "graph tasks: sum every layer's linear readout (Xu et al. Eq. 4.2), or "
+                            "read out the last layer into the head (node tasks always use the last layer)",
+                            choices=("sum", "last", "concat")),
+    "layer_dropout": HParam(bool, False, "apply `dropout` after every layer too (the paper: readout only)"),
+    "residual": HParam(bool, False, "add each layer's input to its output (the paper has none; the all-layer "
+                       "readout already gives every layer a direct path to the output)"),
 }
 
 
@@ -66,17 +85,25 @@ class GIN(AggregatorModelMixin, MessagePassingNet):
     uses_edge_features = True
 
     def __init__(self, in_dim, out_dim, *, learn_eps: bool = False, mlp_layers: int = 2, readout: str = "sum",
-                 aggregator: str = "sum", agg_reg: float = 0.0, edge_dim=None, **common) -> None:
+                 aggregator: str = "sum", agg_reg: float = 0.0, edge_dim=None, layer_readout: str = "sum",
+                 layer_dropout: bool = False, **common) -> None:
         self.learn_eps, self.mlp_layers = learn_eps, mlp_layers
         self.aggregator, self.agg_reg = aggregator, agg_reg
         self._edge = edge_dim is not None and edge_dim != 0 and getattr(edge_dim, "kind", "dense") != "none"
-        super().__init__(in_dim, out_dim, readout=readout, edge_dim=edge_dim, **common)
+        if common.get("task_level", "graph") == "node":
+            layer_readout = "last"  # Eq. 4.2 reads out graphs; node tasks predict from the last layer's states
+        super().__init__(in_dim, out_dim, readout=readout, edge_dim=edge_dim, layer_readout=layer_readout,
+                         layer_dropout=layer_dropout, **common)
         self.readout_op = make_readout(readout, self.hidden, reg=agg_reg)
+        if not isinstance(self.readout_op, str) and len(set(self.layer_dims)) > 1:
+            raise ValueError(f"readout {readout!r} is a learned aggregator of width {self.hidden}, but the layers have "
+                             f"widths {sorted(set(self.layer_dims))}; keep encoder=true and a head, or use "
+                             "readout sum/mean/max")
 
-    def make_conv(self, layer: int) -> nn.Module:
-        mlp = MLP(self.hidden, self.hidden, self.hidden, self.mlp_layers, norm="batch")
+    def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
+        mlp = MLP(in_dim, self.hidden, out_dim, self.mlp_layers, norm="batch")
         if self.aggregator != "sum":
-            agg = make_aggregator(self.aggregator, self.hidden, reg=self.agg_reg)
+            agg = make_aggregator(self.aggregator, in_dim, reg=self.agg_reg)
             return AggregatorGINConv(mlp, agg, learn_eps=self.learn_eps)
         if self._edge:
             return GINEConv(mlp, learn_eps=self.learn_eps)

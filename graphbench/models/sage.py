@@ -67,8 +67,8 @@ class GraphSAGE(AggregatorModelMixin, MessagePassingNet):
         super().__init__(in_dim, out_dim, readout=readout, **common)
         self.readout_op = make_readout(readout, self.hidden, reg=agg_reg)
 
-    def make_conv(self, layer: int) -> nn.Module:
+    def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
         if self.aggregator in DGL_AGGREGATORS:
-            return SAGEConv(self.hidden, self.hidden, DGL_AGGREGATORS[self.aggregator])
-        agg = make_aggregator(self.aggregator, self.hidden, reg=self.agg_reg)
-        return AggregatorSAGEConv(self.hidden, self.hidden, agg)
+            return SAGEConv(in_dim, out_dim, DGL_AGGREGATORS[self.aggregator])
+        agg = make_aggregator(self.aggregator, in_dim, reg=self.agg_reg)
+        return AggregatorSAGEConv(in_dim, out_dim, agg)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from graphbench.published import gap_display, reproduction_gap
 from graphbench.report import figures as figs
 from graphbench.report.aggregate import (
     DDOF,
@@ -127,6 +128,12 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
     sections.append(Section("Leaderboard per dataset", ds_tables))
     ov = overall_table(summary, tests.ranks.average, tests.ranks.wins)
     sections.append(Section("Overall", [ov]))
+    gap = reproduction_gap(sel.counted)  # graphbench.published: ours vs the papers' numbers
+    if not gap.empty:
+        sections.append(Section("Reproduction gap (ours vs published)", [GAP_TEXT, frame_table(
+            "Reproduction gap", gap_display(gap))]))
+        gap.to_csv(out / "reproduction_gap.csv", index=False)
+        written.append(out / "reproduction_gap.csv")
 
     # Statistics
     st_items: list = []
@@ -234,6 +241,13 @@ def build_report(paths: Iterable[str | os.PathLike] | str | os.PathLike, out_dir
     stats_path.write_text(json.dumps(_stats_json(tests, cmp), indent=2, default=str), encoding="utf-8")
     written += [md_path, tex_path, html_path, summary_path, prov_path, stats_path]
     return ReportResult(out, html_path, md_path, tex_path, written, summary, sel.stage, notes + tests.notes)
+
+
+GAP_TEXT = ("Our test mean ± std (ddof=1) beside the published value of the same model on the same dataset "
+            "(`graphbench published`), the difference ours − paper, and whether it lies within the combined standard "
+            "deviation sqrt(std_ours² + std_paper²). A row whose protocol (splits, model selection, preset) differs "
+            "from the paper's says how; its difference is not a reproduction gap. The certainty of each published "
+            "number is in brackets: paper-table, released-logs, quoted, or recalled (verify before citing).")
 
 
 def _environment_warnings(counted: pd.DataFrame) -> list[str]:

@@ -13,6 +13,7 @@ import pandas as pd
 from graphbench.results.schema import (
     COLUMN_NAMES,
     COLUMNS,
+    COLUMNS_V1,
     READABLE_VERSIONS,
     SCHEMA_VERSION,
     SchemaError,
@@ -22,7 +23,7 @@ from graphbench.results.schema import (
 _PANDAS_DTYPES = {"str": "string", "int": "Int64", "float": "float64", "bool": "boolean", "json": "string"}
 
 #: The columns of schema version 1, in order. Files of that version are read with the later columns empty.
-V1_COLUMNS: tuple[str, ...] = COLUMN_NAMES[:COLUMN_NAMES.index("error") + 1]
+V1_COLUMNS: tuple[str, ...] = COLUMNS_V1
 
 
 class BadRowWarning(UserWarning):

@@ -105,9 +105,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("expr_threshold", "float", "Expressiveness rows: the T² threshold, (q-1)p/(q-p)·F_{1-α}(p, q-p) for q "
            "relabellings, p output dimensions, level α (72.34 for BREC's 32, 16, 0.05); the protocol's other "
            "settings are the expr_* keys of hparams.", False),
+    # -- added in v2 (paper presets) --
+    Column("preset", "str", "Paper preset the run's configuration is exactly (e.g. kipf2017; `graphbench info "
+           "MODEL` lists them); empty when none or when the run changed one of the preset's values.", False),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
+#: The columns of schema version 1 (the first ones, up to ``error``); readers fill the later ones with empty cells.
+COLUMNS_V1: tuple[str, ...] = COLUMN_NAMES[: COLUMN_NAMES.index("error") + 1]
 _BY_NAME = {c.name: c for c in COLUMNS}
 
 

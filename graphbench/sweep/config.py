@@ -52,6 +52,7 @@ from typing import Any
 
 from graphbench.config import ConfigError, check_keys, line_of, load_yaml
 from graphbench.hparams import HyperparameterError
+from graphbench.presets import sweep_model_options
 from graphbench.registry import DATASETS, MODELS, UnknownNameError
 from graphbench.train.runner import declared_hparams, resolve_hparams
 from graphbench.transforms import transform_hparams
@@ -59,7 +60,7 @@ from graphbench.transforms import transform_hparams
 SWEEP_KEYS = ("name", "models", "datasets", "trials", "timeout", "hparams", "search_space", "param_budget", "pruner",
               "sampler", "protocol", "results", "storage", "dataset_options", "data_root", "device", "report",
               "threads")
-MODEL_KEYS = ("hparams", "search_space")
+MODEL_KEYS = ("hparams", "search_space", "preset")  # preset: graphbench.presets.sweep_model_options
 SPACE_KEYS = {"int": ("type", "low", "high", "log", "step", "when"),
               "float": ("type", "low", "high", "log", "step", "when"),
               "categorical": ("type", "choices", "when")}
@@ -416,11 +417,15 @@ def _parse_models(path: Path, data: dict) -> dict[str, dict]:
             canonical = MODELS.get(m).name
         except UnknownNameError as exc:
             raise _err(path, "'models'", container, m if container is raw_models else "models", str(exc)) from None
-        for key in MODEL_KEYS:
-            if key in opts and not isinstance(opts[key], dict):
+        for key in ("hparams", "search_space"):
+            if key in opts and not isinstance(opts[key], dict) and not (key == "search_space" and
+                                                                          opts[key] == "preset"):
                 raise _err(path, f"models.{m}.{key}", opts, key, "must be a mapping")
-        resolved[canonical] = {"hparams": dict(opts.get("hparams") or {}),
-                               "search_space": dict(opts.get("search_space") or {}), "_lines": (container, m)}
+        try:
+            expanded = sweep_model_options(canonical, opts)
+        except (UnknownNameError, ValueError) as exc:
+            raise _err(path, f"models.{m}", container, m, str(exc)) from None
+        resolved[canonical] = {**expanded, "_lines": (container, m)}
     return resolved
 
 

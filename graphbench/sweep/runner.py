@@ -17,7 +17,9 @@ Protocol (fixed here, not left to the user; ``protocol.selection`` picks one of 
 Common to both:
 
 * **Search.** Direction from the dataset's metric, TPE seeded with the file's ``sampler.seed`` (+ the worker
-  index). The study's creator enqueues the model's paper-default configuration first (:func:`first_trials`). Search
+  index). The study's creator enqueues one configuration first (:func:`first_trials`): the paper preset where the
+  model has one for that dataset, else the model's defaults (``graphbench.presets.sweep_first_trial``; the
+  trial's ``gb.first_trial`` attribute says which). Search
   runs never evaluate the test part (their ``test_metric`` is empty). Each epoch's validation metric is reported
   to the pruner (step = run index × epochs + epoch). Each run writes one results row (stage ``search``); pruned
   and failed runs keep their reason in ``error`` and in the trial's ``gb.error`` user attribute; a failed run
@@ -54,12 +56,13 @@ from optuna.exceptions import DuplicatedStudyError
 from optuna.trial import FrozenTrial, TrialState
 
 from graphbench.hparams import HyperparameterError
+from graphbench.presets import sweep_first_trial
 from graphbench.registry import DATASETS
 from graphbench.results import append_rows, read_results
 from graphbench.sweep.budget import BudgetError, solve_hidden
 from graphbench.sweep.config import StudySpec, SweepFile
 from graphbench.sweep.queue import FinalQueue
-from graphbench.sweep.space import default_params, suggest
+from graphbench.sweep.space import suggest
 from graphbench.sweep.storage import (
     REASON_ATTR,
     WORKER_ATTR,
@@ -99,11 +102,11 @@ def fingerprint(spec: StudySpec, param_budget: int | None) -> str:
                        "selection": spec.protocol.selection, "search": search}, sort_keys=True, default=str)
 
 
-def first_trials(model: str, space: dict, context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Configurations a new study enqueues before TPE starts: the model's declared defaults within ``space``.
-    (A hook: a paper preset can be put first here.)"""
+def first_trials(model: str, dataset: str, space: dict, context: dict[str, Any]) -> list[tuple[dict, dict]]:
+    """``(params, user_attrs)`` of the configurations a new study enqueues before TPE starts: the paper preset
+    where ``model`` has one for ``dataset``, else the model's declared defaults, within ``space``."""
     defaults = {k: hp.default for k, hp in declared_hparams(model).items()}
-    return [default_params(space, defaults, context)]
+    return [sweep_first_trial(model, dataset, space, defaults, context)]
 
 
 def make_pruner(sweep: SweepFile, spec: StudySpec) -> optuna.pruners.BasePruner:
@@ -248,8 +251,8 @@ class StudyRunner:
     def _enqueue_defaults(self) -> None:
         if self.study.user_attrs.get("gb.defaults_enqueued"):
             return
-        for params in first_trials(self.spec.model, self.spec.space, self._context()):
-            self.study.enqueue_trial(params, user_attrs={"gb.paper_default": True}, skip_if_exists=True)
+        for params, attrs in first_trials(self.spec.model, self.spec.dataset, self.spec.space, self._context()):
+            self.study.enqueue_trial(params, user_attrs=attrs, skip_if_exists=True)
         self.study.set_user_attr("gb.defaults_enqueued", True)
 
     def status(self) -> SearchStatus:

@@ -14,8 +14,9 @@ TRAIN_HPARAMS: dict[str, HParam] = {
     "weight_decay": HParam(float, 0.0, "Adam weight decay (L2)", low=0.0),
     "batch_size": HParam(int, 32, "graphs per mini-batch (graph-level tasks)", low=1),
     "patience": HParam(int, 50, "early stopping: epochs without validation improvement", low=1),
-    "scheduler": HParam(str, "plateau", "learning-rate schedule", choices=("plateau", "cosine", "none")),
-    "lr_factor": HParam(float, 0.5, "plateau: factor applied to the lr", low=0.01, high=0.99),
+    "scheduler": HParam(str, "plateau", "learning-rate schedule", choices=("plateau", "cosine", "step", "none")),
+    "lr_factor": HParam(float, 0.5, "plateau / step: factor applied to the lr", low=0.01, high=0.99),
+    "lr_step": HParam(int, 50, "step: epochs between lr reductions (Xu et al., Errica et al.: 50)", low=1),
     "lr_patience": HParam(int, 10, "plateau: epochs without improvement before reducing the lr", low=1),
     "min_lr": HParam(float, 1e-5, "plateau: training stops once the lr falls below this", low=0.0),
     "grad_clip": HParam(float, 0.0, "clip the gradient norm to this value (0: off)", low=0.0),
@@ -36,6 +37,7 @@ class TrainConfig:
     scheduler: str = "plateau"
     lr_factor: float = 0.5
     lr_patience: int = 10
+    lr_step: int = 50
     min_lr: float = 1e-5
     grad_clip: float = 0.0
     pe: str = "none"

@@ -92,6 +92,7 @@ class RunSpec:
     holdout: float | None = None
     #: Extra sweep columns for the row (protocol, selection fold, selected trial, ...).
     extra: dict[str, Any] = field(default_factory=dict)
+    preset: str | None = None  # the paper preset this configuration is exactly (graphbench.presets)
 
 
 @functools.lru_cache(maxsize=8)
@@ -168,7 +169,7 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
         "param_budget": spec.param_budget, "metric": dataset.metric, "direction": dataset.metric_fn.direction,
         "threads": torch.get_num_threads(), "dataset_options": json.dumps(spec.dataset_options, sort_keys=True),
         "dataset_modified": dataset.meta.get("modified"), "split_source": dataset.meta.get("split_source"),
-        "holdout": spec.holdout, **spec.extra,
+        "holdout": spec.holdout, **spec.extra, "preset": spec.preset,
     }
     try:
         if invalid is not None:

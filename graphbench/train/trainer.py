@@ -187,10 +187,14 @@ class Trainer:
     # -- fit --------------------------------------------------------------------------------------------------
     def fit(self) -> RunResult:
         cfg = self.config
-        opt = torch.optim.Adam(self.model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        groups = getattr(self.model, "param_groups", None)  # a model may decay some parameters only (Kipf & Welling)
+        params = groups(cfg.weight_decay) if callable(groups) else self.model.parameters()
+        opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         if cfg.scheduler == "plateau":
             sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
                 opt, mode=self.metric.direction, factor=cfg.lr_factor, patience=cfg.lr_patience)
+        elif cfg.scheduler == "step":
+            sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_factor)
         elif cfg.scheduler == "cosine":
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=cfg.epochs)
         else:

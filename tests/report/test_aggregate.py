@@ -5,8 +5,7 @@ import math
 import pytest
 
 from graphbench.report import ReportError, format_leaderboard, select_rows
-from graphbench.report.aggregate import aggregate
-from graphbench.report.aggregate import fewer_runs_flags, missing_runs
+from graphbench.report.aggregate import aggregate, fewer_runs_flags, missing_runs
 from graphbench.report.stats import average_ranks
 from graphbench.report.tables import dataset_tables, overall_table, to_latex, to_markdown
 from graphbench.results import read_results

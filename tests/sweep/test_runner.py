@@ -36,7 +36,9 @@ def test_same_seed_gives_the_same_trial_parameters_and_defaults_come_first(tmp_p
     pa = [t.params for t in _trials(a, sa)]
     assert pa == [t.params for t in _trials(b, sb)]
     first = _trials(a, sa)[0]
-    assert first.user_attrs.get("gb.paper_default") and first.params["hidden"] == 16  # 64 is outside: sampled
+    # CSL has no paper preset: the first trial is the model's defaults, and is not described as a paper's
+    assert first.user_attrs.get("gb.first_trial") == "the model's default configuration"
+    assert "gb.paper_preset" not in first.user_attrs and first.params["hidden"] == 16  # 64 is outside: sampled
     assert first.params["lr"] == pytest.approx(1e-3)  # the registered default
 
 

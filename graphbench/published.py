@@ -1,0 +1,225 @@
+"""Published results and the reproduction gap: "does our baseline match its paper?".
+
+``published_results.csv`` (in this package, version :data:`PUBLISHED_VERSION`) holds one row per (model, preset,
+dataset, metric) with the paper's value, its standard deviation (empty where the paper gives none), the number of
+runs behind it, the protocol that produced it, the citation, and how sure we are of the number:
+
+* ``paper-table`` — read from the paper's table;
+* ``released-logs`` — computed from the authors' released logs;
+* ``quoted`` — as quoted by another paper or leaderboard (named in ``source``);
+* ``recalled`` — transcribed from memory of the paper's table and not checked against its text here: verify
+  before citing (the report shows the certainty beside every number).
+
+Values are in graphbench's metric units (accuracy as a fraction, not a percentage).
+
+Protocols (``PROTOCOLS``) say how a number was made; a reproduction is compared as "same protocol" only when our
+runs follow it — same split scheme and the same kind of model selection — and is otherwise shown with the reason
+it differs (never silently). :func:`reproduction_gap` computes, per (dataset, model entry) of a results table, our
+mean ± std beside the paper's value, the difference, and whether it lies within the combined standard deviation
+``sqrt(std_ours² + std_paper²)`` (our std alone when the paper states none).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+PUBLISHED_VERSION = 1
+COLUMNS = ("model", "preset", "dataset", "metric", "value", "std", "runs", "protocol", "source", "certainty", "note")
+CERTAINTIES = ("paper-table", "released-logs", "quoted", "recalled")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How a published number was produced: the split scheme and how the configuration/epoch was selected."""
+
+    name: str
+    splits: str  # "public" (one fixed split) or "10-fold"
+    selection: str  # "fixed" (one configuration, no search), "search" (grid/validation search), "test-cv"
+    description: str
+
+
+PROTOCOLS = {p.name: p for p in (
+    Protocol("planetoid-public", "public", "fixed", "Planetoid public split (20 labels per class / 500 / 1000), "
+             "one fixed configuration, mean over random initialisations"),
+    Protocol("errica-10fold", "10-fold", "search", "Errica et al. 2020: 10 outer folds, grid search on an inner "
+             "hold-out inside each fold, test accuracy averaged over folds"),
+    Protocol("xu-10fold-cv", "10-fold", "test-cv", "Xu et al. 2019: 10-fold cross-validation without a validation "
+             "set; the epoch is chosen by the accuracy averaged over the 10 test folds (optimistic)"),
+)}
+
+
+@lru_cache(maxsize=1)
+def _table() -> pd.DataFrame:
+    text = resources.files("graphbench").joinpath("published_results.csv").read_text(encoding="utf-8")
+    import io
+
+    df = pd.read_csv(io.StringIO(text), dtype={"preset": "string", "note": "string"}, keep_default_na=False,
+                     na_values={"std": [""], "runs": [""]})
+    check_table(df)
+    return df
+
+
+def check_table(df: pd.DataFrame) -> None:
+    """Refuse a malformed published table (columns, certainty, protocol, value ranges), naming the row."""
+    if tuple(df.columns) != COLUMNS:
+        raise ValueError(f"published_results.csv: columns {list(df.columns)}, expected {list(COLUMNS)}")
+    for i, r in df.iterrows():
+        where = f"published_results.csv row {i + 2} ({r['model']}/{r['dataset']})"
+        if r["certainty"] not in CERTAINTIES:
+            raise ValueError(f"{where}: certainty {r['certainty']!r} not in {CERTAINTIES}")
+        if r["protocol"] not in PROTOCOLS:
+            raise ValueError(f"{where}: unknown protocol {r['protocol']!r}; known: {sorted(PROTOCOLS)}")
+        if not r["source"]:
+            raise ValueError(f"{where}: no source citation")
+        if r["metric"] == "accuracy" and not 0 <= float(r["value"]) <= 1:
+            raise ValueError(f"{where}: accuracy {r['value']} is not a fraction in [0, 1]")
+    dup = df.duplicated(["model", "preset", "dataset", "metric"])
+    if dup.any():
+        raise ValueError(f"published_results.csv: duplicate rows {df[dup][['model', 'dataset']].values.tolist()}")
+
+
+def published(model: str | None = None, dataset: str | None = None) -> pd.DataFrame:
+    """The published rows, optionally of one model (registry name or alias) and/or one dataset."""
+    df = _table()
+    if model is not None:
+        from graphbench.registry import MODELS
+
+        name = MODELS.get(model).name if model in MODELS else model.lower()
+        df = df[df["model"] == name]
+    if dataset is not None:
+        df = df[df["dataset"] == dataset.lower()]
+    return df.reset_index(drop=True)
+
+
+def run_protocol(rows: pd.DataFrame) -> tuple[str, str]:
+    """(split scheme, selection) of a group of our results rows: ``public`` / ``k-fold``, and ``fixed`` for direct
+    runs (stage run: one configuration, e.g. a preset) or ``search`` for a sweep's final runs."""
+    splits = set(rows["split"].astype(str))
+    if splits == {"public"}:
+        scheme = "public"
+    elif all(re.fullmatch(r"fold\d+", s) for s in splits):
+        scheme = f"{len(splits)}-fold"
+    else:
+        scheme = ",".join(sorted(splits))
+    stages = set(rows["stage"].astype(str))
+    return scheme, "search" if stages == {"final"} else "fixed"
+
+
+def _protocol_difference(ours: tuple[str, str], paper: Protocol) -> str:
+    """Empty when our runs follow the paper's protocol, else why they do not."""
+    why = []
+    if ours[0] != paper.splits:
+        why.append(f"splits: ours {ours[0]}, paper {paper.splits}")
+    if paper.selection == "test-cv":
+        why.append("the paper chose the epoch on the test folds' mean accuracy; ours selects on validation")
+    elif ours[1] != paper.selection:
+        what = {"fixed": "one fixed configuration", "search": "a configuration searched on validation"}
+        why.append(f"selection: ours {what[ours[1]]}, paper {what[paper.selection]}")
+    return "; ".join(why)
+
+
+def _match(pub: pd.DataFrame, model: str, dataset: str, metric: str, presets: set[str],
+           ours: tuple[str, str]) -> pd.Series | None:
+    cand = pub[(pub["model"] == model) & (pub["dataset"] == dataset) & (pub["metric"] == metric)]
+    if cand.empty:
+        return None
+    same_preset = cand[cand["preset"].isin(presets)]
+    if not same_preset.empty:
+        return same_preset.iloc[0]
+    same_protocol = cand[[not _protocol_difference(ours, PROTOCOLS[p]) for p in cand["protocol"]]]
+    return (same_protocol if not same_protocol.empty else cand).iloc[0]
+
+
+def _std(x: pd.Series) -> float:
+    x = x.dropna().astype(float)
+    return float(x.std(ddof=1)) if len(x) > 1 else float("nan")
+
+
+def reproduction_gap(counted: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per (dataset, entry) of ``counted`` (results rows with an ``entry`` column, e.g. a report's counted
+    rows) that has a published number: ours (mean, std, runs), the paper's (value, std, runs), ``diff`` = ours −
+    paper, ``tolerance`` (combined std), ``within`` (True/False, or None when no std is known on either side),
+    ``protocol`` ("same" or why not), and the published row's source, preset and certainty."""
+    pub = _table() if table is None else table
+    out = []
+    if "entry" not in counted.columns:
+        counted = counted.assign(entry=counted["model"])
+    for (dataset, entry), g in counted.groupby(["dataset", "entry"], sort=True):
+        model, metric = str(g["model"].iloc[0]), str(g["metric"].iloc[0])
+        presets = set(g["preset"].dropna().astype(str)) if "preset" in g.columns else set()
+        ours = run_protocol(g)
+        row = _match(pub, model, str(dataset), metric, presets, ours)
+        if row is None:
+            continue
+        mean, std = float(g["test_metric"].astype(float).mean()), _std(g["test_metric"])
+        p_std = float(row["std"]) if not pd.isna(row["std"]) else float("nan")
+        diff = mean - float(row["value"])
+        parts = [s for s in (std, p_std) if not math.isnan(s)]
+        tol = math.sqrt(sum(s * s for s in parts)) if parts else float("nan")
+        differs = _protocol_difference(ours, PROTOCOLS[row["protocol"]])
+        if not presets or str(row["preset"]) not in presets:
+            preset_note = "our runs are not the paper's preset"
+            differs = f"{differs}; {preset_note}" if differs else preset_note
+        out.append({
+            "dataset": dataset, "entry": entry, "metric": metric, "ours_mean": mean, "ours_std": std,
+            "ours_runs": len(g), "paper_value": float(row["value"]), "paper_std": p_std,
+            "paper_runs": row["runs"], "diff": diff, "tolerance": tol,
+            "within": None if math.isnan(tol) else bool(abs(diff) <= tol),
+            "protocol": "same" if not differs else f"differs: {differs}",
+            "paper_preset": row["preset"], "source": row["source"], "certainty": row["certainty"],
+        })
+    cols = ["dataset", "entry", "metric", "ours_mean", "ours_std", "ours_runs", "paper_value", "paper_std",
+            "paper_runs", "diff", "tolerance", "within", "protocol", "paper_preset", "source", "certainty"]
+    return pd.DataFrame(out, columns=cols)
+
+
+def gap_display(gap: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """The reproduction-gap table as strings for a report: ours, paper, diff, within, protocol, source."""
+    from graphbench.report.tables import fmt, mean_std
+
+    def within(r) -> str:
+        if r["within"] is None:
+            return "n/a (no std)"
+        verdict = "yes" if r["within"] else "no"
+        return verdict if r["protocol"] == "same" else f"{verdict} (protocol differs)"
+
+    return pd.DataFrame({
+        "dataset": gap["dataset"], "model": gap["entry"],
+        "ours": [mean_std(m, s, digits) + f" (n={n})" for m, s, n in
+                 zip(gap["ours_mean"], gap["ours_std"], gap["ours_runs"])],
+        "paper": [mean_std(m, s, digits) for m, s in zip(gap["paper_value"], gap["paper_std"])],
+        "diff": [("+" if d >= 0 else "") + fmt(d, digits) for d in gap["diff"]],
+        "within combined std": [within(r) for _, r in gap.iterrows()],
+        "protocol": gap["protocol"],
+        "source": [f"{s} [{c}]" for s, c in zip(gap["source"], gap["certainty"])],
+    })
+
+
+def format_published(df: pd.DataFrame) -> str:
+    """Plain-text listing for ``graphbench published``."""
+    if df.empty:
+        return "no published results match"
+    lines = [f"{'model':<6} {'preset':<22} {'dataset':<16} {'metric':<9} {'value':>15} {'runs':>5}  "
+             f"{'protocol':<17} {'certainty':<10} source"]
+    for r in df.itertuples():
+        value = f"{r.value:.3f}" + (f" ± {r.std:.3f}" if not pd.isna(r.std) else "")
+        runs = "" if pd.isna(r.runs) else str(int(r.runs))
+        lines.append(f"{r.model:<6} {r.preset:<22} {r.dataset:<16} {r.metric:<9} {value:>15} {runs:>5}  "
+                     f"{r.protocol:<17} {r.certainty:<10} {r.source}")
+    used = sorted(set(df["protocol"]))
+    lines.append("")
+    lines += [f"{p}: {PROTOCOLS[p].description}" for p in used]
+    lines.append("certainty: paper-table / released-logs / quoted (by the source named) / recalled (from memory "
+                 "of the paper's table; verify before citing). Values in graphbench units (accuracy as a fraction).")
+    return "\n".join(lines)
+
+
+def published_datasets() -> set[str]:
+    """Dataset names that have at least one published row."""
+    return set(_table()["dataset"])

@@ -1,0 +1,210 @@
+"""Paper presets build exactly the paper's network, run through the CLI, and seed sweeps."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from dgl.nn import GATConv, GraphConv
+from torch import nn
+
+from graphbench.cli import main
+from graphbench.data.base import FeatureSpec
+from graphbench.models import build_model, count_parameters, model_hparams
+from graphbench.presets import (
+    PRESETS,
+    apply_preset,
+    get_preset,
+    preset_for_dataset,
+    sweep_first_trial,
+    sweep_model_options,
+)
+from graphbench.registry import UnknownNameError
+from graphbench.train.config import TRAIN_HPARAMS
+from graphbench.train.runner import resolve_hparams
+
+
+def preset_model(model: str, preset: str, in_dim, out_dim: int, task_level: str):
+    model_hp, _ = resolve_hparams(model, get_preset(model, preset).hparams)
+    return build_model(model, in_dim, out_dim, task_level=task_level, **model_hp)
+
+
+def test_every_preset_is_valid_for_its_model():
+    for (model, _), preset in PRESETS.items():
+        resolve_hparams(model, preset.hparams)  # raises on an unknown or invalid value
+        for key in preset.grid:
+            assert key in {**model_hparams(model), **TRAIN_HPARAMS}, (preset.name, key)
+        assert preset.source and preset.description
+        level = "node" if preset.datasets[0] in ("cora", "citeseer", "pubmed") else "graph"
+        net = preset_model(model, preset.name, FeatureSpec("dense", dim=6), 3, level).eval()
+        import dgl
+
+        g = dgl.batch([dgl.rand_graph(7, 20), dgl.rand_graph(5, 12)])
+        assert net(g, torch.randn(12, 6)).shape == ((12, 3) if level == "node" else (2, 3))
+
+
+def test_kipf_gcn_on_cora_is_the_papers_two_layer_network():
+    net = preset_model("gcn", "kipf2017", 1433, 7, "node")
+    # Kipf & Welling on Cora with 16 hidden units: 1433·16 + 16 + 16·7 + 7 = 23,063 parameters
+    assert count_parameters(net) == 23_063
+    convs = list(net.convs)
+    assert [type(c) for c in convs] == [GraphConv, GraphConv]
+    assert (convs[0]._in_feats, convs[0]._out_feats, convs[1]._in_feats, convs[1]._out_feats) == (1433, 16, 16, 7)
+    assert net.encoder is None and isinstance(net.head, nn.Identity)
+    assert all(isinstance(n, nn.Identity) for n in net.norms) and len(net.norms) == 1  # nothing after the output
+    assert net.input_dropout.p == 0.5 and net.layer_drop.p == 0.5
+    # weight decay 5e-4 on the first layer only
+    groups = net.param_groups(5e-4)
+    assert [g["weight_decay"] for g in groups] == [5e-4, 0.0]
+    assert {id(p) for p in groups[0]["params"]} == {id(p) for p in convs[0].parameters()}
+    assert sum(p.numel() for p in groups[1]["params"]) == 16 * 7 + 7
+
+
+def test_trainer_uses_the_models_parameter_groups(tmp_path, monkeypatch):
+    from graphbench.data import load_dataset
+    from graphbench.train.config import TrainConfig
+    from graphbench.train.trainer import Trainer
+    from tests.data.test_node_level import write_geom
+
+    write_geom(tmp_path, "cornell", actor=False)
+    ds = load_dataset("cornell", tmp_path)
+    net = preset_model("gcn", "kipf2017", ds.node_features, ds.num_classes, "node")
+    seen = []
+
+    class Spy(torch.optim.Adam):
+        def __init__(self, params, **kw):
+            super().__init__(params, **kw)
+            seen.append([(sum(p.numel() for p in g["params"]), g["weight_decay"]) for g in self.param_groups])
+
+    monkeypatch.setattr(torch.optim, "Adam", Spy)
+    Trainer(net, ds, ds.splits[0], TrainConfig(epochs=1, weight_decay=5e-4)).fit()
+    first = sum(p.numel() for p in net.convs[0].parameters())
+    assert seen == [[(first, 5e-4), (count_parameters(net) - first, 0.0)]]
+
+
+def test_gat_preset_is_velickovic_cora_network():
+    net = preset_model("gat", "velickovic2018", 1433, 7, "node")
+    c0, c1 = net.convs
+    assert isinstance(c0, GATConv) and isinstance(c1, GATConv)
+    assert (c0._num_heads, c0._out_feats, c1._num_heads, c1._out_feats) == (8, 8, 1, 7)
+    assert isinstance(net.activation, nn.ELU) and net.input_dropout.p == 0.6 and c0.attn_drop.p == 0.6
+    # 1433·64 + 2·64 (attention) + 64 (bias) + 64·7 + 2·7 + 7
+    assert count_parameters(net) == 1433 * 64 + 2 * 64 + 64 + 64 * 7 + 2 * 7 + 7
+    import dgl
+
+    out = net.eval()(dgl.rand_graph(30, 90), torch.randn(30, 1433))
+    assert out.shape == (30, 7)
+
+
+def test_xu_gin_reads_out_every_layer_including_the_input():
+    spec = FeatureSpec("dense", dim=7)
+    net = preset_model("gin", "xu2019", spec, 2, "graph")
+    assert net.encoder is None and not net.residual
+    assert len(net.layer_heads) == 5  # input layer + 4 GIN layers
+    assert net.layer_heads[0].in_features == 7 and all(h.in_features == 64 for h in net.layer_heads[1:])
+    import dgl
+
+    g = dgl.batch([dgl.rand_graph(6, 14), dgl.rand_graph(9, 20)])
+    x = torch.randn(15, 7)
+    net.eval()
+    # Eq. 4.2 by hand: Σ_k W_k · sum-pool(h^(k))
+    from graphbench.transforms.batch import as_batch
+
+    batch = as_batch(g, x, None, None)
+    states = net.layer_states(batch, net.encode(batch))
+    pooled = [torch.stack([s[:6].sum(0), s[6:].sum(0)]) for s in states]
+    expected = sum(head(p) for head, p in zip(net.layer_heads, pooled))
+    torch.testing.assert_close(net(g, x), expected)
+
+
+def test_gin_default_reads_out_every_layer_and_drops_out_only_there():
+    net = build_model("gin", 5, 3, task_level="graph", dropout=0.5)
+    assert net.layer_heads is not None and len(net.layer_heads) == net.num_layers + 1
+    assert net.layer_drop.p == 0.0 and net.dropout.p == 0.5
+    node = build_model("gin", 5, 3, task_level="node")
+    assert node.layer_heads is None
+
+
+def test_switches_refuse_impossible_combinations():
+    with pytest.raises(ValueError, match="encoder=false needs node features"):
+        build_model("gcn", None, 2, task_level="graph", encoder=False)
+    with pytest.raises(ValueError, match="graph readout"):
+        build_model("gcn", 5, 2, task_level="node", layer_readout="sum")
+
+
+def test_apply_preset_records_changes_and_unknown_names():
+    hp, opts, changed = apply_preset("gcn", "kipf2017", {"lr": 0.01, "seed_note": 1})
+    assert hp["hidden"] == 16 and opts == {"normalize_features": True} and changed == []
+    _, _, changed = apply_preset("gcn", "kipf2017", {"lr": 0.05})
+    assert changed == ["lr"]
+    with pytest.raises(UnknownNameError, match="kipf2017"):
+        get_preset("gcn", "kipf")
+
+
+def test_sweep_first_trial_is_the_preset_only_where_the_paper_ran_it():
+    defaults = {k: v for k, v in model_hparams("gcn").items()}
+    space = {"lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
+             "hidden": {"type": "categorical", "choices": [16, 64]}}
+    fixed = sweep_model_options("gcn", {"preset": "kipf2017", "search_space": space})["hparams"]
+    context = {**defaults, **{k: hp.default for k, hp in TRAIN_HPARAMS.items()}, **fixed}
+    params, attrs = sweep_first_trial("gcn", "cora", space, context, context)
+    assert params == {"lr": 0.01, "hidden": 16}
+    assert attrs["gb.paper_preset"] == "kipf2017" and "Kipf" in attrs["gb.first_trial"]
+    # a dataset the paper never used: the model's defaults, not called a paper preset
+    params, attrs = sweep_first_trial("gcn", "mutag", space, context, context)
+    assert "gb.paper_preset" not in attrs and "default" in attrs["gb.first_trial"]
+    # the preset's searched values, but the sweep leaves the rest at the backbone's defaults: not the preset
+    plain = {**defaults, **{k: hp.default for k, hp in TRAIN_HPARAMS.items()}}
+    params, attrs = sweep_first_trial("gcn", "cora", space, plain, plain)
+    assert params["hidden"] == 16 and "gb.paper_preset" not in attrs and "encoder" in attrs["gb.first_trial"]
+    assert preset_for_dataset("gat", "pubmed").name == "velickovic2018-pubmed"
+
+
+def test_sweep_model_options_search_around_a_preset():
+    opts = sweep_model_options("gin", {"preset": "errica2020", "search_space": "preset", "hparams": {"epochs": 5}})
+    assert opts["hparams"]["epochs"] == 5 and opts["hparams"]["lr"] == 0.01
+    assert "dropout" not in opts["hparams"] and opts["search_space"]["dropout"]["choices"] == [0.0, 0.5]
+    with pytest.raises(ValueError, match="needs 'preset"):
+        sweep_model_options("gin", {"search_space": "preset"})
+
+
+def test_info_lists_presets_with_sources(capsys):
+    assert main(["info", "gcn"]) == 0
+    out = capsys.readouterr().out
+    assert "kipf2017 — Kipf & Welling" in out and "23,063" in out
+
+
+def test_run_with_preset_through_the_cli(tmp_path, capsys):
+    from tests.data.test_node_level import write_geom
+
+    write_geom(tmp_path, "cornell", actor=False)
+    results = tmp_path / "r.csv"
+    args = ["run", "--model", "gcn", "--preset", "kipf2017", "--dataset", "cornell", "--folds", "0", "--data-root",
+            str(tmp_path), "--results", str(results), "--quiet", "--epochs", "200"]
+    assert main(args) == 0
+    assert main([*args[:-2], "--lr", "0.05"]) == 0
+    err = capsys.readouterr().err
+    assert "lr override preset kipf2017" in err and "did not run preset kipf2017 on cornell" in err
+    from graphbench.results import read_results
+
+    df = read_results(results)
+    assert list(df["preset"].fillna("")) == ["kipf2017", ""]
+    assert (df["status"] == "ok").all()
+    hp = __import__("json").loads(df["hparams"].iloc[0])
+    assert hp["encoder"] is False and hp["head"] == "none" and hp["decay_scope"] == "first_layer"
+
+
+def test_sweep_file_fixes_a_preset_and_searches_its_grid(tmp_path):
+    from graphbench.sweep.config import ConfigError, load_sweep
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: p\nmodels: {gin: {preset: errica2020, search_space: preset, hparams: {epochs: 3}}, "
+                    "gcn: {preset: kipf2017}}\ndatasets: [enzymes, cora]\ntrials: 2\n")
+    sweep = load_sweep(path, check_datasets=False)
+    studies = {(s.model, s.dataset): s for s in sweep.studies()}
+    gin = studies[("gin", "enzymes")]
+    assert gin.fixed["learn_eps"] is True and gin.fixed["epochs"] == 3 and "dropout" not in gin.fixed
+    assert gin.space["readout"]["choices"] == ["mean", "sum"]
+    assert studies[("gcn", "cora")].fixed["decay_scope"] == "first_layer"
+    path.write_text("name: p\nmodels: {gcn: {preset: nope}}\ndatasets: [cora]\ntrials: 2\n")
+    with pytest.raises(ConfigError, match="kipf2017"):
+        load_sweep(path, check_datasets=False)

@@ -1,0 +1,107 @@
+"""The published-results table, `graphbench published`, and the reproduction-gap column on a fixture."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from graphbench.cli import main
+from graphbench.presets import PRESETS
+from graphbench.published import CERTAINTIES, PROTOCOLS, gap_display, published, reproduction_gap
+from graphbench.registry import MODELS
+
+
+def test_table_rows_are_well_formed_and_name_real_presets():
+    df = published()
+    assert len(df) >= 30 and set(df["certainty"]) <= set(CERTAINTIES) and set(df["protocol"]) <= set(PROTOCOLS)
+    for r in df.itertuples():
+        assert r.model in MODELS and (r.model, r.preset) in PRESETS, (r.model, r.preset)
+        assert r.source
+    cora = published("gcn", "cora").iloc[0]
+    assert (cora.value, cora.runs, cora.protocol) == (0.815, 100, "planetoid-public")
+    assert published("graphsage", "enzymes").iloc[0].value == 0.582  # aliases resolve
+
+
+def test_cli_lists_by_model_by_dataset_and_both(capsys):
+    assert main(["published", "gin", "enzymes"]) == 0
+    out = capsys.readouterr().out
+    assert "0.596 ± 0.045" in out and "errica-10fold" in out and "Errica" in out and "xu2019" not in out
+    assert main(["published", "cora"]) == 0
+    out = capsys.readouterr().out
+    assert "0.815" in out and "0.830 ± 0.007" in out and "enzymes" not in out
+    assert main(["published", "nosuchmodel"]) == 0
+    assert "no published results match" in capsys.readouterr().out
+
+
+def _rows(model, dataset, values, *, split="public", stage="run", preset=None, folds=None):
+    folds = folds or [0] * len(values)
+    return pd.DataFrame({
+        "model": model, "entry": model, "dataset": dataset, "metric": "accuracy", "test_metric": values,
+        "split": [split if split == "public" else f"fold{f}" for f in folds], "stage": stage,
+        "preset": pd.array([preset] * len(values), dtype="string")})
+
+
+def test_gap_on_a_fixture():
+    counted = pd.concat([
+        # GCN under the Kipf preset: mean 0.80, std 0.01 -> diff -0.015, paper has no std -> tolerance 0.01 -> no
+        _rows("gcn", "cora", [0.79, 0.80, 0.81], preset="kipf2017"),
+        # GAT preset: mean 0.825 std ≈ 0.0071 vs 0.830 ± 0.007 -> within sqrt(0.0071² + 0.007²) ≈ 0.00995
+        _rows("gat", "cora", [0.82, 0.83], preset="velickovic2018"),
+        # GIN with a fixed configuration on 10 folds vs Errica's per-fold grid search -> protocol differs
+        _rows("gin", "enzymes", [0.5 + 0.01 * k for k in range(10)], split="fold", folds=list(range(10)),
+              preset="errica2020"),
+        # a model/dataset with no published number -> no row
+        _rows("sage", "cora", [0.7, 0.71]),
+    ], ignore_index=True)
+    gap = reproduction_gap(counted).set_index(["dataset", "entry"])
+    assert len(gap) == 3
+    g = gap.loc[("cora", "gcn")]
+    assert g["diff"] == pytest.approx(-0.015) and g["tolerance"] == pytest.approx(0.01) and not g["within"]
+    assert g.protocol == "same" and g.certainty == "recalled"
+    a = gap.loc[("cora", "gat")]
+    assert a.tolerance == pytest.approx(math.sqrt(0.5 * 0.01 ** 2 + 0.007 ** 2)) and bool(a["within"])
+    e = gap.loc[("enzymes", "gin")]
+    assert e.protocol.startswith("differs") and "selection" in e.protocol and e.paper_value == 0.596
+    shown = gap_display(reproduction_gap(counted)).set_index("model")
+    assert shown.loc["gin", "within combined std"].endswith("(protocol differs)")
+    assert shown.loc["gcn", "diff"] == "-0.0150" and shown.loc["gat", "paper"] == "0.8300 ± 0.0070"
+
+
+def test_gap_marks_runs_that_are_not_the_preset_and_the_optimistic_xu_protocol():
+    gap = reproduction_gap(_rows("gcn", "cora", [0.8, 0.82])).iloc[0]
+    assert "not the paper's preset" in gap.protocol
+    xu = pd.DataFrame({"model": ["gin"], "preset": ["xu2019"], "dataset": ["mutag"], "metric": ["accuracy"],
+                       "value": [0.894], "std": [0.056], "runs": [10], "protocol": ["xu-10fold-cv"],
+                       "source": ["x"], "certainty": ["quoted"], "note": [""]})
+    rows = _rows("gin", "mutag", [0.85, 0.9], split="fold", folds=[0, 1], stage="final", preset="xu2019")
+    gap = reproduction_gap(rows, xu).iloc[0]
+    assert "test folds" in gap.protocol and "splits: ours 2-fold" in gap.protocol
+
+
+def test_report_has_the_gap_section(tmp_path):
+    from graphbench.report import build_report
+    from tests.report.fixtures import make_row, write
+
+    rows = [make_row("cora", "gcn", v, seed=i, split="public", stage="run", preset="kipf2017")
+            for i, v in enumerate([0.81, 0.82, 0.83])]
+    rows += [make_row("cora", "gat", 0.8, seed=i, split="public", stage="run") for i in range(2)]
+    res = build_report(write(tmp_path / "r.csv", rows), tmp_path / "out", figures=False)
+    md = res.markdown.read_text()
+    assert "Reproduction gap (ours vs published)" in md
+    assert "0.8200 ± 0.0100 (n=3)" in md and "+0.0050" in md and "Kipf & Welling, ICLR 2017, Table 2 [recalled]" in md
+    gap = pd.read_csv(tmp_path / "out" / "reproduction_gap.csv").set_index("entry")
+    assert gap.loc["gcn", "protocol"] == "same" and "not the paper's preset" in gap.loc["gat", "protocol"]
+
+
+def test_version_1_results_read_with_an_empty_preset(tmp_path):
+    from graphbench.results import read_results
+    from graphbench.results.schema import COLUMNS_V1
+    from tests.report.fixtures import make_row
+
+    row = make_row("cora", "gcn", 0.8, split="public", schema_version=1)
+    path = tmp_path / "v1.csv"
+    pd.DataFrame([{k: row.get(k) for k in COLUMNS_V1}]).to_csv(path, index=False)
+    df = read_results(path)
+    assert df["preset"].isna().all() and df["test_metric"].iloc[0] == 0.8

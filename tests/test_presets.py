@@ -66,7 +66,7 @@ def test_trainer_uses_the_models_parameter_groups(tmp_path, monkeypatch):
     from tests.data.test_node_level import write_geom
 
     write_geom(tmp_path, "cornell", actor=False)
-    ds = load_dataset("cornell", tmp_path)
+    ds = load_dataset("cornell", tmp_path, accept_modified=True)  # a tiny written copy
     net = preset_model("gcn", "kipf2017", ds.node_features, ds.num_classes, "node")
     seen = []
 
@@ -178,8 +178,10 @@ def test_run_with_preset_through_the_cli(tmp_path, capsys):
 
     write_geom(tmp_path, "cornell", actor=False)
     results = tmp_path / "r.csv"
-    args = ["run", "--model", "gcn", "--preset", "kipf2017", "--dataset", "cornell", "--folds", "0", "--data-root",
-            str(tmp_path), "--results", str(results), "--quiet", "--epochs", "200"]
+    cfg = tmp_path / "run.yaml"
+    cfg.write_text("dataset_options: {accept_modified: true}\n")  # a tiny written copy of cornell
+    args = ["run", "--config", str(cfg), "--model", "gcn", "--preset", "kipf2017", "--dataset", "cornell", "--folds",
+            "0", "--data-root", str(tmp_path), "--results", str(results), "--quiet", "--epochs", "200"]
     assert main(args) == 0
     assert main([*args[:-2], "--lr", "0.05"]) == 0
     err = capsys.readouterr().err
@@ -198,7 +200,9 @@ def test_sweep_file_fixes_a_preset_and_searches_its_grid(tmp_path):
 
     path = tmp_path / "s.yaml"
     path.write_text("name: p\nmodels: {gin: {preset: errica2020, search_space: preset, hparams: {epochs: 3}}, "
-                    "gcn: {preset: kipf2017}}\ndatasets: [enzymes, cora]\ntrials: 2\n")
+                    "gcn: {preset: kipf2017}}\ndatasets: [enzymes, cora]\ntrials: 2\n"
+                    # explicit folds, so that listing the studies needs no data files
+                    "protocol: {selection: select-once, search: {folds: [0]}, final: {folds: [0]}}\n")
     sweep = load_sweep(path, check_datasets=False)
     studies = {(s.model, s.dataset): s for s in sweep.studies()}
     gin = studies[("gin", "enzymes")]

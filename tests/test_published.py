@@ -102,6 +102,7 @@ def test_version_1_results_read_with_an_empty_preset(tmp_path):
 
     row = make_row("cora", "gcn", 0.8, split="public", schema_version=1)
     path = tmp_path / "v1.csv"
-    pd.DataFrame([{k: row.get(k) for k in COLUMNS_V1}]).to_csv(path, index=False)
+    cells = {k: ("true" if row.get(k) is True else "false" if row.get(k) is False else row.get(k)) for k in COLUMNS_V1}
+    pd.DataFrame([cells]).to_csv(path, index=False)  # booleans as graphbench writes them
     df = read_results(path)
     assert df["preset"].isna().all() and df["test_metric"].iloc[0] == 0.8

@@ -178,7 +178,9 @@ def search_status(study: optuna.Study, sweep: SweepFile) -> SearchStatus:
         s.why_done = f"time budget used ({s.compute_s:.0f} s of {sweep.timeout:.0f} s)"
     elif s.failed >= (sweep.trials or 10):
         s.why_done = f"{s.failed} trials failed; see the 'error' column"
-    if not s.why_done and (sweep.trials is None or s.finished + s.running < sweep.trials):
+    if s.waiting or (not s.why_done and (sweep.trials is None or s.finished + s.running < sweep.trials)):
+        # a waiting trial (the enqueued first trial, or the retry of a dead worker's trial) is always run, even one
+        # past the count budget: a retry enqueued after the budget was claimed is never left waiting for ever
         s.state = "open"
     elif s.running:
         s.state = "busy"

@@ -64,7 +64,7 @@ def download(url: str, dest: Path, *, timeout: float = DOWNLOAD_TIMEOUT_S) -> No
         fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".part")
         with os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(resp, out)
-    if not (url.endswith(".zip") and not dest.name.endswith(".zip")):
+    if not (urlparse(url).path.endswith(".zip") and not dest.name.endswith(".zip")):  # "…/molecules.zip?dl=1"
         os.replace(tmp, dest)
         return
     try:

@@ -121,15 +121,17 @@ def load_planetoid(name: str, root: Path, *, seed: int = 0, split: str = "public
         files += split_files
         urls.update({f: GEOM_URL.format(file=Path(f).name) for f in split_files})
     ensure_files(DISPLAY[name], root, files, source="kimiyoung/planetoid (data/) and geom-gcn (splits/)", urls=urls)
-    options = {"split": split, "normalize": normalize_features, **({"accept_modified": True} if accept_modified else {})}
+    options = {"split": split, "normalize": normalize_features}
+    if accept_modified:
+        options["accept_modified"] = True
     key = cache.cache_key(name, LOADER_VERSION, options, [root / f for f in files], root=root)
 
     def build() -> GraphDataset:
         x, y, e, n_train, n_labelled, test = read_planetoid(root / "planetoid", name)
         found = {"nodes": len(y), "undirected edges": len(e) // 2, "features": x.shape[1],
                  "classes": len(np.unique(y))}
-        modified = check_counts(DISPLAY[name], found, expected_counts(name),
-                                [root / f for f in files if f.startswith("planetoid/")], accept_modified=accept_modified)
+        raw_paths = [root / f for f in files if f.startswith("planetoid/")]
+        modified = check_counts(DISPLAY[name], found, expected_counts(name), raw_paths, accept_modified=accept_modified)
         if normalize_features:
             x = x / np.maximum(x.sum(1, keepdims=True), 1e-12)
         g = dgl.graph((torch.from_numpy(e[:, 0]), torch.from_numpy(e[:, 1])), num_nodes=len(y))

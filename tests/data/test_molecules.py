@@ -31,7 +31,7 @@ def molhiv(shared_data, tmp_path_factory):
 def test_molhiv_counts_split_and_features(molhiv):
     ds = molhiv
     assert ds.num_examples + len(ds.meta["unparsable"]) == 41127
-    assert ds.meta["rows"] == 41127
+    assert ds.meta["rows"] == 41127 and "modified" not in ds.meta  # the real files pass the count check
     assert int(np.nansum(ds.labels.numpy())) == 1443
     sp = ds.split("scaffold")
     assert (len(sp.train), len(sp.val), len(sp.test)) == (32901, 4113, 4113)
@@ -54,7 +54,7 @@ def peptides(shared_data, tmp_path_factory):
 @pytest.mark.data
 def test_peptides_func_counts_and_split(peptides):
     ds = peptides
-    assert ds.num_examples == 15535 and ds.labels.shape == (15535, 10)
+    assert ds.num_examples == 15535 and ds.labels.shape == (15535, 10) and "modified" not in ds.meta
     s = ds.summary()
     assert s["avg_nodes"] == pytest.approx(150.94, abs=0.01)
     assert s["avg_edges"] == pytest.approx(307.30, abs=0.01)

@@ -9,7 +9,8 @@ Two accepted layouts under the data root:
   Graphs are built with OGB's ``smiles2graph``; row order is ogbg-molhiv's graph order.
 * OGB's own download folder ``root/molecules/ogbg_molpcba/`` (or ``ogbg_molhiv``): ``raw/{edge,node-feat,edge-feat,
   num-node-list,num-edge-list,graph-label}.csv.gz`` and ``split/scaffold/{train,valid,test}.csv.gz``, read with
-  ``ogb.io.read_csv_graph_raw`` (no RDKit needed).
+  ``ogb.io.read_csv_graph_raw`` (no RDKit needed). When the files of neither layout are present, OGB's zip is
+  downloaded (its ``hiv/`` or ``pcba/`` folder becomes ``ogbg_molhiv`` / ``ogbg_molpcba``).
 
 Graphs, split sizes, tasks (and molhiv's positives) are checked against OGB's published statistics (``COUNTS``);
 dataset option ``accept_modified=true`` uses edited files and records the difference in ``meta["modified"]``.
@@ -78,7 +79,7 @@ def load_ogb_folder(name: str, folder: Path) -> tuple[list, np.ndarray, Split]:
 
     graph_dicts = read_csv_graph_raw(str(folder / "raw"), add_inverse_edge=True)
     graphs = [graph_from_ogb_dict(gd) for gd in graph_dicts]
-    y = pd.read_csv(folder / "raw" / "graph-label.csv.gz", compression="gzip", header=None).to_numpy(np.float32)
+    y = pd.read_csv(folder / "raw" / "graph-label.csv.gz", compression="gzip", header=None).to_numpy(np.float32).copy()
     sd = folder / "split" / "scaffold"
     split = Split("scaffold", *(np.sort(_read_index(sd / f)) for f in OGB_SPLIT))
     return graphs, y, split
@@ -120,8 +121,14 @@ def load_molhiv(root: Path, *, seed: int = 0, workers: int | None = None, accept
     extra = {"accept_modified": True} if accept_modified else {}
     ogb_dir = root / "molecules" / "ogbg_molhiv"
     csv_files = ["molecules/HIV/HIV.csv"] + [f"molecules/HIV/{p}_idx-0.txt" for p in ("train", "val", "test")]
-    if missing(root, csv_files) and (ogb_dir / "raw" / "edge.csv.gz").exists():
-        files = [ogb_dir / "raw" / f for f in OGB_RAW] + [ogb_dir / "split" / "scaffold" / f for f in OGB_SPLIT]
+    if missing(root, csv_files):  # OGB's folder, downloaded (OGB's hiv.zip) when neither layout is there
+        rel = [f"molecules/ogbg_molhiv/raw/{f}" for f in OGB_RAW]
+        rel += [f"molecules/ogbg_molhiv/split/scaffold/{f}" for f in OGB_SPLIT]
+        ensure_files("ogbg-molhiv", root, rel, urls={f: OGB_URL.format(short="hiv") for f in rel}, source=(
+            f"{OGB_URL.format(short='hiv')} (unzip into root/molecules/ and rename hiv to ogbg_molhiv), or "
+            "MoleculeNet HIV.csv (deepchem) plus the ogbg-molhiv scaffold split as root/molecules/HIV/HIV.csv and "
+            "root/molecules/HIV/{train,val,test}_idx-0.txt"))
+        files = [root / f for f in rel]
         key = cache.cache_key("ogbg-molhiv", LOADER_VERSION, {"layout": "ogb", **extra}, files, root=root)
 
         def build_ogb() -> GraphDataset:
@@ -134,9 +141,6 @@ def load_molhiv(root: Path, *, seed: int = 0, workers: int | None = None, accept
                                 num_classes=1, meta=_with_modified({"layout": "ogb"}, modified))
 
         return _finish(cache.cached(build_ogb, root=root, key=key, use_cache=use_cache), HIV_CARD)
-    ensure_files("ogbg-molhiv", root, csv_files, source=(
-        "MoleculeNet HIV.csv (deepchem) plus the ogbg-molhiv scaffold split as {train,val,test}_idx-0.txt, or OGB's "
-        f"folder molecules/ogbg_molhiv from {OGB_URL.format(short='hiv')}"))
     key = cache.cache_key("ogbg-molhiv", LOADER_VERSION, {"layout": "csv", **extra}, [root / f for f in csv_files],
                           root=root)
 
@@ -168,7 +172,7 @@ def load_molpcba(root: Path, *, seed: int = 0, accept_modified: bool = False, us
     root = Path(root)
     files = [f"molecules/ogbg_molpcba/raw/{f}" for f in OGB_RAW]
     files += [f"molecules/ogbg_molpcba/split/scaffold/{f}" for f in OGB_SPLIT]
-    ensure_files("ogbg-molpcba", root, files,
+    ensure_files("ogbg-molpcba", root, files, urls={f: OGB_URL.format(short="pcba") for f in files},
                  source=f"{OGB_URL.format(short='pcba')} (unzip into root/molecules/ and rename pcba to ogbg_molpcba)")
     options = {"accept_modified": True} if accept_modified else {}
     key = cache.cache_key("ogbg-molpcba", LOADER_VERSION, options, [root / f for f in files], root=root)

@@ -230,3 +230,34 @@ def test_zinc_download_unpacks_the_archive_where_the_loader_reads(tmp_path, monk
     sp = ds.split("fixed")
     assert (len(sp.train), len(sp.val), len(sp.test)) == (4, 1, 1)
     assert "train graphs: expected 10000, found 4" in ds.meta["modified"]
+
+
+@pytest.mark.parametrize(("name", "short"), [("ogbg-molhiv", "hiv"), ("ogbg-molpcba", "pcba")])
+def test_ogb_download_unpacks_the_archive_where_the_loader_reads(tmp_path, monkeypatch, name, short):
+    from graphbench.data import ogb_mol
+
+    tasks = 1 if short == "hiv" else 3
+    tables = {  # OGB's csv_mol_download/NAME.zip: NAME/raw/*.csv.gz, NAME/split/scaffold/*.csv.gz, NAME/mapping/
+        "raw/num-node-list.csv.gz": [[3], [2], [1]], "raw/num-edge-list.csv.gz": [[2], [1], [0]],
+        "raw/edge.csv.gz": [[0, 1], [1, 2], [0, 1]], "raw/node-feat.csv.gz": [[5, 0, 4, 5, 3, 0, 2, 0, 0]] * 6,
+        "raw/edge-feat.csv.gz": [[0, 0, 0]] * 3, "raw/graph-label.csv.gz": [[1] * tasks, [0] * tasks, [1] * tasks],
+        "split/scaffold/train.csv.gz": [[0]], "split/scaffold/valid.csv.gz": [[1]],
+        "split/scaffold/test.csv.gz": [[2]], "mapping/mol.csv.gz": [["smiles"], ["CCO"], ["CC"], ["C"]]}
+    (tmp_path / "served").mkdir()
+    with zipfile.ZipFile(tmp_path / "served" / f"{short}.zip", "w") as zf:
+        for rel, rows in tables.items():
+            zf.writestr(f"{short}/{rel}", gzip.compress(("\n".join(",".join(map(str, r)) for r in rows) + "\n")
+                                                        .encode()))
+    server = _serve(tmp_path / "served")
+    monkeypatch.setattr(ogb_mol, "OGB_URL", f"http://127.0.0.1:{server.server_address[1]}/{{short}}.zip")
+    monkeypatch.delenv("GRAPHBENCH_OFFLINE", raising=False)
+    root = tmp_path / "root"
+    try:
+        ds = load_dataset(name, root, accept_modified=True)  # 3 made-up graphs
+    finally:
+        server.shutdown()
+    d = root / "molecules" / f"ogbg_mol{short}"
+    assert sorted(p.name for p in d.iterdir()) == ["mapping", "raw", "split"]  # no ogbg_molNAME/NAME/ folder
+    assert (d / "split" / "scaffold" / "test.csv.gz").exists()
+    assert ds.num_examples == 3 and ds.meta["layout"] == "ogb" and "graphs: expected" in ds.meta["modified"]
+    assert ds.graphs[0].num_edges() == 4

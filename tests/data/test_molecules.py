@@ -84,7 +84,8 @@ def _csv_gz(path: Path, rows) -> None:
         f.write("\n".join(",".join(str(v) for v in r) for r in rows) + "\n")
 
 
-def test_molpcba_from_tiny_ogb_folder(tmp_path, no_network):
+def test_molpcba_from_tiny_ogb_folder(tmp_path, no_network, monkeypatch):
+    monkeypatch.setenv("GRAPHBENCH_OFFLINE", "1")  # a missing file is an error here, not a download of OGB's zip
     d = tmp_path / "molecules" / "ogbg_molpcba"
     # two graphs: a 3-atom path and a 2-atom edge; OGB raw files list each bond once
     _csv_gz(d / "raw" / "num-node-list.csv.gz", [[3], [2]])

@@ -54,17 +54,30 @@ def _reachable(url: str, timeout: float) -> bool:
         return False
 
 
+def _merge(src: Path, dst: Path) -> None:
+    """Move ``src``'s entries into ``dst``, recursing into folders both hold; existing files are kept."""
+    dst.mkdir(parents=True, exist_ok=True)
+    for entry in src.iterdir():
+        target = dst / entry.name
+        if entry.is_dir() and target.is_dir():
+            _merge(entry, target)
+        elif not target.exists():
+            shutil.move(str(entry), target)
+
+
 def download(url: str, dest: Path, *, timeout: float = DOWNLOAD_TIMEOUT_S) -> None:
     """Fetch ``url`` to ``dest`` atomically (temporary file, then rename). A ``.zip`` archive is extracted so that
-    ``dest`` ends up where it belongs: the archive's folder that holds a file named like ``dest`` (archives often
-    wrap their files in a folder of their own, e.g. TU's ``MUTAG.zip`` holds ``MUTAG/MUTAG_A.txt``) is merged into
-    ``dest``'s parent. Raises ``OSError`` on any failure, after at most ``timeout`` seconds without progress."""
+    ``dest`` ends up where it belongs: the file named like ``dest`` is found in the archive, and the archive folder
+    that corresponds to ``dest``'s folder — matching trailing folder names, as archives often wrap their files in
+    a folder of their own (TU's ``MUTAG.zip`` holds ``MUTAG/MUTAG_A.txt``, OGB's ``pcba.zip`` holds
+    ``pcba/raw/edge.csv.gz``) — is merged into it, siblings included. Raises ``OSError`` on any failure, after at
+    most ``timeout`` seconds without progress."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (fixed https URLs from our tables)
         fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".part")
         with os.fdopen(fd, "wb") as out:
             shutil.copyfileobj(resp, out)
-    if not (url.endswith(".zip") and not dest.name.endswith(".zip")):
+    if not (urlparse(url).path.endswith(".zip") and not dest.name.endswith(".zip")):  # "…/molecules.zip?dl=1"
         os.replace(tmp, dest)
         return
     try:
@@ -75,11 +88,10 @@ def download(url: str, dest: Path, *, timeout: float = DOWNLOAD_TIMEOUT_S) -> No
             except zipfile.BadZipFile as exc:
                 raise OSError(f"{url} is not a valid zip archive: {exc}") from None
             hits = sorted(Path(unpack).rglob(dest.name), key=lambda p: len(p.parts))
-            top = hits[0].parent if hits else Path(unpack)
-            for entry in top.iterdir():
-                target = dest.parent / entry.name
-                if not target.exists():
-                    shutil.move(str(entry), target)
+            src, dst = (hits[0].parent if hits else Path(unpack)), dest.parent
+            while src != Path(unpack) and src.name == dst.name:  # e.g. pcba/raw ↔ ogbg_molpcba/raw: go up one
+                src, dst = src.parent, dst.parent
+            _merge(src, dst)
     finally:
         os.unlink(tmp)
 

@@ -5,6 +5,8 @@ Format (kimiyoung/planetoid) under ``root/planetoid/``: ``ind.NAME.{x,tx,allx}``
 Node order: the ``allx`` rows, then the test nodes by sorted id (Kipf & Welling's ``load_data``; CiteSeer's isolated
 test ids get zero features and class 0, excluded from every split, as PyG does). Edges are made undirected,
 de-duplicated, and self-loops removed. Features are the raw bag-of-words (``normalize_features=True`` row-normalises).
+Nodes, undirected edges, features and classes are checked against the card (the counts PyG's ``Planetoid`` gives);
+dataset option ``accept_modified=true`` uses edited files and records the difference in ``meta["modified"]``.
 
 Splits: ``split="public"`` (default) is the Planetoid split (20 per class train, 500 val, 1000 test);
 ``split="geom-gcn"`` gives the 10 splits of Pei et al. (ICLR 2020) from
@@ -14,6 +16,7 @@ Splits: ``split="public"`` (default) is the Planetoid split (20 per class train,
 from __future__ import annotations
 
 import pickle
+import re
 import sys
 from pathlib import Path
 
@@ -25,6 +28,7 @@ import torch
 from graphbench.data import cache
 from graphbench.data.base import DatasetCard, GraphDataset, Split
 from graphbench.data.files import ensure_files
+from graphbench.data.integrity import check_counts
 from graphbench.registry import DATASETS
 
 LOADER_VERSION = 1
@@ -37,6 +41,11 @@ STATS = {"cora": "1 graph, 2708 nodes, 5278 undirected edges, 1433 features, 7 c
          "citeseer": "1 graph, 3327 nodes, 4552 undirected edges, 3703 features, 6 classes",
          "pubmed": "1 graph, 19717 nodes, 44324 undirected edges, 500 features, 3 classes"}
 DISPLAY = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
+
+
+def expected_counts(name: str) -> dict[str, int]:
+    """Nodes, undirected edges, features and classes as the loader produces them (from the card's ``STATS``)."""
+    return {what: int(n) for n, what in re.findall(r"(\d+) (nodes|undirected edges|features|classes)", STATS[name])}
 
 
 def _card(name: str) -> DatasetCard:
@@ -99,8 +108,9 @@ def geom_gcn_splits(split_dir: Path, name: str, num_nodes: int) -> list[Split]:
 
 
 def load_planetoid(name: str, root: Path, *, seed: int = 0, split: str = "public", normalize_features: bool = False,
-                   use_cache: bool = True) -> GraphDataset:
-    """Load Cora / CiteSeer / PubMed (see the module docstring)."""
+                   accept_modified: bool = False, use_cache: bool = True) -> GraphDataset:
+    """Load Cora / CiteSeer / PubMed (see the module docstring); ``accept_modified``: use raw files whose counts
+    differ from the card's (recorded in the meta)."""
     if split not in ("public", "geom-gcn"):
         raise ValueError(f"{name}: split must be 'public' or 'geom-gcn', got {split!r}")
     root = Path(root)
@@ -111,11 +121,17 @@ def load_planetoid(name: str, root: Path, *, seed: int = 0, split: str = "public
         files += split_files
         urls.update({f: GEOM_URL.format(file=Path(f).name) for f in split_files})
     ensure_files(DISPLAY[name], root, files, source="kimiyoung/planetoid (data/) and geom-gcn (splits/)", urls=urls)
-    key = cache.cache_key(name, LOADER_VERSION, {"split": split, "normalize": normalize_features},
-                          [root / f for f in files])
+    options = {"split": split, "normalize": normalize_features}
+    if accept_modified:
+        options["accept_modified"] = True
+    key = cache.cache_key(name, LOADER_VERSION, options, [root / f for f in files], root=root)
 
     def build() -> GraphDataset:
         x, y, e, n_train, n_labelled, test = read_planetoid(root / "planetoid", name)
+        found = {"nodes": len(y), "undirected edges": len(e) // 2, "features": x.shape[1],
+                 "classes": len(np.unique(y))}
+        raw_paths = [root / f for f in files if f.startswith("planetoid/")]
+        modified = check_counts(DISPLAY[name], found, expected_counts(name), raw_paths, accept_modified=accept_modified)
         if normalize_features:
             x = x / np.maximum(x.sum(1, keepdims=True), 1e-12)
         g = dgl.graph((torch.from_numpy(e[:, 0]), torch.from_numpy(e[:, 1])), num_nodes=len(y))
@@ -125,7 +141,8 @@ def load_planetoid(name: str, root: Path, *, seed: int = 0, split: str = "public
         else:
             splits = geom_gcn_splits(root / "geom-gcn" / "splits", name, len(y))
         return GraphDataset(name, [g], torch.from_numpy(y), "node", "multiclass", "accuracy", splits,
-                            num_classes=int(y.max()) + 1, meta={"split": split, "labelled_allx": n_labelled})
+                            num_classes=int(y.max()) + 1, meta={"split": split, "labelled_allx": n_labelled,
+                                                                **({"modified": modified} if modified else {})})
 
     ds = cache.cached(build, root=root, key=key, use_cache=use_cache)
     ds.card = _card(name)

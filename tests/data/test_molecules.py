@@ -13,6 +13,7 @@ import pytest
 import torch
 
 from graphbench.data import load_dataset
+from graphbench.data.integrity import DataFileError
 from graphbench.metrics import get_metric
 
 ATOM_DIMS = (119, 5, 12, 12, 10, 6, 6, 2, 2)
@@ -30,7 +31,7 @@ def molhiv(shared_data, tmp_path_factory):
 def test_molhiv_counts_split_and_features(molhiv):
     ds = molhiv
     assert ds.num_examples + len(ds.meta["unparsable"]) == 41127
-    assert ds.meta["rows"] == 41127
+    assert ds.meta["rows"] == 41127 and "modified" not in ds.meta  # the real files pass the count check
     assert int(np.nansum(ds.labels.numpy())) == 1443
     sp = ds.split("scaffold")
     assert (len(sp.train), len(sp.val), len(sp.test)) == (32901, 4113, 4113)
@@ -53,7 +54,7 @@ def peptides(shared_data, tmp_path_factory):
 @pytest.mark.data
 def test_peptides_func_counts_and_split(peptides):
     ds = peptides
-    assert ds.num_examples == 15535 and ds.labels.shape == (15535, 10)
+    assert ds.num_examples == 15535 and ds.labels.shape == (15535, 10) and "modified" not in ds.meta
     s = ds.summary()
     assert s["avg_nodes"] == pytest.approx(150.94, abs=0.01)
     assert s["avg_edges"] == pytest.approx(307.30, abs=0.01)
@@ -83,7 +84,8 @@ def _csv_gz(path: Path, rows) -> None:
         f.write("\n".join(",".join(str(v) for v in r) for r in rows) + "\n")
 
 
-def test_molpcba_from_tiny_ogb_folder(tmp_path, no_network):
+def test_molpcba_from_tiny_ogb_folder(tmp_path, no_network, monkeypatch):
+    monkeypatch.setenv("GRAPHBENCH_OFFLINE", "1")  # a missing file is an error here, not a download of OGB's zip
     d = tmp_path / "molecules" / "ogbg_molpcba"
     # two graphs: a 3-atom path and a 2-atom edge; OGB raw files list each bond once
     _csv_gz(d / "raw" / "num-node-list.csv.gz", [[3], [2]])
@@ -99,13 +101,16 @@ def test_molpcba_from_tiny_ogb_folder(tmp_path, no_network):
         load_dataset("ogbg-molpcba", tmp_path)
     _csv_gz(d / "split" / "scaffold" / "test.csv.gz", [[1]])
     with pytest.raises(ValueError, match="overlap"):  # val and test share graph 1
-        load_dataset("ogbg-molpcba", tmp_path)
+        load_dataset("ogbg-molpcba", tmp_path, accept_modified=True)
     _csv_gz(d / "raw" / "num-node-list.csv.gz", [[3], [2], [1]])
     _csv_gz(d / "raw" / "num-edge-list.csv.gz", [[2], [1], [0]])
     _csv_gz(d / "raw" / "node-feat.csv.gz", [[5, 0, 4, 5, 3, 0, 2, 0, 0]] * 6)
     _csv_gz(d / "raw" / "graph-label.csv.gz", [[1, "", 0], [0, 1, ""], [1, 1, 1]])
     _csv_gz(d / "split" / "scaffold" / "test.csv.gz", [[2]])
-    ds = load_dataset("ogbg-molpcba", tmp_path)
+    with pytest.raises(DataFileError, match=r"graphs: expected 437929, found 3; .*tasks: expected 128, found 3"):
+        load_dataset("ogbg-molpcba", tmp_path)  # 3 made-up graphs: not OGB's counts
+    ds = load_dataset("ogbg-molpcba", tmp_path, accept_modified=True)
+    assert "graphs: expected 437929, found 3" in ds.meta["modified"]
     assert ds.num_examples == 3 and ds.num_classes == 3 and ds.task_kind == "multilabel"
     assert torch.isnan(ds.labels[0, 1]) and ds.labels[2].tolist() == [1, 1, 1]
     assert ds.graphs[0].num_edges() == 4  # inverse edges added
@@ -120,7 +125,10 @@ def test_molhiv_csv_layout_from_tiny_file(tmp_path, no_network):
     (d / "HIV.csv").write_text("\n\n".join(rows) + "\n")  # with the empty lines of the shared copy
     for part, idx in (("train", [0, 2]), ("val", [1]), ("test", [3])):
         (d / f"{part}_idx-0.txt").write_text("\n".join(map(str, idx)) + "\n")
-    ds = load_dataset("ogbg-molhiv", tmp_path, workers=1)
+    with pytest.raises(DataFileError, match=r"graphs: expected 41127, found 4.*HIV\.csv"):
+        load_dataset("ogbg-molhiv", tmp_path, workers=1)
+    ds = load_dataset("ogbg-molhiv", tmp_path, workers=1, accept_modified=True)
+    assert "graphs: expected 41127, found 4" in ds.meta["modified"]
     assert ds.meta["rows"] == 4
     assert [r[0] for r in ds.meta["unparsable"]] == [2]  # reported, dropped, removed from the split
     assert ds.num_examples == 3 and ds.labels.view(-1).tolist() == [0, 1, 1]
@@ -146,7 +154,10 @@ def test_zinc_from_tiny_official_format(tmp_path, no_network):
         with open(d / f"{part}.pickle", "wb") as f:
             pickle.dump(mols, f)
         (d / f"{part}.index").write_text(",".join(str(i) for i in range(1, count + 1)) + "\n")
-    ds = load_dataset("zinc", tmp_path)
+    with pytest.raises(DataFileError, match=r"train graphs: expected 10000, found 6.*train\.index"):
+        load_dataset("zinc", tmp_path)
+    ds = load_dataset("zinc", tmp_path, accept_modified=True)
+    assert ds.meta["modified"].startswith("train graphs: expected 10000, found 6")
     sp = ds.split("fixed")
     assert (len(sp.train), len(sp.val), len(sp.test)) == (6, 3, 3)
     assert ds.labels.shape == (12, 1) and ds.labels[0, 0] == 1.0  # first subset index is 1
@@ -155,7 +166,8 @@ def test_zinc_from_tiny_official_format(tmp_path, no_network):
     assert g.edata["feat"].dtype == torch.long and set(g.edata["feat"].view(-1).tolist()) <= {1, 2, 3}
     assert ds.node_features.cardinalities == (28,) and ds.edge_features.cardinalities == (4,)
     assert ds.metric == "mae"
-    full = load_dataset("zinc", tmp_path, subset=False)
+    full = load_dataset("zinc", tmp_path, subset=False, accept_modified=True)
+    assert "train graphs: expected 220011, found 8" in full.meta["modified"]
     assert full.num_examples == 8 + 5 + 5
 
 
@@ -169,7 +181,10 @@ def test_peptides_struct_from_tiny_lrgb_files(tmp_path, no_network):
     df.to_csv(d / "raw" / "peptide_structure_dataset.csv.gz", index=False)
     with open(d / "splits_random_stratified_peptide_structure.pickle", "wb") as f:
         pickle.dump({"train": np.array([0, 1, 2]), "val": np.array([3]), "test": np.array([4, 5])}, f)
-    ds = load_dataset("peptides-struct", tmp_path, workers=1)
+    with pytest.raises(DataFileError, match=r"graphs: expected 15535, found 6.*peptide_structure_dataset\.csv\.gz"):
+        load_dataset("peptides-struct", tmp_path, workers=1)
+    ds = load_dataset("peptides-struct", tmp_path, workers=1, accept_modified=True)
+    assert "graphs: expected 15535, found 6" in ds.meta["modified"]
     assert ds.labels.shape == (6, 11) and ds.task_kind == "regression" and ds.metric == "mae"
     assert ds.labels.mean(0).abs().max() < 1e-5  # standardised as in LRGB
     assert np.allclose(ds.meta["target_mean"], df[list(STRUCT_TARGETS)].mean().to_numpy())

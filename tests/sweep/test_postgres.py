@@ -71,7 +71,9 @@ def postgres_url():
 
 def test_three_workers_on_postgresql_account_for_every_trial_and_final_row_once(tmp_path, postgres_url):
     path = write_sweep(tmp_path, trials=4, hparams={"epochs": 6, "batch_size": 16, "layers": 1})
-    beat = ("--storage", postgres_url, "--heartbeat", "1", "--grace", "3")
+    # grace well above the heartbeat: on a loaded 2-core machine a live worker can miss a few 1 s beats, and a
+    # trial declared dead while its worker still runs would then be both retried and written
+    beat = ("--storage", postgres_url, "--heartbeat", "1", "--grace", "10")
     # first attempt: killed mid-trial; the heartbeat lets the next attempt fail and retry the dead trials
     kill_mid_trial(path, signal.SIGKILL, 3, *beat, url=postgres_url)
     out = cli(str(path), "--workers", "3", "--threads", "1", "--quiet", *beat, cwd=tmp_path).stdout

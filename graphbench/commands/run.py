@@ -34,26 +34,23 @@ HP_FLAGS: dict[str, tuple[type, str]] = {
 }
 
 
-def _fold(text: str) -> int | str:
-    if text == "all":
-        return text
+def _int_at_least(text: str, low: int, what: str) -> int:
+    """``text`` as an integer ``>= low``, or an argparse error that says ``what`` was expected."""
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"a fold is a split index (0, 1, ...) or 'all', got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a fold is a split index (0, 1, ...) or 'all', got {text!r}")
+        raise argparse.ArgumentTypeError(f"{what}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"{what}, got {text!r}")
     return value
+
+
+def _fold(text: str) -> int | str:
+    return text if text == "all" else _int_at_least(text, 0, "a fold is a split index (0, 1, ...) or 'all'")
 
 
 def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+    return _int_at_least(text, 1, "expected a positive integer")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

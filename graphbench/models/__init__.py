@@ -8,6 +8,7 @@ from torch import nn
 
 from graphbench.hparams import validate
 from graphbench.models import gat, gcn, gin, omega, sage  # noqa: F401  (registration side effect)
+from graphbench.models import drew, prmpnn  # noqa: F401  (issue 13: DRew, PR-MPNN)
 from graphbench.models.base import COMMON_HPARAMS, MessagePassingNet
 from graphbench.registry import MODELS
 

@@ -7,8 +7,7 @@ from typing import Any
 from torch import nn
 
 from graphbench.hparams import validate
-from graphbench.models import gat, gcn, gin, omega, sage  # noqa: F401  (registration side effect)
-from graphbench.models import drew, prmpnn  # noqa: F401  (issue 13: DRew, PR-MPNN)
+from graphbench.models import drew, gat, gcn, gin, omega, prmpnn, sage  # noqa: F401  (registration side effect)
 from graphbench.models.base import COMMON_HPARAMS, MessagePassingNet
 from graphbench.registry import MODELS
 

@@ -49,9 +49,9 @@ from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessageP
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
 from graphbench.rewiring.hops import drew_schedule
-from graphbench.transforms import hops as _hops  # noqa: F401  (registers the `hops` transform)
 from graphbench.transforms.base import Concat, NodeIndex
 from graphbench.transforms.batch import Batch
+from graphbench.transforms.hops import hop_pairs  # importing it registers the `hops` transform
 
 DREW_HPARAMS = {
     **COMMON_HPARAMS,
@@ -67,6 +67,18 @@ DREW_GIN_HPARAMS = {
     "learn_eps": HParam(bool, False, "learn ε of the self term (1 + ε)·MLP_s(x^(t)) instead of fixing it at 0"),
 }
 DREW_SEARCH_SPACE = {**COMMON_SEARCH_SPACE, "nu": {"type": "categorical", "choices": [1, -1]}}
+
+
+def batched_hop_pairs(graph: dgl.DGLGraph, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``hop_pairs`` of every graph of a batched graph, node ids offset into the batch (the collator's job when
+    the ``hops`` transform ran; this serves direct calls ``model(graph, feat)``)."""
+    parts, dists, offset = [], [], 0
+    for g in dgl.unbatch(graph) if graph.batch_size > 1 else [graph]:
+        pairs, dist = hop_pairs(g.cpu(), k)
+        parts.append(pairs + offset)
+        dists.append(dist)
+        offset += g.num_nodes()
+    return torch.cat(parts, 1).to(graph.device), torch.cat(dists).to(graph.device)
 
 
 def delay_nu(nu: int) -> float:
@@ -121,7 +133,10 @@ class DRewNet(MessagePassingNet):
     def rings(self, batch: Batch) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
         """``{k: (src, dst)}``: the batch's ring-k pairs (node ids already offset by the collator)."""
         def build() -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
-            index, dist = batch["hop_index"], batch["hop_dist"]
+            if "hop_index" in batch.extras:
+                index, dist = batch["hop_index"], batch["hop_dist"]
+            else:  # called as model(graph, feat) without the cached transform: compute the rings here
+                index, dist = batched_hop_pairs(batch.graph, self.k_max)
             return {k: (index[0, dist == k], index[1, dist == k]) for k in range(1, self.k_max + 1)}
         return batch.memo("drew_rings", build)
 

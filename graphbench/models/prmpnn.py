@@ -51,9 +51,9 @@ from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessageP
 from graphbench.nn import MLP
 from graphbench.registry import MODELS
 from graphbench.rewiring.simple import imle_topk, relaxed_topk, simple_sample, topk_khot
-from graphbench.transforms import candidates as _candidates  # noqa: F401  (registers `edge_candidates`)
 from graphbench.transforms.base import NodeIndex
 from graphbench.transforms.batch import Batch
+from graphbench.transforms.candidates import edge_candidates_of  # importing it registers `edge_candidates`
 
 SAMPLERS = ("simple", "imle", "gumbel")
 PAD_LOGIT = -1.0e4  # dummy items padding a row: drawn only when a graph has fewer than k real items
@@ -83,6 +83,18 @@ def _positions(group: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
     return torch.arange(len(group), device=group.device) - offsets[group]
 
 
+def batched_candidates(graph: dgl.DGLGraph, pool: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(cand_index [2, C], graph id per candidate, candidates per graph)`` of a batched graph, node ids offset
+    into the batch (the collator's job when the ``edge_candidates`` transform ran; this serves direct calls)."""
+    parts, offset = [], 0
+    for g in dgl.unbatch(graph) if graph.batch_size > 1 else [graph]:
+        parts.append(edge_candidates_of(g.cpu(), pool) + offset)
+        offset += g.num_nodes()
+    sizes = torch.tensor([p.shape[1] for p in parts], dtype=torch.long)
+    group = torch.repeat_interleave(torch.arange(len(parts)), sizes)
+    return torch.cat(parts, 1).to(graph.device), group.to(graph.device), sizes.to(graph.device)
+
+
 @MODELS.register("pr-mpnn", hparams=PRMPNN_HPARAMS, search_space=PRMPNN_SEARCH_SPACE, edge_features=False,
                  task_levels=("graph", "node"), paper="Qian et al., ICLR 2024")
 class PRMPNN(MessagePassingNet):
@@ -102,7 +114,7 @@ class PRMPNN(MessagePassingNet):
         if common.get("encoder", True) is False:
             raise ValueError("pr-mpnn: the upstream rewirer reads the input encoder's output; keep encoder=true")
         self.priors, self.samples, self.add_k, self.del_k = priors, samples, add_k, del_k
-        self.sampler, self.tau, self.imle_beta = sampler, tau, imle_beta
+        self.sampler, self.tau, self.imle_beta, self.candidates = sampler, tau, imle_beta, candidates
         super().__init__(in_dim, out_dim, **common)
         d = self.hidden
         self.upstream = nn.ModuleList(GINConv(MLP(d, d, d, 2, norm="batch"), "sum") for _ in range(up_layers))
@@ -143,12 +155,15 @@ class PRMPNN(MessagePassingNet):
         up = self.upstream_embeddings(batch, h)
         n = batch.num_nodes
         src0, dst0 = batch.graph.edges()
-        cand = batch["cand_index"]
+        if "cand_index" in batch.extras:
+            cand, cgroup, csizes = batch["cand_index"], batch.graph_ids("cand_index"), batch.sizes["cand_index"]
+        else:  # called as model(graph, feat) without the cached transform: list the candidates here
+            cand, cgroup, csizes = batched_candidates(batch.graph, self.candidates)
         parts_src, parts_dst, weights = [src0], [dst0], []
         s = None
         if self.add_k > 0 and cand.shape[1] > 0:
             theta = self.score_add(torch.cat([up[cand[0]], up[cand[1]]], dim=-1))
-            z_add = self.select(theta, batch.graph_ids("cand_index"), batch.sizes["cand_index"], self.add_k)
+            z_add = self.select(theta, cgroup, csizes, self.add_k)
             s = z_add.shape[0]
             parts_src += [cand[0], cand[1]]
             parts_dst += [cand[1], cand[0]]

@@ -241,3 +241,16 @@ register_preset(Preset(
     "batch 128, 300 epochs",
     {**_LRGB, "norm": "none", "layers": 15, "hidden": 59, "nu": 1, "pe": "lappe", "pe_dim": 16},
     datasets=("peptides-func",), deviations=_DEVIATIONS))
+register_preset(Preset(
+    "gutteridge2023-struct-lappe", "drew-gcn", "Gutteridge et al., DRew, ICML 2023 (paper_configs peptides-struct "
+    "DRew-GCN+LapPE)",
+    "DRew-GCN+LapPE on Peptides-struct: 5 layers × 175, ν = ∞, LapPE 16, BN, mean pooling, Adam lr 1e-3, plateau, "
+    "batch 128, 300 epochs (~495k parameters)",
+    {**_LRGB, "layers": 5, "hidden": 175, "nu": -1, "pe": "lappe", "pe_dim": 16}, datasets=("peptides-struct",),
+    deviations=_DEVIATIONS))
+register_preset(Preset(
+    "gutteridge2023-struct", "drew-gcn", "Gutteridge et al., DRew, ICML 2023 (paper_configs peptides-struct "
+    "DRew-GCN)",
+    "DRew-GCN on Peptides-struct: 13 layers × 72, ν = ∞, BN, mean pooling, Adam lr 1e-3, plateau, batch 128, "
+    "300 epochs",
+    {**_LRGB, "layers": 13, "hidden": 72, "nu": -1}, datasets=("peptides-struct",), deviations=_DEVIATIONS))

@@ -50,8 +50,12 @@ def main() -> None:
             hp, preset = {**common, "layers": a.gcn_layers}, None
             hp["hidden"], _ = solve_hidden(model, "peptides-func", hp, a.budget, data_root=a.data_root)
         t0 = time.perf_counter()
+        def progress(h: dict, model: str = model, t0: float = t0) -> None:
+            print(f"  {model} epoch {h.get('epoch')}: loss {h.get('loss', float('nan')):.4f} "
+                  f"val {h.get('val', float('nan')):.4f}  {time.perf_counter() - t0:.0f} s", flush=True)
+
         df = gb.run([model], ["peptides-func"], seeds=[a.seed], hparams=hp, preset=preset, data_root=a.data_root,
-                    results=a.results, threads=1)
+                    results=a.results, threads=1, progress=progress)
         wall = time.perf_counter() - t0
         row = df.iloc[0].to_dict()
         paper, paper_std = PAPER[model]

@@ -22,7 +22,8 @@ of relations. Symmetric added edges by default (the reference adds one direction
 ``graphbench.rewiring.transforms`` for why).
 
 Presets: ``laser2024-lrgb`` (Peptides: 5 layers × 250, L = 3, ρ = 0.5, Adam lr 1e-3 — AdamW with weight decay 0 in
-the reference — halved on a 20-epoch plateau) and ``laser2024-tu`` (4 × 64, L = 3, ρ = 0.1, lr 1e-3, 100 epochs, batch 128).
+the reference — halved on a 20-epoch plateau) and ``laser2024-tu`` (4 × 64, L = 3, ρ = 0.1, lr 1e-3, 100 epochs,
+batch 128).
 """
 
 from __future__ import annotations

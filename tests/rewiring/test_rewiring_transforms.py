@@ -322,3 +322,20 @@ def test_every_rewired_model_runs_on_its_rewired_data_and_trains_every_relation(
     for conv in model.convs:
         for rel in conv.convs:  # one convolution per edge type, each reached by the loss
             assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in rel.parameters()), name
+
+
+def test_a_sweep_file_lists_rewired_models_side_by_side_and_searches_rewiring_parameters(tmp_path):
+    from graphbench.sweep.config import load_sweep
+
+    (tmp_path / "s.yaml").write_text(
+        "models:\n"
+        "  gcn: {hparams: {transforms: [{name: gtr}]}, search_space: {gtr.num_edges: {type: int, low: 2, high: 8}}}\n"
+        "  fosr-gcn: {hparams: {num_edges: 5}}\n"
+        "  laser-gcn: {search_space: {num_snapshots: {type: categorical, choices: [2, 3]}}}\n"
+        "datasets: [ring-transfer-n10]\ntrials: 2\nprotocol: {final: {folds: [0], seeds: [0]}}\n")
+    sweep = load_sweep(tmp_path / "s.yaml", check_datasets=False)
+    studies = {s.model: s for s in sweep.studies()}
+    assert set(studies) == {"gcn", "fosr-gcn", "laser-gcn"}
+    assert "gtr.num_edges" in studies["gcn"].space and studies["gcn"].fixed["transforms"] == [{"name": "gtr"}]
+    assert studies["fosr-gcn"].fixed["num_edges"] == 5 and "num_edges" not in studies["fosr-gcn"].space
+    assert {"rho", "num_snapshots"} <= set(studies["laser-gcn"].space)

@@ -108,7 +108,7 @@ class LaserNet(RelationalNet):
 
 
 @MODELS.register("laser-gcn", hparams=HPARAMS, search_space=SEARCH_SPACE, edge_features=False,
-                 task_levels=("graph", "node"), paper=PAPER, aliases=("laser",))
+                 task_levels=("graph", "node"), paper=PAPER)
 class LaserGCN(LaserNet):
     """LASER with a GCN per snapshot (see module docstring)."""
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE
-from graphbench.models.rewired import RELATIONS_HPARAM, RelationalNet, register_rewired
+from graphbench.models.rewired import RELATIONS_HPARAM, RelationalNet, register_fosr_tu_preset, register_rewired
 from graphbench.nn.relational import RelationalConv
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
@@ -55,6 +55,7 @@ _REWIRED_PAPERS = {
     "sdrf": "Topping et al., ICLR 2022 (SDRF) + R-GCN",
     "borf": "Nguyen et al., ICML 2023 (BORF) + R-GCN",
 }
+register_fosr_tu_preset("rgcn")
 for _rewiring, _paper in _REWIRED_PAPERS.items():
     register_rewired(RGCN, "gcn", _rewiring, HPARAMS, paper=_paper)
 

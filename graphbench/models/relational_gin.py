@@ -17,7 +17,7 @@ from torch import nn
 
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE
-from graphbench.models.rewired import RELATIONS_HPARAM, RelationalNet, register_rewired
+from graphbench.models.rewired import RELATIONS_HPARAM, RelationalNet, register_fosr_tu_preset, register_rewired
 from graphbench.nn import MLP
 from graphbench.nn.relational import RelationalConv
 from graphbench.registry import MODELS
@@ -56,5 +56,6 @@ _REWIRED_PAPERS = {
     "sdrf": "Topping et al., ICLR 2022 (SDRF) + R-GIN",
     "borf": "Nguyen et al., ICML 2023 (BORF) + R-GIN",
 }
+register_fosr_tu_preset("rgin")
 for _rewiring, _paper in _REWIRED_PAPERS.items():
     register_rewired(RGIN, "gin", _rewiring, HPARAMS, paper=_paper)

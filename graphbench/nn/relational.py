@@ -47,17 +47,27 @@ class RelationGraphs(NamedTuple):
 
 def split_relations(graph: dgl.DGLGraph, etype: torch.Tensor | None, num_types: int, *,
                     self_loops: bool = False) -> RelationGraphs:
-    """:func:`relation_graphs` with the edge ids of each relation; a graph without types (``etype=None``) is one
+    """The relation graphs (every node, each relation's edges; plain graphs without batch information, which the
+    convolutions do not need) with the edge ids of each relation; a graph without types (``etype=None``) is one
     relation (type 0) and the others are empty. ``self_loops`` adds one self-loop per node to every relation graph
     (a GCN convolution per relation with its own ``Â = A_r + I``, as LASER's per-snapshot ``GCNConv``)."""
     if etype is None:
         etype = torch.zeros(graph.num_edges(), dtype=torch.long, device=graph.device)
     etype = etype.long()
-    parts = relation_graphs(graph, etype, num_types)
-    if self_loops:
-        parts = [dgl.add_self_loop(dgl.remove_self_loop(g)) for g in parts]
-        return RelationGraphs(parts, None)
-    return RelationGraphs(parts, [(etype == r).nonzero(as_tuple=True)[0] for r in range(num_types)])
+    if etype.numel() and (int(etype.min()) < 0 or int(etype.max()) >= num_types):
+        raise ValueError(f"edge types must lie in 0..{num_types - 1}; got {int(etype.min())}..{int(etype.max())}")
+    # plain graphs built from the edge lists (half the cost of dgl.edge_subgraph; convolutions need no batch info)
+    src, dst = graph.edges()
+    n = graph.num_nodes()
+    ids = [(etype == r).nonzero(as_tuple=True)[0] for r in range(num_types)]
+    if not self_loops:
+        return RelationGraphs([dgl.graph((src[i], dst[i]), num_nodes=n) for i in ids], ids)
+    loop = torch.arange(n, device=src.device)
+    parts = []
+    for i in ids:
+        keep = i[src[i] != dst[i]]
+        parts.append(dgl.graph((torch.cat([src[keep], loop]), torch.cat([dst[keep], loop])), num_nodes=n))
+    return RelationGraphs(parts, None)
 
 
 class RelationalConv(nn.Module):

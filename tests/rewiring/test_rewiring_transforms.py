@@ -295,3 +295,47 @@ def test_laser_gcn_trains_through_the_cli_and_reaches_what_plain_gcn_cannot(tmp_
     assert laser_row["model"] == "laser-gcn" and laser_row["status"] == "ok" and gcn_row["status"] == "ok"
     assert laser_row["test_metric"] >= 0.9, laser_row["test_metric"]
     assert gcn_row["test_metric"] <= 0.45, gcn_row["test_metric"]
+
+
+REWIRED_MODELS = ("rgcn", "rgin", "laser-gcn", "laser-gin") + tuple(
+    f"{r}-{b}" for r in ("fosr", "gtr", "sdrf", "borf") for b in ("gcn", "gin"))
+
+
+@pytest.mark.parametrize("name", REWIRED_MODELS)
+def test_every_rewired_model_runs_on_its_rewired_data_and_trains_every_relation(name):
+    from graphbench.models import build_model
+    from graphbench.train.runner import resolve_hparams
+    from graphbench.transforms.batch import Collator
+    from graphbench.transforms.config import run_steps
+
+    graphs = [_graph(nx.barbell_graph(5, k)) for k in (1, 2, 3)]
+    hp = {"transforms": [{"name": "fosr", "num_edges": 6}]} if name in ("rgcn", "rgin") else {}
+    model_hp, train_hp = resolve_hparams(name, {**hp, "hidden": 8, "layers": 2})
+    ds = prepare(_dataset(graphs), run_steps(name, model_hp, train_hp), seed=0, use_cache=False)
+    assert ds.graphs[0].edata["etype"].max() >= 1  # the model's (or the run's) rewiring added typed edges
+    batch = Collator().batch(ds.graphs)
+    torch.manual_seed(0)
+    model = build_model(name, 1, 3, **model_hp)
+    out = model(batch)
+    assert out.shape == (3, 3) and torch.isfinite(out).all()
+    out.square().sum().backward()
+    for conv in model.convs:
+        for rel in conv.convs:  # one convolution per edge type, each reached by the loss
+            assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in rel.parameters()), name
+
+
+def test_a_sweep_file_lists_rewired_models_side_by_side_and_searches_rewiring_parameters(tmp_path):
+    from graphbench.sweep.config import load_sweep
+
+    (tmp_path / "s.yaml").write_text(
+        "models:\n"
+        "  gcn: {hparams: {transforms: [{name: gtr}]}, search_space: {gtr.num_edges: {type: int, low: 2, high: 8}}}\n"
+        "  fosr-gcn: {hparams: {num_edges: 5}}\n"
+        "  laser-gcn: {search_space: {num_snapshots: {type: categorical, choices: [2, 3]}}}\n"
+        "datasets: [ring-transfer-n10]\ntrials: 2\nprotocol: {final: {folds: [0], seeds: [0]}}\n")
+    sweep = load_sweep(tmp_path / "s.yaml", check_datasets=False)
+    studies = {s.model: s for s in sweep.studies()}
+    assert set(studies) == {"gcn", "fosr-gcn", "laser-gcn"}
+    assert "gtr.num_edges" in studies["gcn"].space and studies["gcn"].fixed["transforms"] == [{"name": "gtr"}]
+    assert studies["fosr-gcn"].fixed["num_edges"] == 5 and "num_edges" not in studies["fosr-gcn"].space
+    assert {"rho", "num_snapshots"} <= set(studies["laser-gcn"].space)

@@ -37,6 +37,13 @@ def layers_for(dataset: str) -> int:
     raise ValueError(f"not a long-range synthetic dataset: {dataset}")
 
 
+def _model_spaces(models) -> set[str]:
+    """Names of every parameter the models' registered search spaces would search."""
+    from graphbench.models import MODELS
+
+    return {p for m in models for p in MODELS.get(m).meta.get("search_space", {})}
+
+
 def derived_sweep(base: dict, dataset: str, a: argparse.Namespace, out: Path) -> Path:
     sweep = {k: v for k, v in base.items() if k not in ("datasets", "results", "report", "storage")}
     sweep["name"] = f"{base.get('name', 'rewiring')}-{dataset}"
@@ -50,6 +57,11 @@ def derived_sweep(base: dict, dataset: str, a: argparse.Namespace, out: Path) ->
         sweep["trials"] = a.trials
     space = dict(base.get("search_space", {}))
     space.pop("layers", None)
+    if a.lr:
+        sweep["hparams"]["lr"] = a.lr
+    if a.no_search:  # every model at its defaults (rewiring parameters included) and the fixed lr: one trial
+        sweep["trials"] = 1
+        space = {name: None for name in {*space, *_model_spaces(sweep["models"])}}
     sweep["search_space"] = space
     options = {}
     if dataset.startswith("ring") and a.ring_graphs:
@@ -73,6 +85,8 @@ def main() -> None:
     p.add_argument("--models", nargs="+", default=None)
     p.add_argument("--epochs", type=int, default=None)
     p.add_argument("--trials", type=int, default=None)
+    p.add_argument("--lr", type=float, default=None, help="fix the learning rate (no lr search)")
+    p.add_argument("--no-search", action="store_true", help="one trial per study: model defaults and the fixed lr")
     p.add_argument("--ring-graphs", type=int, default=None, help="RingTransfer graphs per dataset (default 2000)")
     p.add_argument("--tree-examples", type=int, default=None, help="TreeNeighbourMatch examples per depth")
     a = p.parse_args()

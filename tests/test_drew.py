@@ -135,3 +135,11 @@ def test_drew_models_train_through_the_cli_with_and_without_lappe(tmp_path):
     assert list(df["model"]) == ["drew-gcn", "drew-gin", "drew-gcn"]
     assert (df["status"] == "ok").all() and df["test_metric"].notna().all()
     assert '"pe": "lappe"' in df["hparams"].iloc[2] and df["num_params"].iloc[2] > df["num_params"].iloc[0]
+
+
+def test_drew_declares_the_cached_hops_transform_for_its_depth():
+    from graphbench.transforms.config import run_steps
+
+    assert [s.as_dict() for s in run_steps("drew-gcn", {"layers": 5, "k_max": 0}, {})] == [{"name": "hops", "k": 5}]
+    steps = run_steps("drew-gin", {"layers": 5, "k_max": 3}, {"pe": "lappe", "pe_dim": 4})
+    assert [s.as_dict() for s in steps] == [{"name": "lappe", "k": 4}, {"name": "hops", "k": 3}]

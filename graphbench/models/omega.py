@@ -59,11 +59,11 @@ from dgl.nn import GraphConv
 from torch import nn
 
 from graphbench.hparams import HParam, HyperparameterError
-from graphbench.models.base import HEADS, COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
+from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, HEADS, MessagePassingNet
 from graphbench.nn import MLP
 from graphbench.nn.mlp import NORMS
 from graphbench.nn.readout import READOUTS
-from graphbench.presets import PLANETOID, Preset, register_preset
+from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
 from graphbench.transforms.batch import Batch
 
@@ -245,7 +245,8 @@ class OmegaGAT(_OmegaNet):
 
 
 # -- paper presets (Eliasof, Ruthotto & Treister, ICML 2023; released scripts, see papers.md §12.2) -----------------
-_SOURCE = "Eliasof, Ruthotto & Treister, Improving Graph Neural Networks with Learnable Propagation Operators, ICML 2023"
+_SOURCE = ("Eliasof, Ruthotto & Treister, Improving Graph Neural Networks with Learnable Propagation Operators, "
+           "ICML 2023")
 # The paper's node-level network: opening ReLU(K_open dropout(X)), ω-layers without dropout, closing K_close dropout.
 _NODE = dict(encoder=True, encoder_act=True, head="linear", layer_dropout=False, norm="none", residual=False,
              activation="relu", omega="channel", mixing="linear", scheduler="none")

@@ -50,6 +50,25 @@ def test_omega_one_is_gcn_propagation_and_zero_is_none():
     assert torch.allclose(conv(g, x), 2 * x - _dense_gcn(g) @ x, atol=1e-6)
 
 
+def test_propagation_matches_dgl_graphconv_and_its_gradient_on_a_directed_graph():
+    """The cached sparse product equals DGL's GraphConv(norm="both") forward and backward, also where Â is not
+    symmetric (a directed graph), and a changed graph object is not served a stale matrix."""
+    from dgl.nn import GraphConv
+    torch.manual_seed(0)
+    g = dgl.add_self_loop(dgl.graph((torch.tensor([0, 0, 1, 3, 4]), torch.tensor([1, 2, 2, 2, 0])), num_nodes=5))
+    ref = GraphConv(1, 1, norm="both", weight=False, bias=False)
+    x1 = torch.randn(5, 3, requires_grad=True)
+    x2 = x1.detach().clone().requires_grad_(True)
+    r = torch.randn(5, 3)
+    prop = SymNormPropagation()
+    (prop(g, x1) * r).sum().backward()
+    (ref(g, x2) * r).sum().backward()
+    assert torch.allclose(prop(g, x1), ref(g, x2), atol=1e-6) and torch.allclose(x1.grad, x2.grad, atol=1e-6)
+    g.add_edges(torch.tensor([2]), torch.tensor([4]))  # in place: same object, new structure
+    assert torch.allclose(prop(g, x1), ref(g, x1), atol=1e-6)
+    assert prop(g, x1.double()).dtype == torch.float64
+
+
 def test_omega_gat_one_is_attention_propagation_and_zero_is_none():
     torch.manual_seed(0)
     g, x = _toy(), torch.randn(5, 6)

@@ -51,11 +51,13 @@ accuracy; graphbench selects the epoch on validation.
 
 from __future__ import annotations
 
+import warnings
+import weakref
+
 import dgl
 import dgl.function as fn
 import torch
 import torch.nn.functional as F
-from dgl.nn import GraphConv
 from torch import nn
 
 from graphbench.hparams import HParam, HyperparameterError
@@ -111,15 +113,51 @@ class IdentityInitLinear(nn.Linear):
             self.weight.add_(torch.rand_like(self.weight) * 1e-4)
 
 
-class SymNormPropagation(nn.Module):
-    """``Â X`` with ``Â = D̃^{-1/2} Ã D̃^{-1/2}`` on a graph that already holds its self-loops."""
+_ADJACENCY_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.op = GraphConv(1, 1, norm="both", weight=False, bias=False, allow_zero_in_degree=True)
+
+def normalised_adjacency(graph: dgl.DGLGraph) -> tuple[torch.Tensor, torch.Tensor]:
+    """``Â = D̃^{-1/2} Ã D̃^{-1/2}`` of a graph that already holds its self-loops and its transpose, as sparse CSR
+    matrices (rows of ``Â``: the receiving nodes; the weights of DGL's ``GraphConv(norm="both")``: out-degree of the
+    source, in-degree of the destination, clamped at 1). Cached per graph object (for all layers and epochs), keyed
+    also on its size and device."""
+    key = (graph.num_nodes(), graph.num_edges(), graph.device)
+    hit = _ADJACENCY_CACHE.get(graph)
+    if hit is not None and hit[0] == key:
+        return hit[1]
+    src, dst = graph.edges()
+    w = graph.out_degrees().float().clamp(min=1)[src].rsqrt() * graph.in_degrees().float().clamp(min=1)[dst].rsqrt()
+    n = graph.num_nodes()
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": the product and its transpose are all we use
+        warnings.simplefilter("ignore", UserWarning)
+        pair = tuple(torch.sparse_coo_tensor(torch.stack(ij), w, (n, n)).coalesce().to_sparse_csr()
+                     for ij in ((dst, src), (src, dst)))
+    _ADJACENCY_CACHE[graph] = (key, pair)
+    return pair
+
+
+class _SparseProduct(torch.autograd.Function):
+    """``Â X`` with the backward ``Âᵀ G`` from a cached transpose (torch's own backward transposes on every call)."""
+
+    @staticmethod
+    def forward(ctx, adj: torch.Tensor, adj_t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        ctx.adj_t = adj_t
+        return torch.sparse.mm(adj, x)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        return None, None, torch.sparse.mm(ctx.adj_t, grad)
+
+
+class SymNormPropagation(nn.Module):
+    """``Â X`` with ``Â = D̃^{-1/2} Ã D̃^{-1/2}`` on a graph that already holds its self-loops (a cached sparse
+    matrix product: on CPU several times faster than a DGL message pass per layer, which matters at depth 64)."""
 
     def forward(self, graph: dgl.DGLGraph, x: torch.Tensor) -> torch.Tensor:
-        return self.op(graph, x)
+        adj, adj_t = normalised_adjacency(graph)
+        if adj.dtype != x.dtype:
+            adj, adj_t = adj.to(x.dtype), adj_t.to(x.dtype)
+        return _SparseProduct.apply(adj, adj_t, x)
 
 
 class AttentionPropagation(nn.Module):

@@ -79,6 +79,8 @@ def depth_study(a) -> dict:
             oms = f"{om[0]:.2f}/{om[1]:.2f}/{om[2]:.2f}" if om else "—"
             print(f"{label:6} {depth:>5} {acc:>9.3f} {statistics.mean(r['val'] for r in rows):>8.3f} "
                   f"{energy:>13.3e} {oms:>26} {statistics.mean(r['time'] for r in rows):>6.1f}", flush=True)
+            if a.label_suffix:
+                label = f"{label} {a.label_suffix}"
             out[(label, depth)] = (acc, energy)
             if a.csv:
                 new = not Path(a.csv).exists()
@@ -101,7 +103,8 @@ def figure(results: dict, depths: list[int], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
-    for label in MODELS.values():
+    labels = list(dict.fromkeys(label for label, _ in results))  # every model (and budget) present, in order
+    for label in labels:
         ds_ = [d for d in depths if (label, d) in results]
         ax1.plot(ds_, [results[(label, d)][0] for d in ds_], marker="o", label=label)
         ax2.plot(ds_, [max(results[(label, d)][1], 1e-30) for d in ds_], marker="o", label=label)
@@ -163,14 +166,18 @@ def main() -> None:
     p.add_argument("--het-weight-decay", type=float, default=1e-4)
     p.add_argument("--figure", default="reports/omega_depth.png")
     p.add_argument("--models", nargs="+", default=["gcn", "omega-gcn"], choices=list(MODELS))
+    p.add_argument("--label-suffix", default="", help="appended to the model label in the CSV and figure, e.g. "
+                   "'(300 epochs)' for a run with another budget")
     p.add_argument("--csv", default="", help="append the depth study's rows to this CSV (e.g. reports/omega.csv)")
-    p.add_argument("--plot-from", default="", help="only draw the figure from a CSV written by --csv")
+    p.add_argument("--plot-from", default="", help="only draw the figure from CSVs written by --csv (comma-separated)")
     p.add_argument("--skip-depth", action="store_true")
     p.add_argument("--skip-heterophilous", action="store_true")
     a = p.parse_args()
     torch.set_num_threads(1)
     if a.plot_from:
-        results = read_csv(a.plot_from)
+        results = {}
+        for path in a.plot_from.split(","):
+            results.update(read_csv(path))
         figure(results, sorted({d for _, d in results}), Path(a.figure))
         return
     if not a.skip_depth:

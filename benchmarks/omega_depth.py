@@ -111,6 +111,7 @@ def figure(results: dict, depths: list[int], path: Path) -> None:
     ax1.set(xscale="log", xlabel="layers", ylabel="test accuracy", title="Cora (public split)")
     ax2.set(xscale="log", yscale="log", xlabel="layers", ylabel="Dirichlet energy (sym), last layer")
     for ax in (ax1, ax2):
+        ax.minorticks_off()
         ax.set_xticks(depths, [str(d) for d in depths])
         ax.legend()
     fig.tight_layout()

@@ -13,8 +13,9 @@ sharpening (high-pass) step ``x + |ω|(x − Âx)`` and ``ω > 1`` an over-relax
 Dirichlet energy relies on it).
 
 * **ωGCN:** ``Â = D̃^{-1/2}(A + I)D̃^{-1/2}`` (the backbone adds the self-loops; the weights of DGL's
-  ``GraphConv(norm="both")``, applied as a cached sparse CSR product, see :class:`SymNormPropagation`). The released TU script uses the raw adjacency sum instead (its ``updateGraph`` is skipped for
-  TU data); here the normalised operator is used for every task — noted as a deviation.
+  ``GraphConv(norm="both")``, applied as a cached sparse CSR product, see :class:`SymNormPropagation`). The
+  released TU script uses the raw adjacency sum instead (its ``updateGraph`` is skipped for TU data); here the
+  normalised operator is used for every task — noted as a deviation.
 * **ωGAT:** ``Â_ij = softmax_{j ∈ N(i) ∪ {i}} LeakyReLU_{0.2}(a_1ᵀ x_i + a_2ᵀ x_j)`` per head, computed on the
   states themselves (the channels split into ``heads`` groups), not on a projection as in GAT; the graph carries
   self-loops (the released code builds the attention on its self-looped, GCN-normalised edge list).

@@ -16,7 +16,13 @@ row-normalised here as the script does). The budget is reduced to fit a shared C
 the paper trains up to 10 000 epochs with patience 400), ``--seeds`` seeds (default 1). The test accuracy is the
 one at the best validation epoch (the trainer's selection).
 
+A deep ωGCN starts as plain propagation (ω = 1, identity mixing), so its validation accuracy sits at chance for
+tens of epochs before ω leaves 1: keep ``--patience`` at least ``--epochs`` (with patience 50 the depth-32 run
+stops at chance with ω ≈ 0.98).
+
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/omega_depth.py [--data-root ../shared/datasets]
+    ... --models omega-gcn --depths 32 64 --epochs 300 --patience 300 --label-suffix "(300 epochs)" --csv long.csv
+    ... --plot-from depth.csv,long.csv --figure reports/omega_depth.png
 """
 
 from __future__ import annotations

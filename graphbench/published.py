@@ -51,6 +51,11 @@ PROTOCOLS = {p.name: p for p in (
              "hold-out inside each fold, test accuracy averaged over folds"),
     Protocol("xu-10fold-cv", "10-fold", "test-cv", "Xu et al. 2019: 10-fold cross-validation without a validation "
              "set; the epoch is chosen by the accuracy averaged over the 10 test folds (optimistic)"),
+    Protocol("lrgb-fixed", "lrgb", "fixed", "LRGB official split (Peptides: 10 873 / 2 331 / 2 331), one paper "
+             "configuration at a ~500k parameter budget, test score at the best-validation epoch, mean ± std over "
+             "seeds"),
+    Protocol("borf-random-splits", "random 60/20/20", "search", "Nguyen et al. 2023 (BORF, FoSR's code): random "
+             "60/20/20 node splits, 100 trials, rewiring setting chosen on a grid; mean and 95% CI (2σ/√trials)"),
 )}
 
 

@@ -39,3 +39,5 @@ def count_parameters(model: nn.Module) -> int:
 
 
 __all__ = ["MODELS", "MessagePassingNet", "build_model", "count_parameters", "model_hparams"]
+
+from graphbench.models import subgraph  # noqa: E402, F401  (issue 14: subgraph GNNs; registration side effect)

@@ -79,9 +79,10 @@ class LiftedSize:
 
 def estimate_lifted_size(graph_sizes: Sequence[tuple[int, int]], *, aggregations: Iterable[str] = ("uL", "vL", "vv"),
                          hidden: int = 96, layers: int = 6, batch_size: int = 128,
-                         bytes_per_float: int = 4) -> LiftedSize:
+                         bytes_per_float: int = 4, segment_globals: bool = False) -> LiftedSize:
     """Estimate the lifted graph of a dataset given ``(num_nodes, num_directed_edges)`` per graph (see the module
-    docstring for the byte model)."""
+    docstring for the byte model). ``segment_globals``: ``uG``/``vG`` are computed as segment sums (as
+    :class:`~graphbench.subgraph.layers.SubgraphLayer` does), so they materialise no typed edges."""
     aggs = tuple(aggregations)
     bad = [a for a in aggs if a not in ATOMIC_AGGREGATIONS]
     if bad:
@@ -90,19 +91,20 @@ def estimate_lifted_size(graph_sizes: Sequence[tuple[int, int]], *, aggregations
         raise ValueError("batch_size, hidden and layers must be >= 1")
     if not graph_sizes:
         raise ValueError("no graphs to estimate")
-    per_graph = [(n, e, typed_edge_counts(n, e, aggs)) for n, e in graph_sizes]
+    edge_aggs = tuple(a for a in aggs if not (segment_globals and a in ("uG", "vG")))
+    per_graph = [(n, e, typed_edge_counts(n, e, edge_aggs)) for n, e in graph_sizes]
     largest = sorted(per_graph, key=lambda t: t[0] * t[0], reverse=True)[:batch_size]
-    batch_edges = {a: sum(t[2][a] for t in largest) for a in aggs}
+    batch_edges = {a: sum(t[2][a] for t in largest) for a in edge_aggs}
     pairs = sum(n * n for n, _, _ in largest)
     index = 8 * sum(2 * m + (m if a in LOCAL_AGGREGATIONS else 0) for a, m in batch_edges.items())
     activations = bytes_per_float * pairs * hidden * layers * (4 * len(aggs) + 3)
-    messages = bytes_per_float * max(batch_edges.values(), default=0) * hidden
+    messages = bytes_per_float * max([*batch_edges.values(), pairs], default=0) * hidden
     return LiftedSize(batch_graphs=len(largest), batch_max_nodes=max(n for n, _, _ in largest),
                       batch_pair_nodes=pairs, batch_typed_edges=batch_edges, index_bytes=index,
                       activation_bytes=activations, message_bytes=messages,
                       dataset_pair_nodes=sum(n * n for n, _, _ in per_graph),
                       dataset_typed_edges=sum(sum(t[2].values()) for t in per_graph), hidden=hidden, layers=layers,
-                      aggregations=aggs)
+                      aggregations=edge_aggs)
 
 
 def budget_bytes(budget_gb: float | None = None) -> int:
@@ -118,8 +120,10 @@ def budget_bytes(budget_gb: float | None = None) -> int:
     return int(budget_gb * GIB)
 
 
-def check_lifted_size(estimate: LiftedSize, budget_gb: float | None = None) -> LiftedSize:
-    """Raise :class:`LiftedGraphTooLarge` when ``estimate.bytes`` exceeds the budget; return the estimate."""
+def check_lifted_size(estimate: LiftedSize, budget_gb: float | None = None, *,
+                      budget_name: str = "budget_gb") -> LiftedSize:
+    """Raise :class:`LiftedGraphTooLarge` when ``estimate.bytes`` exceeds the budget; return the estimate.
+    ``budget_name`` is how the caller's users set the budget (named in the message)."""
     budget = budget_bytes(budget_gb)
     if estimate.bytes <= budget:
         return estimate
@@ -129,7 +133,7 @@ def check_lifted_size(estimate: LiftedSize, budget_gb: float | None = None) -> L
              f"lower hidden (now {estimate.hidden}) or layers (now {estimate.layers})"]
     if global_aggs:
         hints.insert(1, f"drop the global aggregations {global_aggs} (n³ typed edges per graph)")
-    hints.append(f"or raise the budget (budget_gb / ${BUDGET_ENV})")
+    hints.append(f"or raise the budget ({budget_name} / ${BUDGET_ENV})")
     raise LiftedGraphTooLarge(
         f"the lifted graph does not fit the memory budget: estimated {estimate.bytes / GIB:.2f} GiB > budget "
         f"{budget / GIB:.2f} GiB. {estimate.describe()}. To fit: " + "; ".join(hints) + ".")

@@ -174,8 +174,25 @@ class KLGNN(nn.Module):
         h = self.node_mlp(scatter_mean(h, slot, int(tuple_nodes.sum())))
         return scatter_sum(h, torch.arange(T).repeat_interleave(tuple_nodes), T)
 
-    def forward(self, x: torch.Tensor, inp: KLInput, efeat: torch.Tensor | None = None) -> torch.Tensor:
-        z = self.tuple_embeddings(x, inp, efeat)
+    def forward(self, x: torch.Tensor, inp: KLInput, efeat: torch.Tensor | None = None, *,
+                chunk_copies: int | None = None) -> torch.Tensor:
+        """``chunk_copies``: embed the tuples in chunks of at most about this many node copies (tuples are
+        independent, so the result is the same; bounds memory at evaluation, where nothing is kept for backward)."""
+        if chunk_copies is None:
+            z = self.tuple_embeddings(x, inp, efeat)
+        else:
+            copies = inp.node_counts[inp.tuple_graph] * self.orderings.shape[0]
+            chunk = torch.div(torch.cumsum(copies, 0) - copies, max(int(chunk_copies), 1), rounding_mode="floor")
+            parts = []
+            for c in torch.unique(chunk).tolist():   # contiguous ranges: the tuple order is kept
+                m = chunk == c
+                parts.append(self.tuple_embeddings(x, KLInput(inp.src, inp.dst, inp.node_counts, inp.edge_counts,
+                                                              inp.tuples[m], inp.tuple_graph[m]), efeat))
+            z = torch.cat(parts) if parts else x.new_zeros(0, self.head[0].in_features)
+        return self.readout(z, inp)
+
+    def readout(self, z: torch.Tensor, inp: KLInput) -> torch.Tensor:
+        """Pool the tuple embeddings ``z [T, hidden]`` per graph and apply the head."""
         if self.subset_pool == "max":
             g = z.new_full((inp.num_graphs, z.shape[1]), float("-inf"))
             g = g.scatter_reduce(0, inp.tuple_graph[:, None].expand_as(z), z, reduce="amax")

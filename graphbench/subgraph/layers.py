@@ -20,7 +20,9 @@ full subgraphs this equals the mean over roots (VS) resp. nodes (SV). Naming fol
 **Implementation choice.** Message passing is ``torch.index_add`` over the typed index tensors of
 :class:`~graphbench.subgraph.product.ProductGraph` (one scatter-sum per aggregation), not a DGL heterograph: the
 pair-nodes have no DGL features of their own, the relation set changes per model, and ``index_add`` is the same
-kernel DGL's ``copy_u``/``sum`` lowers to on CPU, without building an ``n²``-node graph object per batch.
+kernel DGL's ``copy_u``/``sum`` lowers to on CPU, without building an ``n²``-node graph object per batch. The global
+aggregations ``uG``/``vG`` are segment sums over the pairs' root / node, broadcast back (``O(P)`` instead of the
+``n³`` typed edges, which give the same sums; :data:`SEGMENT_AGGREGATIONS`).
 
 **Named configurations** (:data:`CONFIGS`; paper Table 1 / ``main_zinc.py`` strings in brackets):
 
@@ -67,6 +69,8 @@ CONFIGS: dict[str, dict] = {
     "gnn_ak_like": {"aggregations": ("uL", "vv", "vG"), "pool": "VS"},
 }
 POOLS = ("VS", "SV")
+#: Global aggregations computed as segment sums over the pair's root (uG) or node (vG): they need no typed edges.
+SEGMENT_AGGREGATIONS = ("uG", "vG")
 
 
 def scatter_sum(src: torch.Tensor, index: torch.Tensor, size: int) -> torch.Tensor:
@@ -95,20 +99,28 @@ def check_aggregations(aggregations) -> tuple[str, ...]:
 
 class SubgraphLayer(nn.Module):
     """One framework layer (module docstring). ``forward(h [P, d], batch, efeat=None) -> [P, d_out]``;
-    ``efeat [E, d]`` are encoded input-edge features used by the local aggregations."""
+    ``efeat [E, d]`` are encoded input-edge features used by the local aggregations. ``post=False`` returns the
+    sum ``Σ_a MLP_a(...)`` without the outer norm and ReLU (a caller that applies them itself, e.g. the shared
+    ``MessagePassingNet.layer_step``)."""
 
-    def __init__(self, in_dim: int, out_dim: int, aggregations, *, norm: str = "batch") -> None:
+    def __init__(self, in_dim: int, out_dim: int, aggregations, *, norm: str = "batch", post: bool = True) -> None:
         super().__init__()
         self.aggregations = check_aggregations(aggregations)
+        self.post = post
         self.mlps = nn.ModuleDict({
             a: nn.Sequential(nn.Linear(in_dim, out_dim), make_norm(norm, out_dim), nn.ReLU(),
                              nn.Linear(out_dim, out_dim))
             for a in self.aggregations})
         self.eps = nn.ParameterDict({a: nn.Parameter(torch.zeros(1)) for a in self.aggregations})
-        self.norm = make_norm(norm, out_dim)
+        self.norm = make_norm(norm, out_dim) if post else nn.Identity()
 
     def aggregate(self, agg: str, h: torch.Tensor, batch: ProductBatch,
                   efeat: torch.Tensor | None) -> torch.Tensor:
+        if agg in SEGMENT_AGGREGATIONS:
+            # uG: Σ over every pair (u, w) of subgraph u = a segment sum over the root; vG: Σ over every pair
+            # (w, v) holding node v = a segment sum over the node. Same result as the n³ typed edges, O(P) memory.
+            key = batch.root if agg == "uG" else batch.node
+            return scatter_sum(h, key, batch.num_nodes)[key]
         src, dst = batch.edges[agg]
         msg = h[src]
         if agg in LOCAL_AGGREGATIONS and efeat is not None:
@@ -116,14 +128,14 @@ class SubgraphLayer(nn.Module):
         return scatter_sum(msg, dst, h.shape[0])
 
     def forward(self, h: torch.Tensor, batch: ProductBatch, efeat: torch.Tensor | None = None) -> torch.Tensor:
-        missing = [a for a in self.aggregations if a not in batch.edges]
+        missing = [a for a in self.aggregations if a not in batch.edges and a not in SEGMENT_AGGREGATIONS]
         if missing:
             raise KeyError(f"the product graph lacks the typed edges of {missing}; build it with these aggregations")
         out = 0
         for a in self.aggregations:
             z = (1 + self.eps[a]) * h + self.aggregate(a, h, batch, efeat)
             out = out + self.mlps[a](z)
-        return torch.relu(self.norm(out))
+        return torch.relu(self.norm(out)) if self.post else out
 
 
 class SubgraphPool(nn.Module):

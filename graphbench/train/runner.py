@@ -175,6 +175,9 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
         if invalid is not None:
             raise invalid
         cfg = TrainConfig.from_dict(train_hp)
+        check = getattr(MODELS.get(spec.model).obj, "check_inputs", None)
+        if callable(check):  # a model's own pre-flight check (e.g. a lifted graph's memory guard), before any transform
+            check(dataset, {**model_hp, **train_hp})
         steps = run_steps(spec.model, model_hp, train_hp)  # the run's transforms, the pe switch, the model's inputs
         dataset = prepare(dataset, steps, seed=spec.seed, root=data_root(spec.data_root))
         set_seed(spec.seed, deterministic=spec.deterministic)

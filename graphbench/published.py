@@ -51,6 +51,10 @@ PROTOCOLS = {p.name: p for p in (
              "hold-out inside each fold, test accuracy averaged over folds"),
     Protocol("xu-10fold-cv", "10-fold", "test-cv", "Xu et al. 2019: 10-fold cross-validation without a validation "
              "set; the epoch is chosen by the accuracy averaged over the 10 test folds (optimistic)"),
+    Protocol("zinc-subset-fixed", "fixed", "fixed", "ZINC-12k standard split (10k/1k/1k), one fixed configuration, "
+             "test MAE at the best-validation epoch, mean ± std over seeds"),
+    Protocol("ogb-scaffold-fixed", "scaffold", "fixed", "OGB scaffold split, one fixed configuration, test metric "
+             "at the best-validation epoch, mean ± std over seeds"),
 )}
 
 

@@ -2,7 +2,9 @@
 (k, l)-GNN with l = 1 (Zhou et al., ICML 2023), SPEN (Mitton & Murray-Smith) and the lifted-graph memory guard.
 
 Pure functions build the lifted structures (:mod:`.product`, :mod:`.kl`, :mod:`.spen`); the modules consume them.
-Registration in the model registry is left to thin model files once the batching interface is on main.
+:mod:`.transform` registers the cached transforms ``sswl_product`` and ``kl_tuples``; the registry entries (``swl``,
+``pswl``, ``gswl``, ``gnn-sswl``, ``gnn-sswl-plus``, ``sun-like``, ``gnn-ak-like``, ``kl-gnn``, ``spen``), their
+memory guard (``check_inputs``) and paper presets are in :mod:`graphbench.models.subgraph`.
 """
 
 from graphbench.subgraph.guard import LiftedGraphTooLarge, LiftedSize, check_lifted_size, estimate_lifted_size

@@ -146,7 +146,7 @@ def measure_model(name: str, ds: GraphDataset, args: argparse.Namespace) -> dict
     if hasattr(MODELS.get(name).obj, "aggregations"):
         est = estimate_lifted_size([(g.num_nodes(), g.num_edges()) for g in ds.graphs],
                                    aggregations=MODELS.get(name).obj.aggregations(), hidden=model_hp["hidden"],
-                                   layers=model_hp["layers"], batch_size=len(ds.graphs))
+                                   layers=model_hp["layers"], batch_size=len(ds.graphs), segment_globals=True)
         guard = est.bytes
     return {"prep_ms": prep_ms, "step_s": statistics.median(times), "mem": saved + inputs, "guard": guard,
             "params": count_parameters(model)}

@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gin-layers", type=int, default=4)
     ap.add_argument("--subgraph-layers", type=int, default=2)
     ap.add_argument("--hops", type=int, default=2, help="subgraph models: k-hop ego subgraphs (0: whole graph)")
+    ap.add_argument("--lifted-budget-gb", type=float, default=0.0,
+                    help="subgraph models' memory guard budget (0: the model's default). The guard counts full "
+                         "subgraphs even with hops > 0 (an upper bound), so ego-subgraph runs may need a larger one")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)
@@ -59,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
               "patience": args.epochs, "scheduler": "none"}
         if subgraph:
             hp["hops"] = args.hops
+            if args.lifted_budget_gb:
+                hp["lifted_budget_gb"] = args.lifted_budget_gb
         hidden, n_params = solve_hidden(model, "ogbg-molhiv", hp, args.budget, data_root=args.data_root)
         t0 = time.perf_counter()
         rows = gb.run([model], ["ogbg-molhiv"], seeds=[args.seed], folds=[0], hparams={**hp, "hidden": hidden},

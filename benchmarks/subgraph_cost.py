@@ -42,7 +42,7 @@ from graphbench.data.base import GraphDataset, Split
 from graphbench.models import MODELS, build_model, count_parameters
 from graphbench.subgraph.guard import LiftedGraphTooLarge, estimate_lifted_size
 from graphbench.train.runner import resolve_hparams
-from graphbench.transforms.apply import prepare
+from graphbench.transforms.apply import clear_memo, prepare
 from graphbench.transforms.base import pe_width
 from graphbench.transforms.batch import Collator
 from graphbench.transforms.config import run_steps
@@ -115,6 +115,7 @@ def measure_model(name: str, ds: GraphDataset, args: argparse.Namespace) -> dict
         except LiftedGraphTooLarge as exc:
             return {"skipped": str(exc).split(". largest batch")[0]}
     steps = run_steps(name, model_hp, train_hp)
+    clear_memo()  # time the build itself (models whose transform coincides, e.g. swl and gswl, would share it)
     t0 = time.perf_counter()
     prepared = prepare(ds, steps, use_cache=False, workers=1) if steps else ds
     prep_ms = (time.perf_counter() - t0) / len(ds.graphs) * 1e3 if steps else 0.0

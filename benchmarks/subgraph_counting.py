@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tasks", nargs="+", default=DEFAULT_TASKS)
     ap.add_argument("--budget", type=int, default=30_000, help="trainable parameters per model (hidden is solved)")
     ap.add_argument("--layers", type=int, default=4)
-    ap.add_argument("--kl-k", type=int, default=2, help="(k, 1)-GNN: nodes individualised per tuple")
+    ap.add_argument("--kl-k", type=int, default=1, help="(k, 1)-GNN: nodes individualised per tuple (k = 1: n copies)")
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=2e-3, help="Adam, cosine decay (SSWL counting: 2e-3)")

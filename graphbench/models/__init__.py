@@ -7,7 +7,7 @@ from typing import Any
 from torch import nn
 
 from graphbench.hparams import validate
-from graphbench.models import gat, gcn, gin, omega, sage  # noqa: F401  (registration side effect)
+from graphbench.models import gat, gcn, gin, laser, omega, relational_gcn, relational_gin, sage  # noqa: F401  (registration side effect)  # noqa: F401,E402  (issue 13: rewiring)
 from graphbench.models.base import COMMON_HPARAMS, MessagePassingNet
 from graphbench.registry import MODELS
 

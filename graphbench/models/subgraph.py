@@ -74,6 +74,7 @@ BUDGET_HPARAM = HParam(float, 0.0, "memory guard: stop before training when the 
 SSWL_HPARAMS = {
     **COMMON_HPARAMS,
     "residual": HParam(bool, False, "add each layer's input to its output (the official code has none)"),
+    "readout": HParam(str, "mean", "not used: the VS / SV pooling (`pool`) reads the pair states out"),
     "policy": HParam(str, "distance", "generation policy: distance encoding min(d(u, v), max_dist) or node "
                      "marking 1[u = v]", choices=POLICIES),
     "max_dist": HParam(int, 5, "distance encoding: largest distance label (the code's max_dis)", low=1,

@@ -17,8 +17,8 @@ into bytes at a given hidden width::
 counts each aggregation's MLP input, hidden, norm and ReLU outputs plus the layer's sum, norm and ReLU).
 With ``segment_globals=True`` (what the registered models do: :class:`~graphbench.subgraph.layers.SubgraphLayer`
 computes ``uG``/``vG`` as segment sums over the pairs) the global aggregations count no typed edges and their
-largest message is ``P · d``. ``benchmarks/subgraph_cost.py`` compares this estimate with the bytes autograd actually saves. With ``hops`` set
-(ego subgraphs) the full-subgraph counts are an upper bound.
+largest message is ``P · d``. ``benchmarks/subgraph_cost.py`` compares this estimate with the bytes autograd actually
+saves. With ``hops`` set (ego subgraphs) the full-subgraph counts are an upper bound.
 
 :func:`check_lifted_size` raises :class:`LiftedGraphTooLarge` with the estimate, the budget and what to change.
 The budget defaults to ``$GRAPHBENCH_SUBGRAPH_BUDGET_GB`` or 8 GiB.

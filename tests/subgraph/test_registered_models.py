@@ -154,3 +154,16 @@ def test_gnn_sswl_plus_trains_through_the_cli(tmp_path):
     row = pd.read_csv(out).iloc[0]
     assert row["status"] == "ok", row.get("error")
     assert row["model"] == "gnn-sswl-plus" and row["num_params"] > 0
+
+
+def test_expressiveness_protocol_runs_the_registered_model_on_wl_pairs():
+    """Through the expressiveness protocol (quick mode, float64, transforms per relabelled copy): GNN-SSWL+ tells
+    apart every 1-WL-equivalent textbook pair except rook 4×4 / Shrikhande, two srg(16, 6, 2, 2) that 3-WL (and so
+    every SSWL-bounded model) cannot separate; no reliability failure (the product graph is equivariant)."""
+    from graphbench.expressiveness import evaluate, load_pairs
+
+    res = evaluate("gnn-sswl+", load_pairs("wl-pairs"), hparams={"hidden": 16, "layers": 3})
+    told = {r.name: r.distinguished for r in res.pairs}
+    assert not told.pop("rook4x4/shrikhande")
+    assert all(told.values()), told
+    assert all(r.reliable for r in res.pairs)

@@ -26,6 +26,14 @@ Counts are reported per category: pairs, distinguished (BREC's "Correct") and re
 Node-level transforms (the ``pe`` hyperparameter, e.g. RWSE) are computed once per graph, in the protocol's
 precision, and travel with the node relabelling (they are permutation-equivariant functions of the graph;
 recomputing them per copy would cost 4q times more and only add rounding).
+
+A model's own input transforms (its ``input_transforms(hparams)``: product graphs of subgraph GNNs, path sets of
+PathNN, hop rings, rewirings) are different: they build index tensors and extra graphs whose numbering follows the
+input's, and their equivariance is part of what is under test. They are therefore run on **every relabelled copy**
+(:func:`graphbench.transforms.apply.apply_steps`, the function the trainer's cached pre-processing runs) and the
+copies are batched by the trainer's :class:`~graphbench.transforms.batch.Collator` — so the model sees exactly what
+training feeds it; a transform that depends on node order makes the copies of one graph disagree. This costs one
+transform call per copy (4q per pair); ``--max-pairs`` keeps a look quick.
 """
 
 from __future__ import annotations
@@ -163,13 +171,14 @@ class ExpressivenessResult:
 
 
 # ------------------------------------------------------------------------------------------- the model interface
-def embed(model: nn.Module, batch: dgl.DGLGraph) -> torch.Tensor:
-    """``[batch_size, output_dim]`` graph embeddings: the model called exactly as the trainer calls it.
+def embed(model: nn.Module, batch: Any) -> torch.Tensor:
+    """``[batch_size, output_dim]`` graph embeddings: the model called exactly as the trainer calls it (with a
+    :class:`~graphbench.transforms.batch.Batch`; a batched DGL graph is wrapped into one).
 
     The one place the protocol calls a model (keep it in step with ``graphbench.train.trainer``)."""
-    from graphbench.transforms.batch import Batch
+    from graphbench.transforms.batch import as_batch
 
-    return model(Batch.from_graph(batch))
+    return model(as_batch(batch))
 
 
 def prepare_graph(g: dgl.DGLGraph, pe: str, pe_dim: int, dtype: torch.dtype) -> dgl.DGLGraph:
@@ -186,6 +195,22 @@ def prepare_graph(g: dgl.DGLGraph, pe: str, pe_dim: int, dtype: torch.dtype) -> 
         g.ndata["pe"] = random_walk_se(g, pe_dim, dtype=torch.float64).to(dtype)
     elif pe != "none":
         raise ValueError(f"positional encoding {pe!r} is not supported by the expressiveness protocol")
+    return g
+
+
+def _cast(value: Any, dtype: torch.dtype) -> Any:
+    if isinstance(value, dgl.DGLGraph):
+        return _cast_graph(value, dtype)
+    if isinstance(value, torch.Tensor) and value.dtype.is_floating_point:
+        return value.to(dtype)
+    return value
+
+
+def _cast_graph(g: dgl.DGLGraph, dtype: torch.dtype) -> dgl.DGLGraph:
+    for data in (g.ndata, g.edata):
+        for key, value in list(data.items()):
+            if value.dtype.is_floating_point and value.dtype != dtype:
+                data[key] = value.to(dtype)
     return g
 
 
@@ -225,15 +250,41 @@ class PairEvaluator:
     """
 
     def __init__(self, build_model: Callable[[], nn.Module], config: ProtocolConfig, *, pe: str = "none",
-                 pe_dim: int = 16, device: str = "cpu", seed: int = 0) -> None:
+                 pe_dim: int = 16, device: str = "cpu", seed: int = 0, steps: list | None = None) -> None:
         self.build_model, self.cfg = build_model, config
         self.pe, self.pe_dim, self.device, self.seed = pe, pe_dim, torch.device(device), seed
         self.dtype = config.torch_dtype
         self.threshold = config.threshold
+        self.steps = list(steps or [])  # the model's input transforms, run per relabelled copy
+        self._collator = None
+        self._model: nn.Module | None = None
+
+    def _batch(self, copies: list[tuple]) -> Any:
+        """The relabelled ``copies`` as the model's input: a batched graph, or — for a model with input
+        transforms — a :class:`Batch` of the copies each transformed on its own, as the trainer's collator builds
+        it (float tensors in the protocol's precision)."""
+        if not self.steps:
+            return batch_copies(copies).to(self.device)
+        from graphbench.transforms.apply import apply_steps, chain_outputs
+        from graphbench.transforms.batch import Collator
+
+        graphs, extras = [], []
+        for index, copy in enumerate(copies):
+            g, e = apply_steps(batch_copies([copy]), self.steps, seed=self.seed, index=index)
+            graphs.append(_cast_graph(g, self.dtype))
+            extras.append({k: _cast(v, self.dtype) for k, v in e.items()})
+        if self._collator is None:
+            self._collator = Collator.for_outputs(chain_outputs(self.steps), getattr(self._model, "extras", {}),
+                                                  graph=graphs[0])
+        batch = self._collator.batch(graphs, extras)
+        if batch.pe is not None:
+            batch.pe = batch.pe.to(self.dtype)
+        return batch.to(self.device)
 
     def _new_model(self, seed: int) -> nn.Module:
         torch.manual_seed(seed)
-        return self.build_model().to(device=self.device, dtype=self.dtype)
+        self._model = self.build_model().to(device=self.device, dtype=self.dtype)
+        return self._model
 
     def run(self, pairs: PairSet, *, on_pair: Callable[[PairResult], None] | None = None) -> list[PairResult]:
         prepared: dict[int, CopySource] = {}
@@ -281,7 +332,7 @@ class PairEvaluator:
         for _, pair_id, g, h in chunk:
             a, b, r = _copies(g, h, q, np.random.default_rng(_pair_seed(self.seed, pair_id)))
             graphs += a + b + r
-        emb = embed(model, batch_copies(graphs).to(self.device))
+        emb = embed(model, self._batch(graphs))
         out = []
         for j in range(len(chunk)):
             e = emb[4 * q * j: 4 * q * (j + 1)]
@@ -298,9 +349,8 @@ class PairEvaluator:
         seed = _pair_seed(self.seed, pair_id)
         a, b, r = _copies(g, h, q, np.random.default_rng(seed))
         interlaced = [x for pair in zip(a, b, strict=True) for x in pair]  # [G_1, H_1, G_2, H_2, ...]
-        batches = [batch_copies(interlaced[i:i + cfg.batch_size]).to(self.device)
-                   for i in range(0, len(interlaced), cfg.batch_size)]
         model = self._new_model(seed)
+        batches = [self._batch(interlaced[i:i + cfg.batch_size]) for i in range(0, len(interlaced), cfg.batch_size)]
         opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt)
         loss_fn = nn.CosineEmbeddingLoss(margin=cfg.margin)
@@ -326,7 +376,7 @@ class PairEvaluator:
         model.eval()
         with torch.no_grad():
             e_test = torch.cat([embed(model, bt) for bt in batches])
-            e_rel = embed(model, batch_copies(r).to(self.device))
+            e_rel = embed(model, self._batch(r))
         test = _statistic(e_test[0::2], e_test[1::2], cfg)
         reliability = _statistic(e_rel[0::2], e_rel[1::2], cfg)
         return decide(test, reliability, self.threshold), epochs
@@ -358,17 +408,31 @@ def evaluate(model: str, pairs: PairSet, *, hparams: dict[str, Any] | None = Non
     model_hp, pe, pe_dim = resolve_model_hparams(model, hparams)
     name = MODELS.get(model).name
 
+    from graphbench.transforms.config import run_pe_dim
+
+    width = run_pe_dim(name, model_hp, {"pe": pe, "pe_dim": pe_dim})  # as the runner: the chain's encodings
+
     def build() -> nn.Module:
         return build_model(name, pairs.node_spec, config.output_dim, task_level="graph", edge_dim=pairs.edge_spec,
-                           pe_dim=pe_dim if pe != "none" else 0, **model_hp)
+                           pe_dim=width, **model_hp)
 
     t0 = time.perf_counter()
     num_params = count_parameters(build())
-    evaluator = PairEvaluator(build, config, pe=pe, pe_dim=pe_dim, device=device, seed=seed)
+    evaluator = PairEvaluator(build, config, pe=pe, pe_dim=pe_dim, device=device, seed=seed,
+                              steps=model_input_steps(name, model_hp))
     results = evaluator.run(pairs, on_pair=on_pair)
     resolved = {**model_hp, "pe": pe, "pe_dim": pe_dim}
     return ExpressivenessResult(name, pairs.dataset, seed, config, resolved, num_params, results,
                                 time.perf_counter() - t0)
+
+
+def model_input_steps(model: str, model_hp: dict[str, Any]) -> list:
+    """The model's own input transforms (``input_transforms(hparams)``), resolved — run per relabelled copy."""
+    from graphbench.registry import MODELS
+    from graphbench.transforms.base import resolve_step
+
+    extra = getattr(MODELS.get(model).obj, "input_transforms", None)
+    return [resolve_step(e) for e in extra(model_hp)] if callable(extra) else []
 
 
 def config_with(config: ProtocolConfig, **changes: Any) -> ProtocolConfig:

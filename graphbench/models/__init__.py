@@ -7,8 +7,7 @@ from typing import Any
 from torch import nn
 
 from graphbench.hparams import validate
-from graphbench.models import gat, gcn, gin, omega, sage  # noqa: F401  (registration side effect)
-from graphbench.models import pathnn  # noqa: F401,E402  (PathNN-SP / SP+ / AP, issue 15)
+from graphbench.models import gat, gcn, gin, omega, pathnn, sage  # noqa: F401  (registration side effect)
 from graphbench.models.base import COMMON_HPARAMS, MessagePassingNet
 from graphbench.registry import MODELS
 

@@ -90,7 +90,7 @@ class PathNN(MessagePassingNet):
                  readout: str = "sum", path_agg: str = "sum", residual: bool = True, distance_encoding: bool = False,
                  max_paths: int = TRANSFORM_MAX_PATHS, head: str = "mlp", edge_dim=None, task_level: str = "graph",
                  pe_dim: int = 0) -> None:
-        self.cutoff, self.distance_encoding = cutoff, distance_encoding
+        self.cutoff, self.distance_encoding, self.max_paths = cutoff, distance_encoding, max_paths
         super().__init__(in_dim, out_dim, hidden=hidden, layers=cutoff - 1, dropout=dropout, norm="none",
                          residual=False, readout=readout, task_level=task_level, edge_dim=edge_dim, pe_dim=pe_dim,
                          head=head, layer_dropout=False)
@@ -110,7 +110,8 @@ class PathNN(MessagePassingNet):
         """Per length ℓ: the batch's paths ``[P_ℓ, ℓ+1]`` (anchor last), their edge ids ``[P_ℓ, ℓ]`` and the
         distances to the anchor ``[P_ℓ, ℓ+1]``, cut out of the padded tensors once per batch."""
         def build():
-            nodes = batch["path_nodes"]
+            extras = batch.extras if "path_nodes" in batch.extras else self._enumerate(batch)
+            nodes = extras["path_nodes"]
             if nodes.shape[1] != self.cutoff:
                 raise ValueError(f"the batch's paths were enumerated with cutoff {nodes.shape[1]} but this PathNN "
                                  f"has cutoff {self.cutoff}; let the model's input_transforms make them")
@@ -118,7 +119,7 @@ class PathNN(MessagePassingNet):
             order = torch.argsort(lengths, stable=True)
             counts = torch.bincount(lengths, minlength=self.cutoff).tolist()
             groups = torch.split(order, counts[:self.cutoff])
-            edges, dists = batch["path_edges"], batch["path_dists"]
+            edges, dists = extras["path_edges"], extras["path_dists"]
             paths, eids, dd = {}, {}, {}
             for length in range(1, self.cutoff):
                 rows = groups[length]
@@ -128,6 +129,23 @@ class PathNN(MessagePassingNet):
             return paths, eids, dd
 
         return batch.memo("pathnn_paths", build)
+
+    def _enumerate(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """The path tensors of a batch that does not carry them (the old call style ``model(graph, feat)``):
+        enumerated now, per graph, by the same transform and batched by the same Collator (uncached; a run
+        computes them once per dataset through ``input_transforms``)."""
+        import dgl
+
+        from graphbench.transforms.apply import apply_steps
+        from graphbench.transforms.base import resolve_step
+        from graphbench.transforms.batch import Collator
+
+        graph = batch.graph.cpu()
+        graphs = dgl.unbatch(graph) if graph.batch_size > 1 else [graph]
+        step = resolve_step(self.input_transforms({"cutoff": self.cutoff, "max_paths": self.max_paths})[0])
+        extras = [apply_steps(dgl.graph(g.edges(), num_nodes=g.num_nodes()), [step])[1] for g in graphs]
+        built = Collator(self.extras).batch(graphs, extras).extras
+        return {k: v.to(batch.graph.device) for k, v in built.items()}
 
     def layer_states(self, batch: Batch, h: torch.Tensor) -> list[torch.Tensor]:
         paths, eids, dists = self.path_inputs(batch)

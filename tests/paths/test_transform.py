@@ -134,6 +134,8 @@ def test_model_on_a_batch_equals_the_model_on_each_graph_and_ignores_node_order(
     together = embed(graphs)
     alone = torch.cat([embed([g]) for g in graphs])
     assert torch.allclose(together, alone, atol=1e-10)
+    # the old call style (a batched graph, no extras) enumerates the same paths on the fly
+    assert torch.allclose(model(dgl.batch(graphs)), together, atol=1e-10)
     # C6 and two triangles are 1-WL equivalent: paths tell them apart
     assert not torch.allclose(together[0], together[1], atol=1e-6)
     perm = torch.from_numpy(rng.permutation(10))

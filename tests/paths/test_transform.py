@@ -212,3 +212,16 @@ def test_pathnn_regression_on_zinc_format_with_edge_features(tmp_path):
     rows = read_results(out)
     assert rows["status"].tolist() == ["ok", "ok"], rows["error"].tolist()
     assert rows["metric"].tolist() == ["mae", "mae"] and np.isfinite(rows["test_metric"]).all()
+
+
+def test_pathnn_in_a_sweep_file_searches_its_cutoff_and_skips_layers(tmp_path):
+    from graphbench.sweep.config import load_sweep
+
+    f = tmp_path / "s.yaml"
+    f.write_text("models:\n  pathnn-ap: {hparams: {cutoff: 3}}\n  pathnn-sp: {search_space: {cutoff: {type: int, "
+                 "low: 2, high: 4}}}\n  gin: {}\ndatasets: [csl]\ntrials: 2\nhparams: {epochs: 2}\nsearch_space:\n"
+                 "  layers: {type: int, low: 2, high: 4}\n  lr: {type: float, low: 1.0e-3, high: 1.0e-2}\n")
+    spaces = {s.model: s.space for s in load_sweep(f).studies()}
+    assert "layers" not in spaces["pathnn-ap"] and "cutoff" not in spaces["pathnn-ap"]  # fixed at 3
+    assert spaces["pathnn-sp"]["cutoff"] == {"type": "int", "low": 2, "high": 4}
+    assert "layers" in spaces["gin"] and "lr" in spaces["pathnn-ap"]

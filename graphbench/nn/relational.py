@@ -12,6 +12,7 @@ R-GIN is ``conv_r`` = a GIN layer per relation. ``self_loop=False`` leaves the s
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import dgl
 import torch
@@ -35,6 +36,40 @@ def relation_graphs(graph: dgl.DGLGraph, etype: torch.Tensor, num_types: int) ->
     return out
 
 
+class RelationGraphs(NamedTuple):
+    """A typed graph split by relation once per batch (reused by every layer): ``graphs[r]`` holds every node and
+    the edges of type r (plus a self-loop per node when split with ``self_loops=True``); ``edge_ids[r]`` the ids of
+    those edges in the typed graph (to slice edge features; ``None`` when self-loops were added)."""
+
+    graphs: list[dgl.DGLGraph]
+    edge_ids: list[torch.Tensor] | None
+
+
+def split_relations(graph: dgl.DGLGraph, etype: torch.Tensor | None, num_types: int, *,
+                    self_loops: bool = False) -> RelationGraphs:
+    """The relation graphs (every node, each relation's edges; plain graphs without batch information, which the
+    convolutions do not need) with the edge ids of each relation; a graph without types (``etype=None``) is one
+    relation (type 0) and the others are empty. ``self_loops`` adds one self-loop per node to every relation graph
+    (a GCN convolution per relation with its own ``Â = A_r + I``, as LASER's per-snapshot ``GCNConv``)."""
+    if etype is None:
+        etype = torch.zeros(graph.num_edges(), dtype=torch.long, device=graph.device)
+    etype = etype.long()
+    if etype.numel() and (int(etype.min()) < 0 or int(etype.max()) >= num_types):
+        raise ValueError(f"edge types must lie in 0..{num_types - 1}; got {int(etype.min())}..{int(etype.max())}")
+    # plain graphs built from the edge lists (half the cost of dgl.edge_subgraph; convolutions need no batch info)
+    src, dst = graph.edges()
+    n = graph.num_nodes()
+    ids = [(etype == r).nonzero(as_tuple=True)[0] for r in range(num_types)]
+    if not self_loops:
+        return RelationGraphs([dgl.graph((src[i], dst[i]), num_nodes=n) for i in ids], ids)
+    loop = torch.arange(n, device=src.device)
+    parts = []
+    for i in ids:
+        keep = i[src[i] != dst[i]]
+        parts.append(dgl.graph((torch.cat([src[keep], loop]), torch.cat([dst[keep], loop])), num_nodes=n))
+    return RelationGraphs(parts, None)
+
+
 class RelationalConv(nn.Module):
     """``h' = W_0 h + Σ_r conv_r(G_r, h)`` (see the module docstring).
 
@@ -43,10 +78,11 @@ class RelationalConv(nn.Module):
             (or ``conv(g, h, e)`` when edge features are passed).
         num_types: number of edge types R.
         in_dim, out_dim: widths for the self-connection ``W_0`` (needed when ``self_loop``).
+        bias: give ``W_0`` a bias (R-GCN's single bias, when the relation convolutions have none).
     """
 
     def __init__(self, make_conv: Callable[[int], nn.Module], num_types: int, *, in_dim: int | None = None,
-                 out_dim: int | None = None, self_loop: bool = True) -> None:
+                 out_dim: int | None = None, self_loop: bool = True, bias: bool = False) -> None:
         super().__init__()
         if num_types < 1:
             raise ValueError("num_types must be at least 1")
@@ -54,7 +90,7 @@ class RelationalConv(nn.Module):
         self.convs = nn.ModuleList(make_conv(r) for r in range(num_types))
         if self_loop and (in_dim is None or out_dim is None):
             raise ValueError("self_loop=True needs in_dim and out_dim for W_0")
-        self.self_loop = nn.Linear(in_dim, out_dim, bias=False) if self_loop else None
+        self.self_loop = nn.Linear(in_dim, out_dim, bias=bias) if self_loop else None
 
     def reset_parameters(self) -> None:
         for conv in self.convs:
@@ -63,11 +99,17 @@ class RelationalConv(nn.Module):
         if self.self_loop is not None:
             self.self_loop.reset_parameters()
 
-    def forward(self, graph: dgl.DGLGraph | list[dgl.DGLGraph], h: torch.Tensor, e: torch.Tensor | None = None,
-                *, etype: torch.Tensor | None = None) -> torch.Tensor:
-        """``graph``: the typed graph (types from ``etype`` or ``graph.edata["etype"]``), or the list of relation
-        graphs from :func:`relation_graphs` (compute it once per batch and reuse it in every layer)."""
-        if isinstance(graph, dgl.DGLGraph):
+    def forward(self, graph: dgl.DGLGraph | list[dgl.DGLGraph] | RelationGraphs, h: torch.Tensor,
+                e: torch.Tensor | None = None, *, etype: torch.Tensor | None = None) -> torch.Tensor:
+        """``graph``: the typed graph (types from ``etype`` or ``graph.edata["etype"]``), or the relation graphs
+        from :func:`split_relations` / :func:`relation_graphs` (compute them once per batch, reuse them in every
+        layer)."""
+        if isinstance(graph, RelationGraphs):
+            graph, edge_ids = graph.graphs, graph.edge_ids
+            if len(graph) != self.num_types:
+                raise ValueError(f"{len(graph)} relation graphs for {self.num_types} edge types")
+            parts = graph
+        elif isinstance(graph, dgl.DGLGraph):
             types = etype if etype is not None else graph.edata.get("etype")
             if types is None:
                 raise ValueError("RelationalConv needs edge types: edata['etype'] (a transform that types edges) "

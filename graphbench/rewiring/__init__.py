@@ -15,7 +15,9 @@ Measures: ``total_effective_resistance``, ``spectral_gap``, ``balanced_forman_cu
 ``ollivier_ricci_curvature``.
 
 Inputs are a DGL graph or an edge list ``(src, dst)`` with ``num_nodes``; all algorithms read the simple undirected
-skeleton (see ``base``). Registration as cached transforms belongs to the transform registry (issue #11).
+skeleton (see ``base``). ``graphbench.rewiring.transforms`` registers the five pre-processing rewirings as cached
+transforms (``laser``, ``gtr``, ``fosr``, ``sdrf``, ``borf``; edge types in ``edata["etype"]``); the relational models
+that consume them are ``rgcn``, ``rgin``, ``<rewiring>-gcn`` / ``-gin`` and ``laser-gcn`` / ``laser-gin``.
 """
 
 from graphbench.rewiring.base import Rewiring, adjacency

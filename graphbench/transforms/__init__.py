@@ -37,6 +37,7 @@ Plain message-passing models only implement ``make_conv`` (and ``apply_conv``) a
 """
 
 from graphbench.registry import TRANSFORMS
+from graphbench.rewiring import transforms as _rewiring  # noqa: F401,E402  (registers laser, gtr, fosr, sdrf, borf)
 from graphbench.transforms import pe  # noqa: F401  (registers the encodings)
 from graphbench.transforms.base import (
     Concat,

@@ -1,0 +1,80 @@
+"""R-GCN — Schlichtkrull, Kipf, Bloem, van den Berg, Titov, Welling, "Modeling Relational Data with Graph
+Convolutional Networks", ESWC 2018 — as the relational GCN backbone of the rewiring papers (FoSR: Karhadkar et al.,
+ICLR 2023; GTR: Black et al., ICML 2023; SDRF, BORF), which give original and added edges their own weights.
+
+Layer (Eq. 2 of the paper): ``h_i' = W_0 h_i + b + Σ_r Σ_{j ∈ N_i^r} (1 / c_{i,r}) W_r h_j`` with
+``c_{i,r} = |N_i^r|`` (mean over each relation's neighbours, PyG's ``RGCNConv`` default that the FoSR code uses):
+one DGL ``GraphConv(norm="right", bias=False)`` per relation plus the self-connection ``W_0`` with the single bias
+(``graphbench.nn.relational.RelationalConv``). ``rel_norm="both"`` uses GCN's symmetric normalisation per relation
+instead. No self-loops are added (``W_0`` is the self term).
+
+Registered: ``rgcn`` (edge types from whatever rewiring the run's ``transforms`` apply; ``relations`` edge types,
+2 by default; without a rewiring every edge is type 0), and ``fosr-gcn``, ``gtr-gcn``, ``sdrf-gcn``, ``borf-gcn``
+(R-GCN on that rewiring, its parameters as hyperparameters; see ``graphbench.models.rewired``).
+"""
+
+from __future__ import annotations
+
+from dgl.nn import GraphConv
+from torch import nn
+
+from graphbench.hparams import HParam
+from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE
+from graphbench.models.rewired import RELATIONS_HPARAM, RelationalNet, register_fosr_tu_preset, register_rewired
+from graphbench.nn.relational import RelationalConv
+from graphbench.presets import Preset, register_preset
+from graphbench.registry import MODELS
+
+PAPER = "Schlichtkrull et al., ESWC 2018 (R-GCN)"
+HPARAMS = {
+    **COMMON_HPARAMS,
+    "relations": RELATIONS_HPARAM,
+    "rel_norm": HParam(str, "right", "per-relation normalisation: right = mean over N_i^r (R-GCN, Eq. 2), both = "
+                       "GCN's symmetric D^-1/2 A D^-1/2 per relation", choices=("right", "both")),
+}
+
+
+@MODELS.register("rgcn", hparams=HPARAMS, search_space=COMMON_SEARCH_SPACE, edge_features=False,
+                 task_levels=("graph", "node"), paper=PAPER, aliases=("r-gcn",))
+class RGCN(RelationalNet):
+    """Relational GCN (see module docstring)."""
+
+    def __init__(self, in_dim, out_dim, *, rel_norm: str = "right", **common) -> None:
+        self.rel_norm = rel_norm
+        super().__init__(in_dim, out_dim, **common)
+
+    def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
+        return RelationalConv(lambda r: GraphConv(in_dim, out_dim, norm=self.rel_norm, bias=False,
+                                                  allow_zero_in_degree=True),
+                              self.num_relations, in_dim=in_dim, out_dim=out_dim, self_loop=True, bias=True)
+
+
+_REWIRED_PAPERS = {
+    "fosr": "Karhadkar, Banerjee, Montúfar, ICLR 2023 (FoSR) + R-GCN",
+    "gtr": "Black, Wan, Nayyeri, Wang, ICML 2023 (GTR) + R-GCN",
+    "sdrf": "Topping et al., ICLR 2022 (SDRF) + R-GCN",
+    "borf": "Nguyen et al., ICML 2023 (BORF) + R-GCN",
+}
+register_fosr_tu_preset("rgcn")
+for _rewiring, _paper in _REWIRED_PAPERS.items():
+    register_rewired(RGCN, "gcn", _rewiring, HPARAMS, paper=_paper)
+
+
+# -- BORF's node-classification results: a plain GCN on the BORF-rewired graph ----------------------------------
+# BORF's code sets every edge type to 0, so its GCN rows are the *non-relational* GCN on the rewired graph: model
+# ``gcn`` with the ``borf`` transform. Settings (iterations, batch_add, batch_remove) per dataset from the released
+# results file (results/node_classification_GCN_brf.csv, papers.md §7.4).
+_BORF_NODE = {"cora": (3, 20, 10), "citeseer": (3, 20, 10), "texas": (3, 30, 10), "cornell": (2, 20, 30),
+              "wisconsin": (2, 30, 20)}
+for _dataset, (_it, _add, _remove) in _BORF_NODE.items():
+    register_preset(Preset(
+        f"nguyen2023-borf-{_dataset}", "gcn", "Nguyen et al., ICML 2023 (BORF), released results file "
+        "node_classification_GCN_brf.csv",
+        f"GCN on the BORF-rewired {_dataset} graph ({_it} batches, {_add} edges added and {_remove} removed per "
+        "batch): 3 layers × 128, dropout 0.5, Adam lr 1e-3",
+        {"layers": 3, "hidden": 128, "dropout": 0.5, "lr": 1e-3, "residual": False,
+         "transforms": [{"name": "borf", "iterations": _it, "batch_add": _add, "batch_remove": _remove}]},
+        datasets=(_dataset,),
+        deviations="BORF evaluates on random 60/20/20 splits over 100 trials; our loaders use their standard "
+                   "splits (Planetoid public split, Geom-GCN's 10 splits). The BORF graph here stays undirected "
+                   "(the reference adds single directions on a networkx DiGraph)."))

@@ -92,7 +92,7 @@ def transform_cache(graphs: list[dgl.DGLGraph], kinds: list[str], cutoffs: list[
     n = len(graphs)
     idx = np.arange(n)
     ds = GraphDataset("zinc-like", graphs, torch.zeros(n, dtype=torch.long), "graph", "multiclass", "accuracy",
-                      [Split("fixed", idx, idx[:0], idx[:0])], num_classes=2)
+                      [Split("fixed", idx[2:], idx[:1], idx[1:2])], num_classes=2)
     root = Path(tempfile.mkdtemp(prefix="paths-cache-"))
     print(f"\nthe paths transform through the cache ({n} graphs, 1 worker): cold = enumerate + write, cached = read")
     print(f"{'kind':5} {'K':>2} {'cold s':>8} {'cached s':>9} {'cold/cached':>11} {'entry MB':>9} {'paths/graph':>11}")
@@ -108,8 +108,9 @@ def transform_cache(graphs: list[dgl.DGLGraph], kinds: list[str], cutoffs: list[
                 t = time.perf_counter()
                 prepare(ds, [step], root=root, workers=1, progress=False)
                 cached = time.perf_counter() - t
-                size = sum(f.stat().st_size for f in root.rglob("data.npz")) / 2 ** 20
-                for f in root.rglob("data.npz"):  # one entry at a time on disk
+                entries = list(root.rglob("data.npz"))
+                size = sum(f.stat().st_size for f in entries) / 2 ** 20
+                for f in entries:  # one entry at a time on disk
                     shutil.rmtree(f.parent)
                 mean = np.mean([e["path_nodes"].shape[0] for e in out.extras])
                 print(f"{kind:5} {k:>2} {cold:>8.2f} {cached:>9.2f} {cold / cached:>11.1f} {size:>9.1f} {mean:>11.1f}")

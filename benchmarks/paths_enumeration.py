@@ -10,9 +10,13 @@ Measured, for K in ``--cutoffs`` and each kind (SP, SP+, AP):
 * ``single`` — :func:`graphbench.paths.graph_paths` one graph at a time, on ``--subset`` graphs, extrapolated;
 * ``networkx`` — ``nx.all_simple_paths`` / ``nx.all_shortest_paths`` (+ one SP per pair) per graph, on
   ``--subset`` graphs, extrapolated to all graphs (the columns say "extrapolated").
+* ``--transform``: the ``paths`` transform through the transform cache (what a run does): ``cold`` = the first
+  :func:`graphbench.transforms.apply.prepare` (per-graph enumeration in one process + writing the entry), ``cached`` =
+  the same call in a fresh state (in-process memo cleared), which reads the entry from disk; and the entry's size.
 Counts are the mean number of paths per graph (all lengths 1 … K−1) and the largest graph's total.
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/paths_enumeration.py [--graphs 12000] [--subset 300]
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/paths_enumeration.py --transform --graphs 2000
 """
 
 from __future__ import annotations
@@ -75,6 +79,45 @@ def networkx_paths(g: nx.Graph, kind: str, cutoff: int) -> int:
     return total
 
 
+def transform_cache(graphs: list[dgl.DGLGraph], kinds: list[str], cutoffs: list[int]) -> None:
+    """Cold vs cached ``prepare`` of the ``paths`` transform (one worker process, a fresh cache folder)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from graphbench.data.base import GraphDataset, Split
+    from graphbench.transforms.apply import clear_memo, prepare
+    from graphbench.transforms.base import resolve_step
+
+    n = len(graphs)
+    idx = np.arange(n)
+    ds = GraphDataset("zinc-like", graphs, torch.zeros(n, dtype=torch.long), "graph", "multiclass", "accuracy",
+                      [Split("fixed", idx[2:], idx[:1], idx[1:2])], num_classes=2)
+    root = Path(tempfile.mkdtemp(prefix="paths-cache-"))
+    print(f"\nthe paths transform through the cache ({n} graphs, 1 worker): cold = enumerate + write, cached = read")
+    print(f"{'kind':5} {'K':>2} {'cold s':>8} {'cached s':>9} {'cold/cached':>11} {'entry MB':>9} {'paths/graph':>11}")
+    try:
+        for kind in kinds:
+            for k in cutoffs:
+                step = resolve_step({"name": "paths", "kind": kind, "cutoff": k})
+                clear_memo()
+                t = time.perf_counter()
+                out = prepare(ds, [step], root=root, workers=1, progress=False)
+                cold = time.perf_counter() - t
+                clear_memo()
+                t = time.perf_counter()
+                prepare(ds, [step], root=root, workers=1, progress=False)
+                cached = time.perf_counter() - t
+                entries = list(root.rglob("data.npz"))
+                size = sum(f.stat().st_size for f in entries) / 2 ** 20
+                for f in entries:  # one entry at a time on disk
+                    shutil.rmtree(f.parent)
+                mean = np.mean([e["path_nodes"].shape[0] for e in out.extras])
+                print(f"{kind:5} {k:>2} {cold:>8.2f} {cached:>9.2f} {cold / cached:>11.1f} {size:>9.1f} {mean:>11.1f}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--graphs", type=int, default=12000)
@@ -82,6 +125,7 @@ def main() -> None:
     p.add_argument("--cutoffs", type=int, nargs="+", default=[3, 4, 5, 6])
     p.add_argument("--kinds", nargs="+", default=["sp", "sp+", "ap"])
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--transform", action="store_true", help="time the paths transform cold vs cached instead")
     a = p.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(a.seed)
@@ -93,6 +137,9 @@ def main() -> None:
     print(f"{a.graphs} generated graphs in {time.perf_counter() - t:.1f} s: {nodes.mean():.1f} nodes, "
           f"{edges.mean():.1f} undirected edges on average (ZINC-12k: 23.2, 24.9); max degree "
           f"{max(max(d for _, d in g.degree) for g in nxg)}")
+    if a.transform:
+        transform_cache(graphs, a.kinds, a.cutoffs)
+        return
     sub = slice(0, min(a.subset, a.graphs))
     scale = a.graphs / len(nxg[sub])
     print(f"{'kind':5} {'K':>2} {'paths/graph':>11} {'max':>6} {'per length (mean)':<34} {'many s':>8} "

@@ -7,7 +7,7 @@ from typing import Any
 from torch import nn
 
 from graphbench.hparams import validate
-from graphbench.models import drew, gat, gcn, gin, laser, omega, prmpnn, relational_gcn, relational_gin, sage  # noqa: F401,E501  (registration side effect)
+from graphbench.models import drew, gat, gcn, gin, laser, omega, pathnn, prmpnn, relational_gcn, relational_gin, sage  # noqa: F401,E501  (registration side effect)
 from graphbench.models.base import COMMON_HPARAMS, MessagePassingNet
 from graphbench.registry import MODELS
 

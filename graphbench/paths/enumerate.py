@@ -51,6 +51,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from graphbench.transforms.base import TransformInputError
+
 PATH_KINDS = ("sp", "sp+", "ap")
 #: Default cap on the paths of one graph (all lengths together). ZINC at K = 5 (AP) needs a few hundred.
 DEFAULT_MAX_PATHS = 1_000_000
@@ -58,8 +60,9 @@ DEFAULT_MAX_PATHS = 1_000_000
 _CHUNK = 1 << 21
 
 
-class PathLimitError(ValueError):
-    """A graph has more paths than the configured cap; the message names the graph, its size and the remedy."""
+class PathLimitError(TransformInputError):
+    """A graph has more paths than the configured cap; the message names the graph, its size and the remedy (a
+    ``ValueError``; through the ``paths`` transform the message also names the dataset and the graph's index)."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 
 from graphbench.data.base import GraphDataset
 from graphbench.transforms import cache
-from graphbench.transforms.base import Output, Step
+from graphbench.transforms.base import Output, Step, TransformInputError
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,10 @@ def apply_steps(graph: dgl.DGLGraph, steps: Sequence[Step], *, seed: int = 0, in
         kwargs = step.kwargs()
         if info.stochastic:
             kwargs["rng"] = np.random.default_rng([seed, index, pos])
-        result = info.fn(graph, extras, **kwargs)
+        try:
+            result = info.fn(graph, extras, **kwargs)
+        except TransformInputError as exc:  # name the example (and, in prepare, the dataset)
+            raise exc.located(f"transform {step.name!r} on graph {index}") from None
         new = result.graph if result.graph is not None else graph.local_var()
         for k, v in result.ndata.items():
             new.ndata[k] = v
@@ -129,6 +132,8 @@ def compute(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], *, seed: int 
                     parts.append(part)
                     bar.update(b[1] - b[0])
             torch.set_num_threads(threads)
+    except TransformInputError as exc:
+        raise exc.located(desc) from None
     finally:
         _WORK = None
         bar.close()

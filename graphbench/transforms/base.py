@@ -103,6 +103,16 @@ def SubGraph() -> Extra:  # noqa: N802
 Output = Node | Edge | Extra
 
 
+class TransformInputError(ValueError):
+    """An example a transform cannot handle (e.g. more paths than the configured cap). Raise it from a transform
+    with what to change; :func:`~graphbench.transforms.apply.apply_steps` adds the transform and the example's
+    index, :func:`~graphbench.transforms.apply.prepare` the dataset, so the message names the graph."""
+
+    def located(self, where: str) -> TransformInputError:
+        """The same error (same class) with ``where`` prefixed to its message."""
+        return type(self)(f"{where}: {self}")
+
+
 @dataclass
 class TransformResult:
     """What a transform returns. ``graph``: a new structure (then the transform carries over the ``ndata`` /

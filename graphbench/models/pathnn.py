@@ -1,0 +1,211 @@
+"""PathNN — Michel, Nikolentzos, Lutzeyer & Vazirgiannis, "Path Neural Networks: Expressive and Accurate Graph
+Neural Networks", ICML 2023 (PathNN-SP, PathNN-SP+, PathNN-AP), as the reference code's ``EdgePathNN``
+(``benchmarks/model_ogb.py``).
+
+Network (Eq. 2 of the paper): input encoder → K−1 PathNN layers → readout → Linear → ReLU → dropout → Linear.
+``cutoff`` is the paper's K, **the most nodes on a path**: layer ℓ = 1 … K−1 reads only the paths with exactly ℓ
+edges that end at each node (the anchor), so the network has K−1 layers (there is no separate ``layers``).
+In layer ℓ every path ``(w_0, …, w_ℓ = v)`` becomes the token sequence ``[h_{w_t} ‖ e_t ‖ DE_t]`` (node state,
+encoded feature of edge ``w_{t−1} → w_t`` — zero at t = 0 —, embedded distance ``d(w_t, v)``, AP only); **one
+LSTM shared by all layers** reads it, the final hidden states of the paths ending at v are summed (``path_agg``
+sum, or mean) into ``m_v``, and ``h_v ← MLP(BN(h_v + m_v))`` (``residual``; the BN only for sum aggregation; MLP
+= 2 × Linear → BN → ReLU). The layer is :class:`graphbench.nn.pathnn.PathConv`.
+
+Variants (one registered model each, as the paper's three rows):
+
+* ``pathnn-sp`` — one shortest path per pair (a deterministic choice; like the paper's igraph choice it depends on
+  the node order, so this variant is not exactly permutation-invariant);
+* ``pathnn-sp-plus`` (PathNN-SP+) — all shortest paths;
+* ``pathnn-ap`` — all simple paths, with the distance encoding on by default (the reference uses it on molhiv,
+  Peptides and the synthetic sets, not on ZINC: the ZINC preset turns it off).
+
+Inputs: the ``paths`` transform (:mod:`graphbench.paths.transform`) is the model's input transform, cached per
+dataset; its padded per-graph tensors are offset by the batch (node ids by each graph's first node, edge ids by
+its first edge), never here. Edge features are encoded once (one encoder shared by the layers, as the reference's
+single ``BondEncoder``); graphs without edge features use node ‖ distance tokens only.
+
+Choices where the paper leaves room, said here: the node encoder is graphbench's (one embedding table per
+categorical column, like OGB's AtomEncoder; a learned constant without node features, where the synthetic
+reference uses an MLP on constant inputs — the same up to a reparametrisation); the reference's L2
+normalisation option of the synthetic code is not used; ``dropout`` is the reference's single rate (LSTM tokens,
+before each layer's MLP, and in the head).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from graphbench.hparams import HParam
+from graphbench.models.base import COMMON_HPARAMS, MessagePassingNet, as_spec
+from graphbench.nn import FeatureEncoder
+from graphbench.nn.pathnn import PATH_AGGREGATIONS, PathNNLayers
+from graphbench.nn.readout import READOUTS
+from graphbench.paths.transform import MAX_CUTOFF, TRANSFORM_MAX_PATHS, unpad
+from graphbench.presets import Preset, register_preset
+from graphbench.registry import MODELS
+from graphbench.transforms.base import Concat, EdgeIndex, NodeIndex
+from graphbench.transforms.batch import Batch
+
+
+def _hparams(distance_encoding: bool) -> dict[str, HParam]:
+    return {
+        "hidden": COMMON_HPARAMS["hidden"],
+        "cutoff": HParam(int, 3, "K: the most nodes on a path; K-1 PathNN layers, layer l reads the paths of l edges",
+                         low=2, high=MAX_CUTOFF),
+        "dropout": HParam(float, 0.0, "dropout on the LSTM tokens, before each layer's MLP and in the head",
+                          low=0.0, high=0.99),
+        "readout": HParam(str, "sum", "graph readout", choices=READOUTS),
+        "path_agg": HParam(str, "sum", "how the path embeddings of a node are combined", choices=PATH_AGGREGATIONS),
+        "residual": HParam(bool, True, "h + m before the layer's MLP (the reference's --residuals)"),
+        "distance_encoding": HParam(bool, distance_encoding, "add each node's distance to the anchor to its LSTM "
+                                    "token (the paper's AP distance encoding)"),
+        "max_paths": HParam(int, TRANSFORM_MAX_PATHS, "cap on one graph's paths (a graph above it is an error "
+                            "naming it)", low=1),
+        "head": HParam(str, "mlp", "prediction head: Linear-ReLU-dropout-Linear (the paper's) or linear",
+                       choices=("mlp", "linear")),
+    }
+
+
+SEARCH_SPACE = {
+    "hidden": {"type": "categorical", "choices": [32, 64, 128]},
+    "cutoff": {"type": "int", "low": 2, "high": 4},
+    "dropout": {"type": "float", "low": 0.0, "high": 0.5},
+    "lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True},
+}
+
+
+class PathNN(MessagePassingNet):
+    """PathNN with the path family ``kind`` (see the module docstring)."""
+
+    kind = "ap"
+    extras = {"path_nodes": NodeIndex(), "path_edges": EdgeIndex(), "path_dists": Concat()}
+
+    @classmethod
+    def input_transforms(cls, hparams: dict) -> list[dict]:
+        return [{"name": "paths", "kind": cls.kind, "cutoff": hparams.get("cutoff", 3),
+                 "max_paths": hparams.get("max_paths", TRANSFORM_MAX_PATHS)}]
+
+    def __init__(self, in_dim, out_dim, *, hidden: int = 64, cutoff: int = 3, dropout: float = 0.0,
+                 readout: str = "sum", path_agg: str = "sum", residual: bool = True, distance_encoding: bool = False,
+                 max_paths: int = TRANSFORM_MAX_PATHS, head: str = "mlp", edge_dim=None, task_level: str = "graph",
+                 pe_dim: int = 0) -> None:
+        self.cutoff, self.distance_encoding, self.max_paths = cutoff, distance_encoding, max_paths
+        super().__init__(in_dim, out_dim, hidden=hidden, layers=cutoff - 1, dropout=dropout, norm="none",
+                         residual=False, readout=readout, task_level=task_level, edge_dim=edge_dim, pe_dim=pe_dim,
+                         head=head, layer_dropout=False)
+        edge_spec = as_spec(edge_dim)
+        self.edge_encoder = FeatureEncoder(edge_spec, hidden) if edge_spec.kind != "none" else None
+        self.path_layers = PathNNLayers(hidden, cutoff, edge_dim=hidden if self.edge_encoder is not None else 0,
+                                        distance_encoding=distance_encoding, path_agg=path_agg, residual=residual,
+                                        dropout=dropout)
+        self.convs = self.path_layers.convs  # layer i reads the paths of i + 1 edges
+        if self.edge_encoder is not None:
+            _xavier(self.edge_encoder)
+
+    def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
+        return nn.Identity()  # replaced by the PathConv layers once the shared LSTM exists (see __init__)
+
+    def path_inputs(self, batch: Batch) -> tuple[dict, dict, dict]:
+        """Per length ℓ: the batch's paths ``[P_ℓ, ℓ+1]`` (anchor last), their edge ids ``[P_ℓ, ℓ]`` and the
+        distances to the anchor ``[P_ℓ, ℓ+1]``, cut out of the padded tensors once per batch."""
+        def build():
+            extras = batch.extras if "path_nodes" in batch.extras else self._enumerate(batch)
+            nodes = extras["path_nodes"]
+            if nodes.shape[1] != self.cutoff:
+                raise ValueError(f"the batch's paths were enumerated with cutoff {nodes.shape[1]} but this PathNN "
+                                 f"has cutoff {self.cutoff}; let the model's input_transforms make them")
+            lengths = unpad(nodes)
+            order = torch.argsort(lengths, stable=True)
+            counts = torch.bincount(lengths, minlength=self.cutoff).tolist()
+            groups = torch.split(order, counts[:self.cutoff])
+            edges, dists = extras["path_edges"], extras["path_dists"]
+            paths, eids, dd = {}, {}, {}
+            for length in range(1, self.cutoff):
+                rows = groups[length]
+                paths[length] = nodes[rows, :length + 1].long()
+                eids[length] = edges[rows, :length].long()
+                dd[length] = dists[rows, :length + 1].long()
+            return paths, eids, dd
+
+        return batch.memo("pathnn_paths", build)
+
+    def _enumerate(self, batch: Batch) -> dict[str, torch.Tensor]:
+        """The path tensors of a batch that does not carry them (the old call style ``model(graph, feat)``):
+        enumerated now, per graph, by the same transform and batched by the same Collator (uncached; a run
+        computes them once per dataset through ``input_transforms``)."""
+        import dgl
+
+        from graphbench.transforms.apply import apply_steps
+        from graphbench.transforms.base import resolve_step
+        from graphbench.transforms.batch import Collator
+
+        graph = batch.graph.cpu()
+        graphs = dgl.unbatch(graph) if graph.batch_size > 1 else [graph]
+        step = resolve_step(self.input_transforms({"cutoff": self.cutoff, "max_paths": self.max_paths})[0])
+        extras = [apply_steps(dgl.graph(g.edges(), num_nodes=g.num_nodes()), [step])[1] for g in graphs]
+        built = Collator(self.extras).batch(graphs, extras).extras
+        return {k: v.to(batch.graph.device) for k, v in built.items()}
+
+    def layer_states(self, batch: Batch, h: torch.Tensor) -> list[torch.Tensor]:
+        paths, eids, dists = self.path_inputs(batch)
+        efeat = None
+        if self.edge_encoder is not None:
+            efeat = self.edge_encoder(batch.efeat, batch.graph.num_edges())
+        states = [h]
+        for length, conv in enumerate(self.convs, start=1):
+            e = efeat[eids[length]] if efeat is not None else None
+            d = self.path_layers.distance_embedding(dists[length]) if self.distance_encoding else None
+            h = conv(h, paths[length], e, d)
+            states.append(h)
+        return states
+
+
+def _xavier(encoder: FeatureEncoder) -> None:
+    """The reference initialises its atom / bond embeddings with Xavier-uniform."""
+    for table in getattr(encoder, "tables", []):
+        nn.init.xavier_uniform_(table.weight)
+
+
+def _register(name: str, kind: str, label: str, aliases: tuple[str, ...]) -> type[PathNN]:
+    cls = type(f"PathNN_{kind.replace('+', 'plus').upper()}", (PathNN,),
+               {"kind": kind, "__doc__": f"{label}: PathNN over the {kind.upper()} path sets (see the module "
+                                         "docstring).", "__module__": __name__})
+    MODELS.add(name, cls, aliases=aliases, hparams=_hparams(kind == "ap"), search_space=SEARCH_SPACE,
+               edge_features=True, task_levels=("graph",), paper="Michel et al., ICML 2023")
+    return cls
+
+
+PathNNSP = _register("pathnn-sp", "sp", "PathNN-SP", ("pathnn_sp",))
+PathNNSPPlus = _register("pathnn-sp-plus", "sp+", "PathNN-SP+", ("pathnn_sp_plus", "pathnn-spplus"))
+PathNNAP = _register("pathnn-ap", "ap", "PathNN-AP", ("pathnn_ap",))
+
+
+# -- paper presets: benchmarks/configs/*.json and benchmarks/scripts/*.sh of gasmichel/PathNNs_expressive ---------
+_SOURCE = ("Michel et al., Path Neural Networks, ICML 2023; reference code gasmichel/PathNNs_expressive "
+           "(benchmarks/configs, benchmarks/scripts)")
+_TRAIN = dict(batch_size=128, scheduler="plateau", lr_factor=0.5, lr_patience=20, residual=True, weight_decay=0.0)
+_DEVIATIONS = ("The reference stops the learning-rate schedule at no minimum and selects the epoch on validation "
+               "like ours; graphbench's plateau schedule also stops training once the lr falls below min_lr "
+               "(1e-5). Node / edge encoders: graphbench's per-column embedding tables (as OGB's Atom/BondEncoder).")
+#: (dataset, preset suffix, cutoff per variant, hidden per variant, readout, path_agg, dropout, lr, epochs, patience,
+#:  AP distance encoding)
+_CONFIGS = (
+    ("zinc", "zinc", (5, 5, 5), (152, 152, 140), "sum", "sum", 0.0, 1e-3, 1000, 1000, False),
+    ("ogbg-molhiv", "molhiv", (3, 3, 3), (128, 128, 128), "mean", "sum", 0.5, 5e-4, 200, 50, True),
+    ("peptides-func", "peptides-func", (9, 9, 8), (128, 128, 122), "mean", "sum", 0.0, 1e-3, 200, 50, True),
+    ("peptides-struct", "peptides-struct", (5, 5, 5), (144, 144, 136), "sum", "mean", 0.0, 1e-3, 200, 50, True),
+)
+for _dataset, _suffix, _cutoffs, _hiddens, _readout, _agg, _drop, _lr, _epochs, _pat, _de in _CONFIGS:
+    for _i, (_model, _kind) in enumerate((("pathnn-sp", "sp"), ("pathnn-sp-plus", "sp+"), ("pathnn-ap", "ap"))):
+        _hp = dict(cutoff=_cutoffs[_i], hidden=_hiddens[_i], readout=_readout, path_agg=_agg, dropout=_drop, lr=_lr,
+                   epochs=_epochs, patience=_pat, distance_encoding=_de and _kind == "ap", **_TRAIN)
+        register_preset(Preset(
+            f"michel2023-{_suffix}", _model, _SOURCE,
+            f"PathNN-{_kind.upper()} on {_dataset}: K={_cutoffs[_i]} ({_cutoffs[_i] - 1} layers), hidden "
+            f"{_hiddens[_i]}, {_readout} readout, {_agg} over paths, dropout {_drop}, Adam lr {_lr} halved on a "
+            f"20-epoch plateau, batch 128, {_epochs} epochs (patience {_pat})"
+            + (", distance encoding" if _hp["distance_encoding"] else ""),
+            _hp, datasets=(_dataset,), deviations=_DEVIATIONS))
+
+__all__ = ["PathNN", "PathNNAP", "PathNNSP", "PathNNSPPlus"]

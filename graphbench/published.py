@@ -51,10 +51,6 @@ PROTOCOLS = {p.name: p for p in (
              "hold-out inside each fold, test accuracy averaged over folds"),
     Protocol("xu-10fold-cv", "10-fold", "test-cv", "Xu et al. 2019: 10-fold cross-validation without a validation "
              "set; the epoch is chosen by the accuracy averaged over the 10 test folds (optimistic)"),
-    Protocol("zinc-subset-fixed", "fixed", "fixed", "ZINC-12k standard split (10k/1k/1k), one fixed configuration, "
-             "test MAE at the best-validation epoch, mean ± std over seeds"),
-    Protocol("ogb-scaffold-fixed", "scaffold", "fixed", "OGB scaffold split, one fixed configuration, test metric "
-             "at the best-validation epoch, mean ± std over seeds"),
     Protocol("lrgb-fixed", "lrgb", "fixed", "LRGB official split (Peptides: 10 873 / 2 331 / 2 331), one paper "
              "configuration at a ~500k parameter budget, test score at the best-validation epoch, mean ± std over "
              "seeds"),

@@ -21,9 +21,10 @@ def handle(args: argparse.Namespace) -> int:
         print_list()
     elif args.what == "models":
         rows = api.list_models()
-        print(f"{'model':<12} {'tasks':<12} {'edge feats':<10} paper")
+        width = max([len("model"), *(len(m["name"]) for m in rows)])
+        print(f"{'model':<{width}} {'tasks':<12} {'edge feats':<10} paper")
         for m in rows:
-            print(f"{m['name']:<12} {','.join(m['task_levels']):<12} {'yes' if m['edge_features'] else 'no':<10} "
+            print(f"{m['name']:<{width}} {','.join(m['task_levels']):<12} {'yes' if m['edge_features'] else 'no':<10} "
                   f"{m['paper']}")
     else:
         rows = api.list_datasets()

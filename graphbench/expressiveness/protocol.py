@@ -54,6 +54,7 @@ from graphbench.expressiveness.pairs import CopySource, PairSet, batch_copies, r
 from graphbench.expressiveness.stats import STATISTICS, PairDecision, decide, t2_statistic, t2_threshold
 
 MODES = ("quick", "trained")
+TRANSFORM_COPIES = 32  # copies per forward pass for models with input transforms (memory: one batch of lifted inputs)
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -281,6 +282,13 @@ class PairEvaluator:
             batch.pe = batch.pe.to(self.dtype)
         return batch.to(self.device)
 
+    def _embed_copies(self, model: nn.Module, copies: list[tuple]) -> torch.Tensor:
+        """Embeddings of ``copies`` in order: one forward pass, or — for a model with input transforms, whose lifted
+        inputs (product graphs, path sets) are far larger than the graphs — passes of ``TRANSFORM_COPIES`` copies,
+        so memory stays that of one batch (the verdicts do not change: eval mode embeds each copy on its own)."""
+        step = TRANSFORM_COPIES if self.steps else len(copies)
+        return torch.cat([embed(model, self._batch(copies[i:i + step])) for i in range(0, len(copies), step)])
+
     def _new_model(self, seed: int) -> nn.Module:
         torch.manual_seed(seed)
         self._model = self.build_model().to(device=self.device, dtype=self.dtype)
@@ -332,7 +340,7 @@ class PairEvaluator:
         for _, pair_id, g, h in chunk:
             a, b, r = _copies(g, h, q, np.random.default_rng(_pair_seed(self.seed, pair_id)))
             graphs += a + b + r
-        emb = embed(model, self._batch(graphs))
+        emb = self._embed_copies(model, graphs)
         out = []
         for j in range(len(chunk)):
             e = emb[4 * q * j: 4 * q * (j + 1)]
@@ -376,7 +384,7 @@ class PairEvaluator:
         model.eval()
         with torch.no_grad():
             e_test = torch.cat([embed(model, bt) for bt in batches])
-            e_rel = embed(model, self._batch(r))
+            e_rel = self._embed_copies(model, r)
         test = _statistic(e_test[0::2], e_test[1::2], cfg)
         reliability = _statistic(e_rel[0::2], e_rel[1::2], cfg)
         return decide(test, reliability, self.threshold), epochs

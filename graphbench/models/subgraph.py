@@ -58,7 +58,14 @@ from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessageP
 from graphbench.nn import FeatureEncoder
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
-from graphbench.subgraph.guard import GIB, LiftedGraphTooLarge, budget_bytes, check_lifted_size, estimate_lifted_size
+from graphbench.subgraph.guard import (
+    GIB,
+    LiftedGraphTooLarge,
+    budget_bytes,
+    check_lifted_size,
+    ego_counts,
+    estimate_lifted_size,
+)
 from graphbench.subgraph.kl import KLGNN, KLInput
 from graphbench.subgraph.layers import CONFIGS, POOLS, SEGMENT_AGGREGATIONS, SubgraphLayer, SubgraphPool
 from graphbench.subgraph.product import ATOMIC_AGGREGATIONS, POLICIES, from_extras, shortest_path_distances
@@ -141,9 +148,11 @@ class SubgraphNet(MessagePassingNet):
     @classmethod
     def check_inputs(cls, dataset, hparams: dict) -> None:
         """The memory guard (module docstring): raises ``LiftedGraphTooLarge`` before any transform runs."""
+        hops = hparams.get("hops", 0)
+        ego = [ego_counts(g.num_nodes(), *g.edges(), hops) for g in dataset.graphs] if hops > 0 else None
         est = estimate_lifted_size(graph_sizes(dataset), aggregations=cls.aggregations(),
                                    hidden=hparams.get("hidden", 64), layers=hparams.get("layers", 4),
-                                   batch_size=hparams.get("batch_size", 32), segment_globals=True)
+                                   batch_size=hparams.get("batch_size", 32), segment_globals=True, ego_counts=ego)
         check_lifted_size(est, hparams.get("lifted_budget_gb") or None, budget_name="lifted_budget_gb")
 
     def __init__(self, in_dim, out_dim, *, policy: str = "distance", max_dist: int = 5, hops: int = 0,

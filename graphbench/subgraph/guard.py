@@ -18,7 +18,7 @@ counts each aggregation's MLP input, hidden, norm and ReLU outputs plus the laye
 With ``segment_globals=True`` (what the registered models do: :class:`~graphbench.subgraph.layers.SubgraphLayer`
 computes ``uG``/``vG`` as segment sums over the pairs) the global aggregations count no typed edges and their
 largest message is ``P · d``. ``benchmarks/subgraph_cost.py`` compares this estimate with the bytes autograd actually
-saves. With ``hops`` set (ego subgraphs) the full-subgraph counts are an upper bound.
+saves. With ``hops`` set (ego subgraphs) the counts are those of the ego subgraphs (:func:`ego_counts`, exact).
 
 :func:`check_lifted_size` raises :class:`LiftedGraphTooLarge` with the estimate, the budget and what to change.
 The budget defaults to ``$GRAPHBENCH_SUBGRAPH_BUDGET_GB`` or 8 GiB.
@@ -81,10 +81,13 @@ class LiftedSize:
 
 def estimate_lifted_size(graph_sizes: Sequence[tuple[int, int]], *, aggregations: Iterable[str] = ("uL", "vL", "vv"),
                          hidden: int = 96, layers: int = 6, batch_size: int = 128,
-                         bytes_per_float: int = 4, segment_globals: bool = False) -> LiftedSize:
+                         bytes_per_float: int = 4, segment_globals: bool = False,
+                         ego_counts: Sequence[dict[str, int]] | None = None) -> LiftedSize:
     """Estimate the lifted graph of a dataset given ``(num_nodes, num_directed_edges)`` per graph (see the module
     docstring for the byte model). ``segment_globals``: ``uG``/``vG`` are computed as segment sums (as
-    :class:`~graphbench.subgraph.layers.SubgraphLayer` does), so they materialise no typed edges."""
+    :class:`~graphbench.subgraph.layers.SubgraphLayer` does), so they materialise no typed edges. ``ego_counts``
+    (one per graph, from :func:`ego_counts`): the exact pair-nodes and typed edges of k-hop ego subgraphs, used
+    instead of the full-subgraph counts."""
     aggs = tuple(aggregations)
     bad = [a for a in aggs if a not in ATOMIC_AGGREGATIONS]
     if bad:
@@ -94,19 +97,42 @@ def estimate_lifted_size(graph_sizes: Sequence[tuple[int, int]], *, aggregations
     if not graph_sizes:
         raise ValueError("no graphs to estimate")
     edge_aggs = tuple(a for a in aggs if not (segment_globals and a in ("uG", "vG")))
-    per_graph = [(n, e, typed_edge_counts(n, e, edge_aggs)) for n, e in graph_sizes]
-    largest = sorted(per_graph, key=lambda t: t[0] * t[0], reverse=True)[:batch_size]
+    if ego_counts is not None and len(ego_counts) != len(graph_sizes):
+        raise ValueError("ego_counts needs one entry per graph")
+    per_graph = [(n, n * n, typed_edge_counts(n, e, edge_aggs)) if ego_counts is None else
+                 (n, ego_counts[i]["pairs"], {a: ego_counts[i][a] for a in edge_aggs})
+                 for i, (n, e) in enumerate(graph_sizes)]
+    largest = sorted(per_graph, key=lambda t: t[1], reverse=True)[:batch_size]
     batch_edges = {a: sum(t[2][a] for t in largest) for a in edge_aggs}
-    pairs = sum(n * n for n, _, _ in largest)
+    pairs = sum(p for _, p, _ in largest)
     index = 8 * sum(2 * m + (m if a in LOCAL_AGGREGATIONS else 0) for a, m in batch_edges.items())
     activations = bytes_per_float * pairs * hidden * layers * (4 * len(aggs) + 3)
     messages = bytes_per_float * max([*batch_edges.values(), pairs], default=0) * hidden
     return LiftedSize(batch_graphs=len(largest), batch_max_nodes=max(n for n, _, _ in largest),
                       batch_pair_nodes=pairs, batch_typed_edges=batch_edges, index_bytes=index,
                       activation_bytes=activations, message_bytes=messages,
-                      dataset_pair_nodes=sum(n * n for n, _, _ in per_graph),
+                      dataset_pair_nodes=sum(p for _, p, _ in per_graph),
                       dataset_typed_edges=sum(sum(t[2].values()) for t in per_graph), hidden=hidden, layers=layers,
                       aggregations=edge_aggs)
+
+
+def ego_counts(num_nodes: int, src, dst, hops: int) -> dict[str, int]:
+    """Exact sizes of one graph's product graph restricted to ``hops``-hop ego subgraphs (pair ``(u, v)`` exists iff
+    ``d(u, v) ≤ hops``, as :func:`~graphbench.subgraph.product.build_product_graph`): pair-nodes and typed edges per
+    atomic aggregation (``uG``/``vG`` as the triples they would materialise)."""
+    import torch
+
+    from graphbench.subgraph.product import shortest_path_distances
+
+    src, dst = torch.as_tensor(src, dtype=torch.int64), torch.as_tensor(dst, dtype=torch.int64)
+    member = shortest_path_distances(int(num_nodes), src, dst) <= hops   # [u, v]: v in the subgraph of u
+    size = member.sum(1)                                                  # |G^u|
+    pairs = int(size.sum())
+    ul = int((member[:, src] & member[:, dst]).sum())                     # edges w → v inside G^u, per root u
+    vl = int((member[src, :] & member[dst, :]).sum())                     # edges w → u with v in G^w and G^u
+    mutual = int((member & member.t()).sum())                             # (u, v) and (v, u) both exist
+    return {"pairs": pairs, "uL": ul, "vL": vl, "uG": int((size * size).sum()),
+            "vG": int((member.sum(0) ** 2).sum()), "uu": pairs, "vv": pairs, "vu": mutual, "uv": mutual}
 
 
 def budget_bytes(budget_gb: float | None = None) -> int:

@@ -25,11 +25,11 @@ versions) + seed for stochastic steps, shared by concurrent processes through a 
 ``batch.efeat``, ``batch.etype``, ``batch.pe``, ``batch["key"]``, ``batch.graph_ids("key")``). A model class
 declares what it needs::
 
-    class PathNN(MessagePassingNet):
-        extras = {"paths": NodeIndex()}                          # batched with node offsets
+    class PathNN(MessagePassingNet):                             # graphbench/models/pathnn.py
+        extras = {"path_nodes": NodeIndex(), "path_edges": EdgeIndex(), "path_dists": Concat()}
         @classmethod
-        def input_transforms(cls, hparams):                      # prepended to the run's chain
-            return [{"name": "paths", "k": hparams["cutoff"]}]
+        def input_transforms(cls, hparams):                      # appended to the run's chain
+            return [{"name": "paths", "kind": "ap", "cutoff": hparams["cutoff"]}]
         def propagate(self, batch, h):                           # its own layer loop; encoder / readout / head
             ...                                                  # come from MessagePassingNet
 

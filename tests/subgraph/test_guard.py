@@ -45,3 +45,37 @@ def test_guard_trips_with_estimate_budget_and_remedies(monkeypatch):
     monkeypatch.setenv("GRAPHBENCH_SUBGRAPH_BUDGET_GB", "lots")
     with pytest.raises(ValueError, match="not a number"):
         check_lifted_size(small)
+
+
+@pytest.mark.parametrize("hops", [1, 2, 3])
+def test_ego_counts_equal_the_built_ego_product_graph(hops):
+    import networkx as nx
+    import torch
+
+    from graphbench.subgraph.guard import ego_counts
+    from graphbench.subgraph.product import ATOMIC_AGGREGATIONS, build_product_graph
+
+    for g in (nx.path_graph(7), nx.cycle_graph(9), nx.petersen_graph(), nx.barbell_graph(4, 2)):
+        d = nx.DiGraph(g)
+        src, dst = (torch.tensor(x) for x in zip(*d.edges(), strict=True))
+        n = g.number_of_nodes()
+        pg = build_product_graph(n, src, dst, hops=hops)
+        counts = ego_counts(n, src, dst, hops)
+        assert counts["pairs"] == pg.pairs.shape[0]
+        assert {a: counts[a] for a in ATOMIC_AGGREGATIONS} == pg.num_typed_edges()
+
+
+def test_guard_counts_ego_subgraphs_when_hops_is_set():
+    import dgl
+    import torch
+
+    from graphbench.models.subgraph import GNNSSWLPlus
+    from graphbench.subgraph.guard import LiftedGraphTooLarge
+
+    class _Data:  # a dataset of long paths: full subgraphs are n², 1-hop ego subgraphs ~3n
+        graphs = [dgl.to_bidirected(dgl.graph((torch.arange(199), torch.arange(1, 200)))) for _ in range(32)]
+
+    hp = {"hidden": 64, "layers": 4, "batch_size": 32, "lifted_budget_gb": 0.5}
+    with pytest.raises(LiftedGraphTooLarge, match="lifted_budget_gb"):
+        GNNSSWLPlus.check_inputs(_Data(), {**hp, "hops": 0})
+    GNNSSWLPlus.check_inputs(_Data(), {**hp, "hops": 1})  # fits: ~600 pairs per graph, not 40 000

@@ -78,7 +78,9 @@ COMMON_HPARAMS: dict[str, HParam] = {
                           "layer: Linear → BatchNorm → ReLU)"),
     "head": HParam(str, "mlp", "prediction head: 2-layer mlp, linear, or none (the last layer outputs the classes)",
                    choices=HEADS),
-    "input_dropout": HParam(float, 0.0, "dropout on the input features (Kipf & Welling, GAT)", low=0.0, high=0.99),
+    "input_dropout": HParam(float, 0.0, "dropout on the input layer's node states: the raw features with "
+                                        "encoder=false (Kipf & Welling, GAT), the encoder's output otherwise",
+                            low=0.0, high=0.99),
     "layer_dropout": HParam(bool, True, "apply `dropout` after every layer (off: only in the head / readout)"),
     "activation": HParam(str, "relu", "activation after each layer", choices=tuple(ACTIVATIONS)),
     "decay_scope": HParam(str, "all", "parameters that weight decay applies to: all, or first_layer (Kipf & "

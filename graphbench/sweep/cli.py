@@ -49,7 +49,7 @@ def handle(args: argparse.Namespace) -> int:
                    data_root=args.data_root)
     try:
         if args.dry_run:
-            return plan(args.file, storage=args.storage, workers=args.workers)
+            return plan(args.file, storage=args.storage, workers=args.workers, data_root=args.data_root)
         if args.worker is not None:
             return run_worker(args.file, args.worker, opts)
         return run_sweep(args.file, opts)

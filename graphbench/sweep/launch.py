@@ -86,10 +86,14 @@ def _seconds_per_run(sweep: SweepFile) -> dict[tuple[str, str], float]:
     return {(m, d): float(g["total_time_s"].median()) for (m, d), g in df.groupby(["model", "dataset"])}
 
 
-def plan(path: str | Path, *, storage: str | None = None, workers: int = 1, out=None) -> int:
-    """Print the plan of a sweep file (studies, trials, runs, a rough time estimate); trains nothing."""
+def plan(path: str | Path, *, storage: str | None = None, workers: int = 1, out=None,
+         data_root: str | None = None) -> int:
+    """Print the plan of a sweep file (studies, trials, runs, a rough time estimate); trains nothing.
+    ``data_root`` overrides the file's (as ``--data-root`` does for a real run)."""
     out = out or sys.stdout
     sweep = load_sweep(path, check_datasets=False)
+    if data_root:
+        sweep.data_root = data_root
     url = storage_url(sweep, storage)
     if storage_kind(url) == "sqlite" and workers > 1:
         open_storage(url, workers=workers)  # raises the explanation

@@ -131,3 +131,12 @@ def test_dry_run_prints_studies_runs_and_estimate(tmp_path, capsys):
     assert "OPTIMISTIC" in out
     assert "2 studies, at most 14 runs" in out  # 2 × (3 trials × 1 run + 4 final runs)
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
+
+
+def test_dry_run_reads_datasets_from_the_given_data_root(tmp_path, capsys, shared_data):
+    path = write_sweep(tmp_path, models=["gin"], datasets=["mutag"])
+    assert plan(path, data_root=str(tmp_path / "empty")) == 0
+    assert "not loadable here" in capsys.readouterr().out  # no raw files there
+    assert plan(path, data_root=str(shared_data)) == 0
+    out = capsys.readouterr().out
+    assert "not loadable here" not in out and "tiny/gin/mutag/" in out

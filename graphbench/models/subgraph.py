@@ -123,6 +123,17 @@ def graph_sizes(dataset) -> list[tuple[int, int]]:
     return [(g.num_nodes(), g.num_edges()) for g in dataset.graphs]
 
 
+def _check_budget(est: int, hparams: dict, largest: str, remedy: str) -> None:
+    """Raise :class:`LiftedGraphTooLarge` when ``est`` bytes exceed the run's budget: the estimate, the budget,
+    the largest batch (``largest``) and what to change (``remedy``)."""
+    budget = budget_bytes(hparams.get("lifted_budget_gb") or None)
+    if est > budget:
+        raise LiftedGraphTooLarge(
+            f"the lifted graph does not fit the memory budget: estimated {est / GIB:.2f} GiB > budget "
+            f"{budget / GIB:.2f} GiB. largest batch: {largest}. To fit: {remedy}; or raise the budget "
+            "(lifted_budget_gb / $GRAPHBENCH_SUBGRAPH_BUDGET_GB).")
+
+
 class SubgraphNet(MessagePassingNet):
     """A node-based subgraph GNN of the SSWL framework (module docstring); subclasses fix ``config``."""
 
@@ -295,15 +306,10 @@ class KLNet(nn.Module):
         batch = sorted(copies, reverse=True)[:bs]
         nodes = sum(batch)
         est = 4 * nodes * hidden * (5 * layers + 4)   # per layer: message, MLP hidden/out, norm, ReLU, residual
-        budget = budget_bytes(hparams.get("lifted_budget_gb") or None)
-        if est > budget:
-            raise LiftedGraphTooLarge(
-                f"the lifted graph does not fit the memory budget: estimated {est / GIB:.2f} GiB > budget "
-                f"{budget / GIB:.2f} GiB. largest batch: {len(batch)} graphs → {nodes:,} individualised node copies "
-                f"(k = {k}, {math.factorial(k)} orderings per tuple, rate {rate}) at hidden {hidden} × {layers} "
-                f"layers. To fit: lower rate, set tuple_max_dist (distance filter), lower k, lower batch_size "
-                f"(now {bs}), lower hidden or layers; or raise the budget (lifted_budget_gb / "
-                "$GRAPHBENCH_SUBGRAPH_BUDGET_GB).")
+        _check_budget(est, hparams, f"{len(batch)} graphs → {nodes:,} individualised node copies (k = {k}, "
+                      f"{math.factorial(k)} orderings per tuple, rate {rate}) at hidden {hidden} × {layers} layers",
+                      f"lower rate, set tuple_max_dist (distance filter), lower k, lower batch_size (now {bs}), "
+                      "lower hidden or layers")
 
     def __init__(self, in_dim, out_dim, *, hidden: int = 64, layers: int = 4, k: int = 2, tuple_max_dist: int = 0,
                  rate: float = 0.1, ensemble: int = 3, subset_pool: str = "mean", lifted_budget_gb: float = 0.0,
@@ -396,14 +402,9 @@ class SPENNet(nn.Module):
         per_graph = sorted((int((ego_sizes(g, hparams["hops"]) ** 2).sum()) for g in dataset.graphs), reverse=True)
         entries = sum(per_graph[:bs])
         est = 4 * entries * hidden * layers * (15 + 5 + 4)
-        budget = budget_bytes(hparams.get("lifted_budget_gb") or None)
-        if est > budget:
-            raise LiftedGraphTooLarge(
-                f"the lifted graph does not fit the memory budget: estimated {est / GIB:.2f} GiB > budget "
-                f"{budget / GIB:.2f} GiB. largest batch: {min(bs, len(per_graph))} graphs → {entries:,} ego-network "
-                f"pair entries (hops = {hparams['hops']}) at hidden {hidden} × {layers} layers. To fit: lower "
-                f"hops, batch_size (now {bs}), hidden or layers; or raise the budget (lifted_budget_gb / "
-                "$GRAPHBENCH_SUBGRAPH_BUDGET_GB).")
+        _check_budget(est, hparams, f"{min(bs, len(per_graph))} graphs → {entries:,} ego-network pair entries "
+                      f"(hops = {hparams['hops']}) at hidden {hidden} × {layers} layers",
+                      f"lower hops, batch_size (now {bs}), hidden or layers")
 
     def __init__(self, in_dim, out_dim, *, hidden: int = 32, layers: int = 3, hops: int = 1, residual: bool = True,
                  head_hidden: int = 128, lifted_budget_gb: float = 0.0, task_level: str = "graph", edge_dim=None,

@@ -79,3 +79,22 @@ def test_guard_counts_ego_subgraphs_when_hops_is_set():
     with pytest.raises(LiftedGraphTooLarge, match="lifted_budget_gb"):
         GNNSSWLPlus.check_inputs(_Data(), {**hp, "hops": 0})
     GNNSSWLPlus.check_inputs(_Data(), {**hp, "hops": 1})  # fits: ~600 pairs per graph, not 40 000
+
+
+def test_kl_gnn_and_spen_guards_stop_with_the_estimate_and_the_remedy():
+    import dgl
+    import torch
+
+    from graphbench.models import model_hparams
+    from graphbench.registry import MODELS
+    from graphbench.subgraph.guard import LiftedGraphTooLarge
+
+    class _Data:
+        graphs = [dgl.to_bidirected(dgl.graph((torch.arange(59), torch.arange(1, 60)))) for _ in range(8)]
+
+    for name, remedy in (("kl-gnn", "lower rate"), ("spen", "lower hops")):
+        cls = MODELS.get(name).obj
+        hp = model_hparams(name, {"lifted_budget_gb": 1e-4})
+        with pytest.raises(LiftedGraphTooLarge, match=f"does not fit the memory budget.*To fit: {remedy}"):
+            cls.check_inputs(_Data(), hp)
+        cls.check_inputs(_Data(), {**hp, "lifted_budget_gb": 100.0})

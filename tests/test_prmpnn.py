@@ -10,8 +10,7 @@ import torch
 
 from graphbench.cli import main
 from graphbench.models import build_model
-from graphbench.models.prmpnn import batched_candidates
-from graphbench.transforms.batch import Batch
+from graphbench.transforms.batch import Batch, with_inputs
 from graphbench.transforms.candidates import edge_candidates_of
 
 
@@ -60,7 +59,8 @@ def test_each_sample_adds_and_deletes_exactly_k_edges_per_graph():
     assert s == 2 * 3 and union.num_nodes() == s * batch.num_nodes
     w = w.detach().reshape(s, -1)
     e0 = batch.graph.num_edges()
-    cand, group, _ = batched_candidates(batch.graph, 0)
+    own = with_inputs(batch, net.extras, net.input_transforms({"candidates": 0}))
+    cand, group = own["cand_index"], own.graph_ids("cand_index")
     added = w[:, e0:e0 + cand.shape[1]]
     assert torch.equal(w[:, e0:e0 + cand.shape[1]], w[:, e0 + cand.shape[1]:])  # both directions, same weight
     deleted = 1 - w[:, :e0]  # each undirected edge counted in both directions

@@ -44,14 +44,14 @@ import torch
 from dgl.nn import GraphConv
 from torch import nn
 
+import graphbench.transforms.hops  # noqa: F401  (registers the `hops` transform)
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
 from graphbench.rewiring.hops import drew_schedule
 from graphbench.transforms.base import Concat, NodeIndex
-from graphbench.transforms.batch import Batch
-from graphbench.transforms.hops import hop_pairs  # importing it registers the `hops` transform
+from graphbench.transforms.batch import Batch, with_inputs
 
 DREW_HPARAMS = {
     **COMMON_HPARAMS,
@@ -67,18 +67,6 @@ DREW_GIN_HPARAMS = {
     "learn_eps": HParam(bool, False, "learn ε of the self term (1 + ε)·MLP_s(x^(t)) instead of fixing it at 0"),
 }
 DREW_SEARCH_SPACE = {**COMMON_SEARCH_SPACE, "nu": {"type": "categorical", "choices": [1, -1]}}
-
-
-def batched_hop_pairs(graph: dgl.DGLGraph, k: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``hop_pairs`` of every graph of a batched graph, node ids offset into the batch (the collator's job when
-    the ``hops`` transform ran; this serves direct calls ``model(graph, feat)``)."""
-    parts, dists, offset = [], [], 0
-    for g in dgl.unbatch(graph) if graph.batch_size > 1 else [graph]:
-        pairs, dist = hop_pairs(g.cpu(), k)
-        parts.append(pairs + offset)
-        dists.append(dist)
-        offset += g.num_nodes()
-    return torch.cat(parts, 1).to(graph.device), torch.cat(dists).to(graph.device)
 
 
 def delay_nu(nu: int) -> float:
@@ -133,10 +121,8 @@ class DRewNet(MessagePassingNet):
     def rings(self, batch: Batch) -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
         """``{k: (src, dst)}``: the batch's ring-k pairs (node ids already offset by the collator)."""
         def build() -> dict[int, tuple[torch.Tensor, torch.Tensor]]:
-            if "hop_index" in batch.extras:
-                index, dist = batch["hop_index"], batch["hop_dist"]
-            else:  # called as model(graph, feat) without the cached transform: compute the rings here
-                index, dist = batched_hop_pairs(batch.graph, self.k_max)
+            own = with_inputs(batch, self.extras, [{"name": "hops", "k": self.k_max}])
+            index, dist = own["hop_index"], own["hop_dist"]
             return {k: (index[0, dist == k], index[1, dist == k]) for k in range(1, self.k_max + 1)}
         return batch.memo("drew_rings", build)
 

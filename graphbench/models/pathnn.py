@@ -45,7 +45,7 @@ from graphbench.paths.transform import MAX_CUTOFF, TRANSFORM_MAX_PATHS, unpad
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
 from graphbench.transforms.base import Concat, EdgeIndex, NodeIndex
-from graphbench.transforms.batch import Batch
+from graphbench.transforms.batch import Batch, with_inputs
 
 
 def _hparams(distance_encoding: bool) -> dict[str, HParam]:
@@ -110,7 +110,8 @@ class PathNN(MessagePassingNet):
         """Per length ℓ: the batch's paths ``[P_ℓ, ℓ+1]`` (anchor last), their edge ids ``[P_ℓ, ℓ]`` and the
         distances to the anchor ``[P_ℓ, ℓ+1]``, cut out of the padded tensors once per batch."""
         def build():
-            extras = batch.extras if "path_nodes" in batch.extras else self._enumerate(batch)
+            extras = with_inputs(batch, self.extras, self.input_transforms(
+                {"cutoff": self.cutoff, "max_paths": self.max_paths})).extras
             nodes = extras["path_nodes"]
             if nodes.shape[1] != self.cutoff:
                 raise ValueError(f"the batch's paths were enumerated with cutoff {nodes.shape[1]} but this PathNN "
@@ -129,23 +130,6 @@ class PathNN(MessagePassingNet):
             return paths, eids, dd
 
         return batch.memo("pathnn_paths", build)
-
-    def _enumerate(self, batch: Batch) -> dict[str, torch.Tensor]:
-        """The path tensors of a batch that does not carry them (the old call style ``model(graph, feat)``):
-        enumerated now, per graph, by the same transform and batched by the same Collator (uncached; a run
-        computes them once per dataset through ``input_transforms``)."""
-        import dgl
-
-        from graphbench.transforms.apply import apply_steps
-        from graphbench.transforms.base import resolve_step
-        from graphbench.transforms.batch import Collator
-
-        graph = batch.graph.cpu()
-        graphs = dgl.unbatch(graph) if graph.batch_size > 1 else [graph]
-        step = resolve_step(self.input_transforms({"cutoff": self.cutoff, "max_paths": self.max_paths})[0])
-        extras = [apply_steps(dgl.graph(g.edges(), num_nodes=g.num_nodes()), [step])[1] for g in graphs]
-        built = Collator(self.extras).batch(graphs, extras).extras
-        return {k: v.to(batch.graph.device) for k, v in built.items()}
 
     def layer_states(self, batch: Batch, h: torch.Tensor) -> list[torch.Tensor]:
         paths, eids, dists = self.path_inputs(batch)

@@ -46,6 +46,7 @@ import torch
 from dgl.nn import GINConv
 from torch import nn
 
+import graphbench.transforms.candidates  # noqa: F401  (registers `edge_candidates`)
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
 from graphbench.nn import MLP
@@ -53,8 +54,7 @@ from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
 from graphbench.rewiring.simple import imle_topk, relaxed_topk, simple_sample, topk_khot
 from graphbench.transforms.base import NodeIndex
-from graphbench.transforms.batch import Batch
-from graphbench.transforms.candidates import edge_candidates_of  # importing it registers `edge_candidates`
+from graphbench.transforms.batch import Batch, with_inputs
 
 SAMPLERS = ("simple", "imle", "gumbel")
 PAD_LOGIT = -1.0e4  # dummy items padding a row: drawn only when a graph has fewer than k real items
@@ -82,18 +82,6 @@ def _positions(group: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
     """Index of every row within its graph (rows are ordered graph by graph)."""
     offsets = torch.cumsum(sizes, 0) - sizes
     return torch.arange(len(group), device=group.device) - offsets[group]
-
-
-def batched_candidates(graph: dgl.DGLGraph, pool: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(cand_index [2, C], graph id per candidate, candidates per graph)`` of a batched graph, node ids offset
-    into the batch (the collator's job when the ``edge_candidates`` transform ran; this serves direct calls)."""
-    parts, offset = [], 0
-    for g in dgl.unbatch(graph) if graph.batch_size > 1 else [graph]:
-        parts.append(edge_candidates_of(g.cpu(), pool) + offset)
-        offset += g.num_nodes()
-    sizes = torch.tensor([p.shape[1] for p in parts], dtype=torch.long)
-    group = torch.repeat_interleave(torch.arange(len(parts)), sizes)
-    return torch.cat(parts, 1).to(graph.device), group.to(graph.device), sizes.to(graph.device)
 
 
 @MODELS.register("pr-mpnn", hparams=PRMPNN_HPARAMS, search_space=PRMPNN_SEARCH_SPACE, edge_features=False,
@@ -156,10 +144,8 @@ class PRMPNN(MessagePassingNet):
         up = self.upstream_embeddings(batch, h)
         n = batch.num_nodes
         src0, dst0 = batch.graph.edges()
-        if "cand_index" in batch.extras:
-            cand, cgroup, csizes = batch["cand_index"], batch.graph_ids("cand_index"), batch.sizes["cand_index"]
-        else:  # called as model(graph, feat) without the cached transform: list the candidates here
-            cand, cgroup, csizes = batched_candidates(batch.graph, self.candidates)
+        own = with_inputs(batch, self.extras, self.input_transforms({"candidates": self.candidates}))
+        cand, cgroup, csizes = own["cand_index"], own.graph_ids("cand_index"), own.sizes["cand_index"]
         parts_src, parts_dst, weights = [src0], [dst0], []
         s = None
         if self.add_k > 0 and cand.shape[1] > 0:

@@ -46,9 +46,7 @@ whose error states the estimate, the budget and what to change — above ``lifte
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
-import dgl
 import numpy as np
 import torch
 from torch import nn
@@ -71,8 +69,8 @@ from graphbench.subgraph.layers import CONFIGS, POOLS, SEGMENT_AGGREGATIONS, Sub
 from graphbench.subgraph.product import ATOMIC_AGGREGATIONS, POLICIES, from_extras, shortest_path_distances
 from graphbench.subgraph.spen import SPEN, ego_subgraphs
 from graphbench.subgraph.transform import MAX_LABEL, SSWL_EXTRAS, aggregation_string
-from graphbench.transforms.base import NodeIndex, resolve_step
-from graphbench.transforms.batch import Batch, Collator, as_batch
+from graphbench.transforms.base import NodeIndex
+from graphbench.transforms.batch import Batch, as_batch, with_inputs
 
 BUDGET_HPARAM = HParam(float, 0.0, "memory guard: stop before training when the lifted graph of the largest "
                        "training batch is estimated above this many GiB (0: $GRAPHBENCH_SUBGRAPH_BUDGET_GB, else 8)",
@@ -98,24 +96,6 @@ SSWL_HPARAMS = {
 }
 SSWL_SEARCH_SPACE = {**COMMON_SEARCH_SPACE, "hidden": {"type": "categorical", "choices": [32, 64, 96]},
                      "dropout": {"type": "float", "low": 0.0, "high": 0.2}}
-
-
-def with_own_inputs(model: nn.Module, batch: Batch, hparams: dict) -> Batch:
-    """``batch`` with the model's declared extras; when it lacks them (a model called the old way,
-    ``model(graph, feat)``, or a batch built without the model's transforms), they are computed here by running
-    ``model.input_transforms(hparams)`` on every graph of the batch and batching them as the trainer's collator
-    does. The trainer and the expressiveness protocol always bring them (cached), so this costs nothing there."""
-    if all(k in batch.extras for k in model.extras):
-        return batch
-    from graphbench.transforms.apply import apply_steps
-
-    steps = [resolve_step(s) for s in model.input_transforms(hparams)]
-    graphs = dgl.unbatch(batch.graph.cpu()) if batch.num_graphs > 1 else [batch.graph.cpu()]
-    extras = [apply_steps(g, steps, index=i)[1] for i, g in enumerate(graphs)]
-    own = Collator(model.extras).batch(graphs, extras)
-    dev = batch.graph.device
-    return replace(batch, extras={**batch.extras, **{k: v.to(dev) for k, v in own.extras.items()}},
-                   sizes={**batch.sizes, **{k: v.to(dev) for k, v in own.sizes.items()}}, _cache={})
 
 
 def graph_sizes(dataset) -> list[tuple[int, int]]:
@@ -175,8 +155,8 @@ class SubgraphNet(MessagePassingNet):
         self.subgraph_pool = SubgraphPool(self.hidden, pool, norm=norm)
 
     def forward(self, batch, feat=None, efeat=None, pe=None) -> torch.Tensor:
-        batch = with_own_inputs(self, as_batch(batch, feat, efeat, pe),
-                                {"policy": self.policy, "max_dist": self.max_dist, "hops": self.hops})
+        batch = with_inputs(as_batch(batch, feat, efeat, pe), self.extras, self.input_transforms(
+            {"policy": self.policy, "max_dist": self.max_dist, "hops": self.hops}))
         return super().forward(batch)
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
@@ -345,8 +325,8 @@ class KLNet(nn.Module):
         return rank < want[gid]
 
     def forward(self, batch, feat=None, efeat=None, pe=None) -> torch.Tensor:
-        batch = with_own_inputs(self, as_batch(batch, feat, efeat, pe),
-                                {"k": self.k, "tuple_max_dist": self.tuple_max_dist})
+        batch = with_inputs(as_batch(batch, feat, efeat, pe), self.extras,
+                            self.input_transforms({"k": self.k, "tuple_max_dist": self.tuple_max_dist}))
         x = self.encoder(batch.feat, batch.num_nodes, batch.pe)
         e = self.edge_encoder(batch.efeat, batch.graph.num_edges()) if self.edge_encoder is not None else None
         if self.training:

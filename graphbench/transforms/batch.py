@@ -98,6 +98,26 @@ def as_batch(x: Batch | dgl.DGLGraph, feat=None, efeat=None, pe=None) -> Batch:
     return x if isinstance(x, Batch) else Batch.from_graph(x, feat, efeat, pe)
 
 
+def with_inputs(batch: Batch, extras: Mapping[str, Extra], steps: Sequence[Mapping[str, Any]]) -> Batch:
+    """``batch`` with the per-graph ``extras`` a model declares. When it lacks any of them (a model called the old
+    way, ``model(graph, feat)``, or a batch built without the model's transforms) they are made here: ``steps`` (the
+    model's ``input_transforms``) run on every graph of the batch and a :class:`Collator` batches them, exactly as
+    the cached pre-processing and the trainer do. A batch that carries them (the trainer, the expressiveness
+    protocol) is returned as it is, at no cost."""
+    if all(k in batch.extras for k in extras):
+        return batch
+    from graphbench.transforms.apply import apply_steps
+    from graphbench.transforms.base import resolve_step
+
+    resolved = [resolve_step(s) for s in steps]
+    graphs = dgl.unbatch(batch.graph.cpu()) if batch.num_graphs > 1 else [batch.graph.cpu()]
+    per_graph = [apply_steps(g, resolved, index=i)[1] for i, g in enumerate(graphs)]
+    own = Collator(extras).batch(graphs, per_graph)
+    dev = batch.graph.device
+    return replace(batch, extras={**batch.extras, **{k: v.to(dev) for k, v in own.extras.items()}},
+                   sizes={**batch.sizes, **{k: v.to(dev) for k, v in own.sizes.items()}}, _cache={})
+
+
 def _offsets(sizes: torch.Tensor) -> torch.Tensor:
     return torch.cumsum(sizes, 0) - sizes
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE
-from graphbench.models.rewired import RELATIONS_HPARAM, RelationalNet, register_fosr_tu_preset, register_rewired
+from graphbench.models.rewired import RELATIONS_HPARAM, RelationalNet, register_fosr_tu_preset, register_rewired_family
 from graphbench.nn.relational import RelationalConv
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
@@ -49,15 +49,8 @@ class RGCN(RelationalNet):
                               self.num_relations, in_dim=in_dim, out_dim=out_dim, self_loop=True, bias=True)
 
 
-_REWIRED_PAPERS = {
-    "fosr": "Karhadkar, Banerjee, Montúfar, ICLR 2023 (FoSR) + R-GCN",
-    "gtr": "Black, Wan, Nayyeri, Wang, ICML 2023 (GTR) + R-GCN",
-    "sdrf": "Topping et al., ICLR 2022 (SDRF) + R-GCN",
-    "borf": "Nguyen et al., ICML 2023 (BORF) + R-GCN",
-}
 register_fosr_tu_preset("rgcn")
-for _rewiring, _paper in _REWIRED_PAPERS.items():
-    register_rewired(RGCN, "gcn", _rewiring, HPARAMS, paper=_paper)
+register_rewired_family(RGCN, "gcn", HPARAMS, backbone_paper="R-GCN")
 
 
 # -- BORF's node-classification results: a plain GCN on the BORF-rewired graph ----------------------------------

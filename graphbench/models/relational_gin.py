@@ -17,7 +17,7 @@ from torch import nn
 
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE
-from graphbench.models.rewired import RELATIONS_HPARAM, RelationalNet, register_fosr_tu_preset, register_rewired
+from graphbench.models.rewired import RELATIONS_HPARAM, RelationalNet, register_fosr_tu_preset, register_rewired_family
 from graphbench.nn import MLP
 from graphbench.nn.relational import RelationalConv
 from graphbench.registry import MODELS
@@ -50,12 +50,5 @@ class RGIN(RelationalNet):
                               self.num_relations, in_dim=in_dim, out_dim=out_dim, self_loop=True)
 
 
-_REWIRED_PAPERS = {
-    "fosr": "Karhadkar, Banerjee, Montúfar, ICLR 2023 (FoSR) + R-GIN",
-    "gtr": "Black, Wan, Nayyeri, Wang, ICML 2023 (GTR) + R-GIN",
-    "sdrf": "Topping et al., ICLR 2022 (SDRF) + R-GIN",
-    "borf": "Nguyen et al., ICML 2023 (BORF) + R-GIN",
-}
 register_fosr_tu_preset("rgin")
-for _rewiring, _paper in _REWIRED_PAPERS.items():
-    register_rewired(RGIN, "gin", _rewiring, HPARAMS, paper=_paper)
+register_rewired_family(RGIN, "gin", HPARAMS, backbone_paper="R-GIN")

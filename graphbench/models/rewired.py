@@ -107,6 +107,22 @@ class RewiredMixin:
         return [{"name": cls.rewiring, **params}]
 
 
+#: The preprocessing rewirings that get a ``<rewiring>-<backbone>`` model, with their papers.
+REWIRING_PAPERS = {
+    "fosr": "Karhadkar, Banerjee, Montúfar, ICLR 2023 (FoSR)",
+    "gtr": "Black, Wan, Nayyeri, Wang, ICML 2023 (GTR)",
+    "sdrf": "Topping et al., ICLR 2022 (SDRF)",
+    "borf": "Nguyen et al., ICML 2023 (BORF)",
+}
+
+
+def register_rewired_family(base: type, backbone: str, hparams: dict[str, HParam], *, backbone_paper: str) -> None:
+    """Register ``<rewiring>-<backbone>`` for every rewiring of :data:`REWIRING_PAPERS` (e.g. ``fosr-gcn``: R-GCN
+    on the FoSR-rewired graph), each citing the rewiring's paper and the backbone's (``backbone_paper``)."""
+    for rewiring, paper in REWIRING_PAPERS.items():
+        register_rewired(base, backbone, rewiring, hparams, paper=f"{paper} + {backbone_paper}")
+
+
 def register_rewired(base: type, backbone: str, rewiring: str, hparams: dict[str, HParam], *, paper: str,
                      search_space: dict | None = None, doc: str = "") -> type:
     """Register ``<rewiring>-<backbone>``: ``base`` (a relational backbone) on the ``rewiring``-rewired graph with

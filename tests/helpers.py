@@ -40,3 +40,20 @@ def fake_row(**overrides: Any) -> dict[str, Any]:
     }
     row.update(overrides)
     return row
+
+
+def relabelled_random_graph(n: int, p: float, seed: int, feat_dim: int = 2):
+    """A G(n, p) graph and a random relabelling of it, for equivariance tests (float64; draws from torch's global
+    generator, so seed it first): ``(edges, perm, x, x_relabelled, edges_relabelled, edge_feat)``, where node ``i``
+    becomes ``perm[i]`` and the edge features (both directions of each edge, in edge order) stay as they are."""
+    import networkx as nx
+    import torch
+
+    edges = list(nx.gnp_random_graph(n, p, seed=seed).edges())
+    perm = torch.randperm(n)
+    x = torch.randn(n, feat_dim, dtype=torch.float64)
+    xp = torch.empty_like(x)
+    xp[perm] = x
+    edges_p = [(int(perm[a]), int(perm[b])) for a, b in edges]
+    ea = torch.randn(len(edges), 1, dtype=torch.float64)
+    return edges, perm, x, xp, edges_p, torch.cat([ea, ea])

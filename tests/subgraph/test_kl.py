@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from graphbench.subgraph.kl import KLGNN, kl_batch, sample_tuples
+from tests.helpers import relabelled_random_graph
 
 
 def undirected(edges):
@@ -57,15 +58,7 @@ def test_separates_two_triangles_from_hexagon(k):
 @pytest.mark.parametrize("k", [2, 3])
 def test_invariant_to_node_permutation_and_tuple_order(k):
     torch.manual_seed(0)
-    g = nx.gnp_random_graph(7, 0.4, seed=2)
-    edges = list(g.edges())
-    perm = torch.randperm(7)
-    x = torch.randn(7, 2, dtype=torch.float64)
-    xp = torch.empty_like(x)
-    xp[perm] = x
-    edges_p = [(int(perm[a]), int(perm[b])) for a, b in edges]
-    ea = torch.randn(len(edges), 1, dtype=torch.float64)
-    ef = torch.cat([ea, ea])                         # edge features follow the (unchanged) edge order
+    edges, perm, x, xp, edges_p, ef = relabelled_random_graph(7, 0.4, seed=2)  # ef: edge order unchanged
     model = KLGNN(2, 2, k=k, hidden=8, layers=2, edge_dim=1).double().eval()
     out = model(x, lift([(7, edges)], k), ef)
     assert torch.allclose(out, model(xp, lift([(7, edges_p)], k), ef), atol=1e-10)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import networkx as nx
 import pytest
 import torch
 
 from graphbench.subgraph.spen import SPEN, _basis_1_to_2, _basis_2_to_1, _basis_2_to_2, ego_subgraphs
+from tests.helpers import relabelled_random_graph
 
 
 def undirected(edges):
@@ -39,15 +39,7 @@ def test_basis_is_equivariant_and_independent():
 @pytest.mark.parametrize("hops", [1, 2])
 def test_spen_permutation_equivariant_nodes_and_invariant_output(hops):
     torch.manual_seed(0)
-    g = nx.gnp_random_graph(9, 0.3, seed=4)
-    edges = list(g.edges())
-    perm = torch.randperm(9)
-    x = torch.randn(9, 2, dtype=torch.float64)
-    xp = torch.empty_like(x)
-    xp[perm] = x
-    edges_p = [(int(perm[a]), int(perm[b])) for a, b in edges]
-    ea = torch.randn(len(edges), 1, dtype=torch.float64)
-    ef = torch.cat([ea, ea])
+    edges, perm, x, xp, edges_p, ef = relabelled_random_graph(9, 0.3, seed=4)  # ef: edge order unchanged
     model = SPEN(2, 3, hidden=6, layers=2, edge_dim=1, size_buckets=(2, 3, 4)).double()
     s, d = undirected(edges)
     sp, dp = undirected(edges_p)

@@ -66,6 +66,7 @@ from graphbench.sweep.space import suggest
 from graphbench.sweep.storage import (
     REASON_ATTR,
     WORKER_ATTR,
+    Outcome,
     fail_dead_trials,
     frozen_trial,
     is_dead_trial,
@@ -194,6 +195,17 @@ def _holdout_key(h: Any) -> float | None:
     return None if h is None or pd.isna(h) else round(float(h), 6)
 
 
+def search_outcome(rows: list[dict]) -> Outcome:
+    """A search trial's outcome from its rows (one per search run, in order; a pruned or failed run is the last):
+    PRUNED or FAIL with the last row's reason, else COMPLETE with the mean validation metric."""
+    last = rows[-1]
+    if last["status"] == "pruned":
+        return TrialState.PRUNED, None, last["error"]
+    if last["status"] == "failed":
+        return TrialState.FAIL, None, last["error"]
+    return TrialState.COMPLETE, sum(float(r["val_metric"]) for r in rows) / len(rows), None
+
+
 def existing_final_rows(results: Path, study: str) -> dict[tuple, dict]:
     """``(config_hash, fold, seed, holdout) -> row`` of the ok final rows of ``study`` already in ``results``."""
     if not results.exists():
@@ -295,14 +307,20 @@ class StudyRunner:
             retry_trial(self.study, frozen_trial(self.storage, self.study, trial.number))
             raise
         append_rows(self.sweep.results, rows)  # one write per trial: a killed trial leaves no partial rows
-        last = rows[-1]
-        if last["status"] == "pruned":
-            trial.set_user_attr(REASON_ATTR, last["error"])
-            raise optuna.TrialPruned(last["error"])
-        if last["status"] == "failed":
-            trial.set_user_attr(REASON_ATTR, last["error"])
-            raise TrialFailed(last["error"])
-        return float(sum(r["val_metric"] for r in rows) / len(rows))
+        state, value, error = search_outcome(rows)
+        if state != TrialState.COMPLETE:
+            trial.set_user_attr(REASON_ATTR, error)
+            raise optuna.TrialPruned(error) if state == TrialState.PRUNED else TrialFailed(error)
+        return value
+
+    def recorded_outcome(self, trial: FrozenTrial) -> Outcome | None:
+        """The outcome of search trial ``trial`` as its rows in the results file record it (None: no rows). For
+        a trial whose worker died between writing its rows and telling the storage."""
+        if not self.sweep.results.exists():
+            return None
+        df = read_results(self.sweep.results)
+        mine = df[(df["stage"] == "search") & (df["study"] == self.spec.name) & (df["trial"] == trial.number)]
+        return search_outcome(mine.to_dict("records")) if len(mine) else None
 
     def _pruning_callback(self, trial: optuna.Trial, offset: int) -> Callable[[int, float], None]:
         def callback(epoch: int, val: float) -> None:
@@ -436,7 +454,7 @@ def work(sweep: SweepFile, storage, *, worker_id: int = 0, quiet: bool = True, s
     while True:
         did, pending = False, False
         for r in runners:
-            fail_dead_trials(r.study, storage, stale_after=stale_after)
+            fail_dead_trials(r.study, storage, stale_after=stale_after, recorded=r.recorded_outcome)
             status = r.status()
             if status.state == "open":
                 say(describe_trial(r.spec.name, r.run_search_trial(), worker_id))

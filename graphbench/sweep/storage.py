@@ -17,6 +17,10 @@ The journal has no heartbeat. Instead each worker writes ``gb.worker`` = host, p
 the trial's user attributes when it starts the trial; :func:`fail_dead_trials`, run by every worker before it
 takes work, fails each RUNNING trial whose worker process no longer exists on this host (or, for another host,
 that has run longer than ``stale_after`` seconds when that is set) and queues the same retry.
+
+A worker can die after its trial's rows reached the results file but before the storage heard the outcome. Such
+a trial is not failed and run again (its rows would then stand beside its copy's): given ``recorded``, which
+reads the outcome off the rows, :func:`fail_dead_trials` finishes the trial with it (``gb.recovered`` says so).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import datetime as dt
 import os
 import socket
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +42,9 @@ MAX_RETRY = 2
 LOCK_GRACE_S = 10
 WORKER_ATTR = "gb.worker"
 REASON_ATTR = "gb.error"
+RECOVERED_ATTR = "gb.recovered"
+#: A trial's outcome as its results rows record it: (state, value, failure reason), or None when it wrote no rows.
+Outcome = tuple[TrialState, "float | None", "str | None"]
 #: A RUNNING trial without a worker record is considered orphaned after this long (killed between pop and start).
 UNCLAIMED_GRACE_S = 120.0
 
@@ -165,26 +173,29 @@ def frozen_trial(storage: optuna.storages.BaseStorage, study: optuna.Study, numb
 
 
 def fail_dead_trials(study: optuna.Study, storage: optuna.storages.BaseStorage, *,
-                     stale_after: float | None = None) -> list[int]:
+                     stale_after: float | None = None,
+                     recorded: Callable[[FrozenTrial], Outcome | None] | None = None) -> list[int]:
     """Fail the RUNNING trials of ``study`` (opened on ``storage``) whose worker is gone and queue a retry of each.
 
-    With a heartbeat (RDB storage) Optuna's ``fail_stale_trials`` runs first (its callback queues the retry);
-    the pid check below then covers the journal, SQLite, and RDB trials killed before their first heartbeat.
-    Returns the numbers of the trials failed by the pid check.
+    The pid check covers the journal, SQLite, and every trial of a worker on this host. With a heartbeat (RDB
+    storage) Optuna's ``fail_stale_trials`` runs after it, for workers on other hosts (its callback queues the
+    retry; Optuna has frozen such a trial before graphbench sees it, so ``recorded`` cannot finish it).
+    A dead trial for which ``recorded`` returns an outcome (its rows were written before its worker died) is
+    finished with that outcome instead, and not retried. Returns the numbers of the trials failed by the pid check.
     """
     beating = heartbeat_enabled(storage)
-    if beating:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            optuna.storages.fail_stale_trials(study)
     failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        # With a heartbeat, Optuna handles trials that have beaten; one killed before its first beat is invisible
-        # to it, and a dead local worker is seen sooner by its pid, so this check runs as well.
+        # With a heartbeat, Optuna handles the trials of other hosts that have beaten; one killed before its first
+        # beat is invisible to it, so the record check runs for those too.
         reason = dead_reason(trial, stale_after=None if beating else stale_after)
         if reason is None:
             continue
         tid = trial_id(storage, study, trial.number)
+        outcome = recorded(trial) if recorded is not None else None
+        if outcome is not None:
+            _finish_from_rows(storage, tid, outcome, reason)
+            continue
         try:
             storage.set_trial_user_attr(tid, REASON_ATTR, f"stale: {reason}")
             if not storage.set_trial_state_values(tid, TrialState.FAIL):
@@ -193,7 +204,22 @@ def fail_dead_trials(study: optuna.Study, storage: optuna.storages.BaseStorage, 
             continue  # another worker failed it first
         failed.append(trial.number)
         retry_trial(study, storage.get_trial(tid))
+    if beating:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            optuna.storages.fail_stale_trials(study)
     return failed
+
+
+def _finish_from_rows(storage: optuna.storages.BaseStorage, tid: int, outcome: Outcome, reason: str) -> None:
+    state, value, error = outcome
+    try:
+        storage.set_trial_user_attr(tid, RECOVERED_ATTR, f"{reason}, after writing its rows: finished from them")
+        if error:
+            storage.set_trial_user_attr(tid, REASON_ATTR, error)
+        storage.set_trial_state_values(tid, state, None if value is None else [value])
+    except (optuna.exceptions.UpdateFinishedTrialError, RuntimeError):
+        pass  # another worker finished it first
 
 
 def _retry_heartbeat_stale(study: optuna.Study, trial: FrozenTrial) -> None:

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 
 import numpy as np
-from sklearn import metrics as skm
+
+
+def _sklearn(name: str) -> Callable:
+    """``sklearn.metrics.<name>``, imported on first use: scikit-learn (with scipy.stats) adds more than a second to
+    every ``graphbench`` command, most of which never score anything."""
+    def fn(*args, **kwargs):
+        return getattr(import_module("sklearn.metrics"), name)(*args, **kwargs)
+    fn.__name__ = name
+    return fn
 
 
 @dataclass(frozen=True)
@@ -40,11 +49,11 @@ class Metric:
 
 
 def _accuracy(y_true: np.ndarray, y_score: np.ndarray) -> float:
-    return float(skm.accuracy_score(y_true.reshape(-1), y_score.argmax(axis=-1)))
+    return float(_sklearn("accuracy_score")(y_true.reshape(-1), y_score.argmax(axis=-1)))
 
 
 def _f1_macro(y_true: np.ndarray, y_score: np.ndarray) -> float:
-    return float(skm.f1_score(y_true.reshape(-1), y_score.argmax(axis=-1), average="macro"))
+    return float(_sklearn("f1_score")(y_true.reshape(-1), y_score.argmax(axis=-1), average="macro"))
 
 
 ScoreFn = Callable[[np.ndarray, np.ndarray], float]
@@ -83,10 +92,10 @@ METRICS: dict[str, Metric] = {
     for m in (
         Metric("accuracy", _accuracy, "max"),
         Metric("f1_macro", _f1_macro, "max"),
-        Metric("rocauc", _per_task_binary(skm.roc_auc_score), "max"),
-        Metric("ap", _per_task_binary(skm.average_precision_score), "max"),
-        Metric("mae", _masked_regression(skm.mean_absolute_error), "min"),
-        Metric("rmse", _masked_regression(skm.root_mean_squared_error), "min"),
+        Metric("rocauc", _per_task_binary(_sklearn("roc_auc_score")), "max"),
+        Metric("ap", _per_task_binary(_sklearn("average_precision_score")), "max"),
+        Metric("mae", _masked_regression(_sklearn("mean_absolute_error")), "min"),
+        Metric("rmse", _masked_regression(_sklearn("root_mean_squared_error")), "min"),
     )
 }
 

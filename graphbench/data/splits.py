@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from graphbench.data.base import Split
 
@@ -22,6 +21,8 @@ def stratified_kfold(labels: np.ndarray, k: int = 10, *, seed: int = 0, val_frac
 
     Deterministic for a given seed; the test folds are disjoint and cover every example once.
     """
+    from sklearn.model_selection import StratifiedKFold, train_test_split  # on first use (see graphbench.metrics)
+
     labels = np.asarray(labels)
     strat = _stratify_by(labels)
     if strat is None:
@@ -37,6 +38,8 @@ def stratified_kfold(labels: np.ndarray, k: int = 10, *, seed: int = 0, val_frac
 def holdout(num_examples: int, *, val_fraction: float, test_fraction: float, seed: int = 0,
             labels: np.ndarray | None = None) -> Split:
     """A single random (stratified when class labels are given) train/val/test split."""
+    from sklearn.model_selection import train_test_split
+
     idx = np.arange(num_examples)
     strat = _stratify_by(labels) if labels is not None else None
     train_val, test = train_test_split(idx, test_size=test_fraction, random_state=seed, stratify=strat)

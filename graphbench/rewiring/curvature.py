@@ -22,7 +22,6 @@ Both take the simple undirected skeleton of the input; each returns ``(pairs [m,
 from __future__ import annotations
 
 import numpy as np
-import ot
 
 from graphbench.rewiring.base import GraphLike, adjacency, undirected_pairs
 from graphbench.rewiring.hops import shortest_path_distances
@@ -99,6 +98,8 @@ def orc_edge(adj: np.ndarray, dist: np.ndarray, i: int, j: int,
     Returns ``(κ, support_i, support_j, plan, cost)``: ``plan[a, b]`` is the mass moved from ``support_i[a]`` to
     ``support_j[b]`` and ``cost`` the ground distances between them.
     """
+    import ot  # POT, on first use: it imports scikit-learn and scipy.stats, over a second per graphbench command
+
     si, mi = _measure(adj, i, alpha)
     sj, mj = _measure(adj, j, alpha)
     cost = dist[np.ix_(si, sj)]

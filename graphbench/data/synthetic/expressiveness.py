@@ -30,7 +30,6 @@ import dgl
 import networkx as nx
 import numpy as np
 import torch
-from sklearn.model_selection import KFold, train_test_split
 
 from graphbench.data import cache
 from graphbench.data.base import DatasetCard, FeatureSpec, GraphDataset, Split
@@ -120,6 +119,8 @@ def read_exp(path: Path) -> tuple[list[dgl.DGLGraph], np.ndarray]:
 
 def pair_folds(num_pairs: int, *, k: int = 10, seed: int = 0, val_fraction: float = 0.1) -> list[Split]:
     """k folds over pairs ``(2i, 2i+1)``: both graphs of a pair always land in the same part."""
+    from sklearn.model_selection import KFold, train_test_split  # on first use (see graphbench.metrics)
+
     out = []
     for f, (train_val, test) in enumerate(KFold(k, shuffle=True, random_state=seed).split(np.arange(num_pairs))):
         train, val = train_test_split(train_val, test_size=val_fraction, random_state=seed)

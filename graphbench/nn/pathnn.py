@@ -14,6 +14,9 @@ anchor-last convention of :mod:`graphbench.paths` (a path ``P = (w_0, …, w_ℓ
 4. ``h_v ← MLP(BN(h_v + m_v))`` (``residual``; without it ``MLP(BN(m_v))``), dropout before the MLP, MLP =
    2 × (Linear → BN → ReLU). As in the reference, the BN before the MLP exists only for sum aggregation.
 
+Option ``l2_norm`` (the synthetic reference's flag, on in its EXP / SR25 / CSL configs): ``h`` is scaled to unit
+L2 norm per node before each layer.
+
 The inputs are explicit tensors, so a batch of graphs is handled by the caller offsetting each graph's path node
 indices by its first node and edge ids by its first edge (the batching of the model-inputs interface); nothing
 here depends on how the paths were batched. Nodes that anchor no path of length ℓ get ``m_v = 0``.
@@ -99,11 +102,12 @@ class PathNNLayers(nn.Module):
     """
 
     def __init__(self, hidden: int, cutoff: int, *, edge_dim: int = 0, distance_encoding: bool = False,
-                 path_agg: str = "sum", residual: bool = True, dropout: float = 0.0) -> None:
+                 path_agg: str = "sum", residual: bool = True, dropout: float = 0.0, l2_norm: bool = False) -> None:
         super().__init__()
         if cutoff < 2:
             raise ValueError(f"cutoff (the most nodes on a path, K) must be >= 2, got {cutoff}")
         self.cutoff, self.edge_dim, self.distance_encoding = cutoff, edge_dim, distance_encoding
+        self.l2_norm = l2_norm
         # distances to the anchor on a path with at most K−1 edges lie in 0 … K−1
         self.distance_embedding = nn.Embedding(cutoff, hidden) if distance_encoding else None
         width = hidden + edge_dim + (hidden if distance_encoding else 0)
@@ -111,6 +115,12 @@ class PathNNLayers(nn.Module):
         self.convs = nn.ModuleList(PathConv(hidden, self.lstm, path_agg=path_agg, residual=residual, dropout=dropout)
                                    for _ in range(cutoff - 1))
         self.reset_parameters()
+
+    def normalise(self, h: torch.Tensor) -> torch.Tensor:
+        """The synthetic reference's ``l2_norm``: each node state scaled to unit L2 norm before a layer. Summing
+        thousands of path embeddings (SR25 at K = 5: ~13k paths per node) makes states large enough to saturate the
+        LSTM's gates, and saturated gates map different inputs to the same float; the scaling prevents that."""
+        return F.normalize(h, p=2.0, dim=1) if self.l2_norm else h
 
     def reset_parameters(self) -> None:
         self.lstm.reset_parameters()
@@ -133,5 +143,5 @@ class PathNNLayers(nn.Module):
             p = paths[length]
             e = edge_feat[edge_ids[length]] if self.edge_dim else None
             d = self.distance_embedding(dists[length]) if self.distance_encoding else None
-            h = conv(h, p, e, d)
+            h = conv(self.normalise(h), p, e, d)
         return h

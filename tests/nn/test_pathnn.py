@@ -141,3 +141,19 @@ def test_gradients_reach_the_shared_lstm_from_every_layer():
     layers(h, paths, torch.randn(10, 3, dtype=torch.float64), eids, dists).sum().backward()
     assert layers.lstm.weight_ih_l0.grad is not None and torch.isfinite(layers.lstm.weight_ih_l0.grad).all()
     assert np.isfinite(h.grad.numpy()).all() and h.grad.abs().sum() > 0
+
+
+def test_l2_norm_feeds_every_layer_unit_norm_node_states():
+    """The synthetic reference's ``l2_norm``: node states are scaled to unit norm before each layer, so every LSTM
+    token carries a unit-norm state and the layers cannot see the scale of their input."""
+    paths, eids, dists = _paths()
+    h = torch.randn(5, 8, dtype=torch.float64)
+    ef = torch.randn(len(SRC), 3, dtype=torch.float64)
+    normed = _layers(l2_norm=True).eval()
+    seen = []
+    normed.lstm.register_forward_hook(lambda mod, args, out: seen.append(args[0][..., :8].norm(dim=-1)))
+    out = normed(h, paths, ef, eids, dists)
+    assert len(seen) == 3 and all(torch.allclose(s, torch.ones_like(s)) for s in seen)
+    assert torch.allclose(normed(1e3 * h, paths, ef, eids, dists), out, atol=1e-10)
+    plain = _layers().eval()
+    assert not torch.allclose(plain(1e3 * h, paths, ef, eids, dists), plain(h, paths, ef, eids, dists))

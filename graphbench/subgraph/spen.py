@@ -54,22 +54,29 @@ def ego_subgraphs(num_nodes: int, src: torch.Tensor, dst: torch.Tensor, *, hops:
                   node_graph: torch.Tensor | None = None) -> EgoSubgraphs:
     """The ``hops``-hop ego networks (out-neighbourhoods along ``src → dst``) of every node; ``node_graph [N]``:
     graph id of each node in a batch (default: one graph)."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
+    from scipy.sparse import csr_matrix, identity
 
     if hops < 0:
         raise ValueError(f"hops must be >= 0, got {hops}")
     n = int(num_nodes)
     s, d = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
-    adj = csr_matrix((np.ones(len(s)), (s, d)), shape=(n, n))
-    dist = dijkstra(adj, directed=True, unweighted=True, limit=hops + 0.5) if n else np.zeros((0, 0))
-    member = torch.from_numpy(np.isfinite(dist))
-    sizes = member.sum(1)
+    # Row i of (A + I)^hops (sparse, A[i, j] = 1 for an edge i → j) holds the nodes within ``hops`` of i. Sparse
+    # powers keep memory at the size of the ego networks; a dense distance matrix of a whole batch (tens of
+    # thousands of nodes in the expressiveness protocol's batches of relabelled copies) does not fit.
+    step = (csr_matrix((np.ones(len(s)), (s, d)), shape=(n, n)) + identity(n, format="csr")).tocsr()
+    reach = identity(n, format="csr")
+    for _ in range(hops):
+        reach = (reach @ step).tocsr()
+        reach.data[:] = 1.0
+    reach.sort_indices()                                                            # ascending node ids per row
+    sizes = torch.from_numpy(np.diff(reach.indptr).astype(np.int64))
+    indices = torch.from_numpy(reach.indices.astype(np.int64))
+    indptr = torch.from_numpy(reach.indptr.astype(np.int64))
     node_graph = torch.zeros(n, dtype=torch.int64) if node_graph is None else node_graph
     groups, graph_of = {}, {}
     for size in sorted(set(sizes.tolist())):
         centres = (sizes == size).nonzero().view(-1)
-        groups[size] = member[centres].nonzero()[:, 1].view(len(centres), size)    # ascending node ids per row
+        groups[size] = indices[indptr[centres][:, None] + torch.arange(size)]      # [B_s, size]
         graph_of[size] = node_graph[centres]
     keys = torch.cat([(g[:, :, None] * n + g[:, None, :]).reshape(-1) for g in groups.values()]) if groups \
         else torch.zeros(0, dtype=torch.int64)

@@ -23,6 +23,48 @@ def test_ego_subgraphs_of_a_path():
     assert (0, 3) not in pairs and (0, 2) in pairs
 
 
+@pytest.mark.parametrize("hops", [0, 1, 2, 3])
+def test_ego_subgraphs_are_the_directed_bfs_balls(hops):
+    """Each node's ego network is exactly the nodes within ``hops`` along src → dst (networkx BFS), on a directed
+    random graph, so direction and radius both matter."""
+    import networkx as nx
+
+    gen = torch.Generator().manual_seed(hops)
+    n = 30
+    src, dst = torch.randint(0, n, (60,), generator=gen), torch.randint(0, n, (60,), generator=gen)
+    keep = src != dst
+    src, dst = src[keep], dst[keep]
+    ego = ego_subgraphs(n, src, dst, hops=hops)
+    g = nx.DiGraph(list(zip(src.tolist(), dst.tolist(), strict=True)))
+    g.add_nodes_from(range(n))
+    got = {}
+    for size, rows in ego.groups.items():
+        for row in rows.tolist():
+            assert len(row) == size and row == sorted(row)
+            got.setdefault(tuple(row), 0)
+            got[tuple(row)] += 1
+    want = {}
+    for v in range(n):
+        ball = tuple(sorted(nx.single_source_shortest_path_length(g, v, cutoff=hops)))
+        want[ball] = want.get(ball, 0) + 1
+    assert got == want
+
+
+def test_ego_subgraphs_of_a_large_batch_never_build_n_by_n():
+    """The expressiveness protocol batches thousands of relabelled copies: 100k nodes as 10k disjoint 10-cycles.
+    A dense n × n distance matrix (80 GB) cannot be built; the sparse balls take a fraction of a second."""
+    k, m = 10_000, 10
+    base = torch.arange(k * m).view(k, m)
+    src = base.reshape(-1)
+    dst = base.roll(-1, dims=1).reshape(-1)
+    ego = ego_subgraphs(k * m, *undirected(list(zip(src.tolist(), dst.tolist(), strict=True))), hops=2,
+                        node_graph=torch.arange(k).repeat_interleave(m))
+    assert list(ego.groups) == [5] and ego.groups[5].shape == (k * m, 5) and ego.num_graphs == k
+    # (a, b) lie in a common ball of 5 consecutive nodes when their cyclic distance is at most 4: all but 1 of 10
+    assert len(ego.pairs) == k * m * 9
+    assert set(ego.groups[5][0].tolist()) == {0, 1, 2, 8, 9}
+
+
 def test_basis_is_equivariant_and_independent():
     torch.manual_seed(0)
     x2, x1 = torch.randn(2, 5, 5, 3, dtype=torch.float64), torch.randn(2, 5, 3, dtype=torch.float64)

@@ -35,8 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--subgraph-layers", type=int, default=2)
     ap.add_argument("--hops", type=int, default=2, help="subgraph models: k-hop ego subgraphs (0: whole graph)")
     ap.add_argument("--lifted-budget-gb", type=float, default=0.0,
-                    help="subgraph models' memory guard budget (0: the model's default). The guard counts full "
-                         "subgraphs even with hops > 0 (an upper bound), so ego-subgraph runs may need a larger one")
+                    help="subgraph models' memory guard budget (0: the model's default); with hops > 0 the guard "
+                         "counts the ego subgraphs exactly")
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--lr", type=float, default=1e-3)

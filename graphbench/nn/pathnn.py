@@ -14,8 +14,8 @@ anchor-last convention of :mod:`graphbench.paths` (a path ``P = (w_0, …, w_ℓ
 4. ``h_v ← MLP(BN(h_v + m_v))`` (``residual``; without it ``MLP(BN(m_v))``), dropout before the MLP, MLP =
    2 × (Linear → BN → ReLU). As in the reference, the BN before the MLP exists only for sum aggregation.
 
-Option ``l2_norm`` (the synthetic reference's flag, on in its EXP / SR25 / CSL configs): ``h`` is scaled to unit
-L2 norm per node before each layer.
+Option ``l2_norm`` (the synthetic reference's flag, on in its SR25 and CSL configs of PathNN-AP): ``h`` is
+scaled to unit L2 norm per node before each layer.
 
 The inputs are explicit tensors, so a batch of graphs is handled by the caller offsetting each graph's path node
 indices by its first node and edge ids by its first edge (the batching of the model-inputs interface); nothing

@@ -206,12 +206,18 @@ def search_outcome(rows: list[dict]) -> Outcome:
     return TrialState.COMPLETE, sum(float(r["val_metric"]) for r in rows) / len(rows), None
 
 
+def study_rows(results: Path, study: str, stage: str) -> pd.DataFrame:
+    """The rows of ``study`` at ``stage`` (search / final) already in ``results`` (none when it does not exist)."""
+    if not results.exists():
+        return read_results([])
+    df = read_results(results)
+    return df[(df["stage"] == stage) & (df["study"] == study)]
+
+
 def existing_final_rows(results: Path, study: str) -> dict[tuple, dict]:
     """``(config_hash, fold, seed, holdout) -> row`` of the ok final rows of ``study`` already in ``results``."""
-    if not results.exists():
-        return {}
-    df = read_results(results)
-    df = df[(df["stage"] == "final") & (df["study"] == study) & (df["status"] == "ok")]
+    df = study_rows(results, study, "final")
+    df = df[df["status"] == "ok"]
     return {(r.config_hash, int(r.fold), int(r.seed), _holdout_key(r.holdout)): r._asdict()
             for r in df.itertuples(index=False)}
 
@@ -316,10 +322,8 @@ class StudyRunner:
     def recorded_outcome(self, trial: FrozenTrial) -> Outcome | None:
         """The outcome of search trial ``trial`` as its rows in the results file record it (None: no rows). For
         a trial whose worker died between writing its rows and telling the storage."""
-        if not self.sweep.results.exists():
-            return None
-        df = read_results(self.sweep.results)
-        mine = df[(df["stage"] == "search") & (df["study"] == self.spec.name) & (df["trial"] == trial.number)]
+        df = study_rows(self.sweep.results, self.spec.name, "search")
+        mine = df[df["trial"] == trial.number]
         return search_outcome(mine.to_dict("records")) if len(mine) else None
 
     def _pruning_callback(self, trial: optuna.Trial, offset: int) -> Callable[[int, float], None]:

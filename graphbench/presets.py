@@ -41,6 +41,18 @@ class Preset:
     dataset_options: dict[str, Any] = field(default_factory=dict)
     grid: dict[str, list[Any]] = field(default_factory=dict)
     deviations: str = ""
+    #: Where the reference network lives, precisely: ``owner/repo@commit:path (config or script)`` for released code,
+    #: or the paper's table / section where no code was released.
+    reference: str = ""
+    #: The reference's own parameter count (from its logs or the paper), for ``params_dataset``'s dimensions;
+    #: ``None`` where neither states one (then ``params_missing`` says so and why).
+    params: int | None = None
+    #: The dataset whose input/output dimensions ``params`` was counted on (one of ``datasets``).
+    params_dataset: str = ""
+    #: Where ``params`` is stated (a log file, a table), so a reader can check it.
+    params_source: str = ""
+    #: Why there is no reference count (e.g. "the logs print none and the paper states none").
+    params_missing: str = ""
 
     def applies_to(self, dataset: str) -> bool:
         """Whether the paper ran this configuration on ``dataset`` (the sweep's first-trial rule)."""

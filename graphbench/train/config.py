@@ -14,11 +14,23 @@ TRAIN_HPARAMS: dict[str, HParam] = {
     "weight_decay": HParam(float, 0.0, "Adam weight decay (L2)", low=0.0),
     "batch_size": HParam(int, 32, "graphs per mini-batch (graph-level tasks)", low=1),
     "patience": HParam(int, 50, "early stopping: epochs without validation improvement", low=1),
+    "monitor": HParam(str, "val_metric", "what selects the kept epoch and drives early stopping: the validation "
+                      "metric, or the validation loss (Errica et al.'s second early stopper)",
+                      choices=("val_metric", "val_loss")),
+    "ties": HParam(str, "earlier", "a monitored value equal to the best: keep the earlier epoch, or count it as an "
+                   "improvement and take the later one (Errica et al.'s Patience stopper: val_acc >= best)",
+                   choices=("earlier", "later")),
+    "min_epochs": HParam(int, 0, "early stopping never stops before this many epochs (PR-MPNN: 250)", low=0),
     "scheduler": HParam(str, "plateau", "learning-rate schedule", choices=("plateau", "cosine", "step", "none")),
     "lr_factor": HParam(float, 0.5, "plateau / step: factor applied to the lr", low=0.01, high=0.99),
     "lr_step": HParam(int, 50, "step: epochs between lr reductions (Xu et al., Errica et al.: 50)", low=1),
     "lr_patience": HParam(int, 10, "plateau: epochs without improvement before reducing the lr", low=1),
-    "min_lr": HParam(float, 1e-5, "plateau: training stops once the lr falls below this", low=0.0),
+    "plateau_on": HParam(str, "val_metric", "plateau: the quantity the schedule watches (FoSR: the training loss)",
+                         choices=("val_metric", "val_loss", "train_loss")),
+    "plateau_mode": HParam(str, "auto", "plateau: 'auto' minimises losses and follows the metric's direction; "
+                           "'min' / 'max' force torch's mode (PathNN's Peptides code steps 'min' on AP, a metric "
+                           "to maximise)", choices=("auto", "min", "max")),
+    "min_lr": HParam(float, 1e-5, "plateau: training stops once the lr falls below this (0: never)", low=0.0),
     "grad_clip": HParam(float, 0.0, "clip the gradient norm to this value (0: off)", low=0.0),
     "pe": HParam(str, "none", "positional/structural encoding added to the input (appended to the transform chain)",
                  choices=("none", "rwse", "lappe")),
@@ -34,9 +46,14 @@ class TrainConfig:
     weight_decay: float = 0.0
     batch_size: int = 32
     patience: int = 50
+    monitor: str = "val_metric"
+    ties: str = "earlier"
+    min_epochs: int = 0
     scheduler: str = "plateau"
     lr_factor: float = 0.5
     lr_patience: int = 10
+    plateau_on: str = "val_metric"
+    plateau_mode: str = "auto"
     lr_step: int = 50
     min_lr: float = 1e-5
     grad_clip: float = 0.0

@@ -1,11 +1,13 @@
 """Train one model on one split and select it on validation.
 
-Protocol (fixed in code, not left to the user): Adam with the configured schedule; after every epoch the model is
-evaluated on the validation part; the state of the best validation epoch (strictly better, so ties keep the
-earlier epoch) is kept; training stops early after ``patience`` epochs without improvement (or when the plateau
-schedule drives the lr below ``min_lr``); train / validation / test metrics are then computed once, with the
-selected state. The test part is never looked at before that, and not at all with ``score_test=False`` (sweep
-search runs: their ``test_metric`` is NaN, so no leaderboard can be built from them).
+Protocol: Adam with the configured schedule; after every epoch the model is evaluated on the validation part
+(metric and loss); the state of the best epoch by the monitored quantity (``monitor``: the validation metric by
+default, or the validation loss) is kept — strictly better keeps the earlier epoch on ties, ``ties="later"`` counts
+a tie as an improvement, as Errica et al.'s stopper does; training stops early after ``patience`` epochs without
+improvement (never before ``min_epochs``), or when the plateau schedule drives the lr below ``min_lr``; train /
+validation / test metrics are then computed once, with the selected state. The test part is never looked at
+before that, and not at all with ``score_test=False`` (sweep search runs: their ``test_metric`` is NaN, so no
+leaderboard can be built from them).
 """
 
 from __future__ import annotations
@@ -163,17 +165,21 @@ class Trainer:
         return total / max(count, 1)
 
     @torch.no_grad()
-    def _predict(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _outputs(self, index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Targets and raw model outputs (logits) of the examples in ``index``, in evaluation mode."""
         self.model.eval()
         if self.node_level:
             out = self.model(self._full_graph())[torch.from_numpy(index).to(self.device)]
-            ys = self.dataset.labels[torch.from_numpy(index)]
-            return ys.cpu().numpy(), self._scores(out)
-        preds, ys = [], []
+            return self.dataset.labels[torch.from_numpy(index)], out.float().cpu()
+        outs, ys = [], []
         for batch, y in self._loader(index, shuffle=False):
-            preds.append(self._scores(self.model(batch.to(self.device))))
-            ys.append(y.numpy())
-        return np.concatenate(ys), np.concatenate(preds)
+            outs.append(self.model(batch.to(self.device)).float().cpu())
+            ys.append(y)
+        return torch.cat(ys), torch.cat(outs)
+
+    def _predict(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        y, out = self._outputs(index)
+        return y.cpu().numpy(), self._scores(out)
 
     def _scores(self, out: torch.Tensor) -> np.ndarray:
         if self.dataset.task_kind == "multiclass":
@@ -184,6 +190,24 @@ class Trainer:
         y, pred = self._predict(index)
         return self.metric.fn(y, pred)
 
+    def evaluate_with_loss(self, index: np.ndarray) -> tuple[float, float]:
+        """The metric and the task loss (without regularisation terms) on ``index``, from one forward pass."""
+        y, out = self._outputs(index)
+        loss = task_loss(self.dataset.task_kind, self.metric, out, y).item()
+        return self.metric.fn(y.cpu().numpy(), self._scores(out)), loss
+
+    def _improved(self, value: float, best: float) -> bool:
+        """Whether the monitored ``value`` improves on ``best`` (a tie does only with ``ties="later"``)."""
+        if self.config.monitor == "val_loss":
+            return value < best or (self.config.ties == "later" and value == best)
+        return self.metric.better(value, best) or (self.config.ties == "later" and value == best)
+
+    def _plateau_mode(self) -> str:
+        cfg = self.config
+        if cfg.plateau_mode != "auto":
+            return cfg.plateau_mode
+        return self.metric.direction if cfg.plateau_on == "val_metric" else "min"
+
     # -- fit --------------------------------------------------------------------------------------------------
     def fit(self) -> RunResult:
         cfg = self.config
@@ -192,7 +216,7 @@ class Trainer:
         opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         if cfg.scheduler == "plateau":
             sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                opt, mode=self.metric.direction, factor=cfg.lr_factor, patience=cfg.lr_patience)
+                opt, mode=self._plateau_mode(), factor=cfg.lr_factor, patience=cfg.lr_patience)
         elif cfg.scheduler == "step":
             sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_factor)
         elif cfg.scheduler == "cosine":
@@ -203,30 +227,33 @@ class Trainer:
             self._train_loader = self._loader(self.split.train, shuffle=True)
 
         best_val, best_epoch, best_state = self.metric.worst(), 0, None
+        best_monitored = math.inf if cfg.monitor == "val_loss" else self.metric.worst()
         history, train_time, epoch = [], 0.0, 0
         with PeakMemory(self.device) as mem:
             for epoch in range(1, cfg.epochs + 1):
                 t0 = time.perf_counter()
                 loss = self._train_epoch(opt, epoch)
                 train_time += time.perf_counter() - t0
-                val = self.evaluate(self.split.val)
+                val, val_loss = self.evaluate_with_loss(self.split.val)
                 if math.isnan(val):
                     raise TrainingDiverged(f"the validation metric is NaN in epoch {epoch}")
-                history.append({"epoch": epoch, "loss": loss, "val": val, "lr": opt.param_groups[0]["lr"]})
-                if self.metric.better(val, best_val):
-                    best_val, best_epoch = val, epoch
+                history.append({"epoch": epoch, "loss": loss, "val": val, "val_loss": val_loss,
+                                "lr": opt.param_groups[0]["lr"]})
+                monitored = val_loss if cfg.monitor == "val_loss" else val
+                if self._improved(monitored, best_monitored) or best_state is None:
+                    best_monitored, best_val, best_epoch = monitored, val, epoch
                     best_state = copy.deepcopy(self.model.state_dict())
                 if self.progress:
                     self.progress(history[-1] | {"best_val": best_val})
                 if self.epoch_callback:
                     self.epoch_callback(epoch, val)
                 if isinstance(sched, torch.optim.lr_scheduler.ReduceLROnPlateau):
-                    sched.step(val)
+                    sched.step({"val_metric": val, "val_loss": val_loss, "train_loss": loss}[cfg.plateau_on])
                     if opt.param_groups[0]["lr"] < cfg.min_lr:
                         break
                 elif sched is not None:
                     sched.step()
-                if epoch - best_epoch >= cfg.patience:
+                if epoch - best_epoch >= cfg.patience and epoch >= cfg.min_epochs:
                     break
             if best_state is not None:
                 self.model.load_state_dict(best_state)

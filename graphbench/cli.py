@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sweep": ("graphbench.sweep.cli", "run a sweep file: hyperparameter search, then final runs on every fold/seed"),
     "report": ("graphbench.report.cli", "turn results files into a leaderboard report (HTML, Markdown, LaTeX)"),
     "published": ("graphbench.commands.published", "list published results (paper values) of models on datasets"),
+    "reproduce": ("graphbench.commands.reproduce", "re-run a paper's table row at its full protocol and record "
+                  "ours against the paper's number"),
     "expressiveness": ("graphbench.expressiveness.cli", "which pairs of non-isomorphic graphs a model tells apart "
                        "(BREC's protocol; EXP, SR25, CSL, wl-pairs, BREC)"),
 }

@@ -15,7 +15,8 @@ A sweep file::
     param_budget: 100000            # optional: solve `hidden` so the model has at most this many parameters
     pruner: median                  # median (default) | hyperband | none, or {type: median, n_startup_trials: 5,
                                     #  n_warmup_steps: 5}
-    sampler: {seed: 0}              # TPE seed (worker i uses seed + i)
+    sampler: {seed: 0}              # TPE seed (worker i uses seed + i); {type: grid}: every combination of the
+                                    #  (categorical) space is enqueued once, in order (a paper's grid, exactly)
     protocol:
       selection: per-fold            # per-fold (default, Errica et al.) | select-once (optimistic, flagged)
       search: {seeds: [0]}           # runs the objective averages (per-fold: fold k's inner validation only;
@@ -198,6 +199,8 @@ class SweepFile:
     storage: str | None
     dataset_options: dict[str, Any] = field(default_factory=dict)
     data_root: str | None = None
+    #: "tpe" (default) or "grid": every combination of the categorical space is enqueued (``sampler: {type: grid}``)
+    sampler_type: str = "tpe"
     device: str = "cpu"
     report: Path | None = None
     threads: int | None = None
@@ -375,14 +378,17 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
     dataset_options = data.get("dataset_options") or {}
     if not isinstance(dataset_options, dict):
         raise _err(path, "'dataset_options'", data, "dataset_options", "must be a mapping")
-    return SweepFile(path=path, name=name, models=models, datasets=datasets, trials=trials, timeout=timeout,
-                     hparams=dict(hparams), search_space=dict(file_space), param_budget=budget,
-                     pruner=_pruner(path, data), sampler_seed=_sampler_seed(path, data),
-                     protocol=_protocol(path, data),
-                     results=Path(str(data.get("results") or Path("results") / f"{name}.csv")),
-                     storage=data.get("storage"), dataset_options=dict(dataset_options),
-                     data_root=data.get("data_root"), device=data.get("device") or "cpu",
-                     report=Path(data["report"]) if data.get("report") else None, threads=threads)
+    sweep = SweepFile(path=path, name=name, models=models, datasets=datasets, trials=trials, timeout=timeout,
+                      hparams=dict(hparams), search_space=dict(file_space), param_budget=budget,
+                      pruner=_pruner(path, data), sampler_seed=_sampler_seed(path, data),
+                      sampler_type=_sampler_type(path, data), protocol=_protocol(path, data),
+                      results=Path(str(data.get("results") or Path("results") / f"{name}.csv")),
+                      storage=data.get("storage"), dataset_options=dict(dataset_options),
+                      data_root=data.get("data_root"), device=data.get("device") or "cpu",
+                      report=Path(data["report"]) if data.get("report") else None, threads=threads)
+    if sweep.sampler_type == "grid":
+        _check_grid(sweep, data)
+    return sweep
 
 
 def _parse_models(path: Path, data: dict) -> dict[str, dict]:
@@ -517,11 +523,29 @@ def _parse_param_budget(path: Path, data: dict, hparams: dict, models: dict[str,
     return budget
 
 
+def _sampler_type(path: Path, data: dict) -> str:
+    """``sampler.type``: tpe, or grid — then every searched parameter must be categorical and unconditional."""
+    kind = (data.get("sampler") or {}).get("type", "tpe")
+    if kind not in ("tpe", "grid"):
+        raise _err(path, "sampler.type", data["sampler"], "type", "must be tpe or grid")
+    return kind
+
+
+def _check_grid(sweep: SweepFile, data: dict) -> None:
+    """A grid sampler needs every study's searched parameters categorical and unconditional."""
+    for spec in sweep.studies():
+        for name, entry in spec.space.items():
+            if entry.get("type") != "categorical" or entry.get("when"):
+                raise _err(sweep.path, "sampler.type", data["sampler"], "type",
+                           f"grid needs categorical, unconditional parameters; {spec.model}'s {name!r} is not "
+                           "(fix it in hparams, null it in search_space, or give it choices)")
+
+
 def _sampler_seed(path: Path, data: dict) -> int:
     sampler = data.get("sampler") or {}
     if not isinstance(sampler, dict):
         raise _err(path, "'sampler'", data, "sampler", "must be a mapping, e.g. {seed: 0}")
-    check_keys(sampler, ("seed",), f"{path}: sampler")
+    check_keys(sampler, ("seed", "type"), f"{path}: sampler")
     seed = sampler.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise _err(path, "sampler.seed", sampler, "seed", "must be an integer")

@@ -273,6 +273,13 @@ class StudyRunner:
             return
         for params, attrs in first_trials(self.spec.model, self.spec.dataset, self.spec.space, self._context()):
             self.study.enqueue_trial(params, user_attrs=attrs, skip_if_exists=True)
+        if self.sweep.sampler_type == "grid":  # the whole grid, each combination once, in a fixed order
+            import itertools
+
+            names = list(self.spec.space)
+            for values in itertools.product(*(self.spec.space[n]["choices"] for n in names)):
+                self.study.enqueue_trial(dict(zip(names, values)), user_attrs={"gb.grid": True},
+                                         skip_if_exists=True)
         self.study.set_user_attr("gb.defaults_enqueued", True)
 
     def status(self) -> SearchStatus:

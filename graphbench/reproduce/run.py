@@ -1,0 +1,228 @@
+"""Run a reproduction (:mod:`graphbench.reproduce.plan`) through the sweep runner and record it in a ledger.
+
+``reproduce(...)`` writes the plan's sweep file into the output folder, runs it with :func:`graphbench.sweep.launch.
+run_sweep` (resumable: the same command again continues where a stopped one ended and repeats nothing), then
+computes the record from the sweep's current final rows — ours (mean ± std over every fold × repetition), the
+paper's value and std, the gap, whether it lies within the combined std, the protocol differences, the command, the
+commit, the machine, the wall and CPU time summed over every invocation — prints it, writes it as JSON beside the
+results and adds it to the ledger (:mod:`graphbench.reproduce.ledger`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import platform
+import resource
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from graphbench.reproduce.ledger import write_row
+from graphbench.reproduce.plan import Plan, make_plan
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def kernel_isa() -> str:
+    """The vector instruction set torch's CPU kernels use here (``torch.backends.cpu.get_cpu_capability()``)."""
+    import torch
+
+    try:
+        return str(torch.backends.cpu.get_cpu_capability())
+    except AttributeError:  # torch < 2.1
+        return "unknown"
+
+
+def command_line(plan: Plan, trials: int | None, seeds: int | None, pruner: str) -> str:
+    """The command that re-runs this reproduction (recorded in the ledger)."""
+    words = ["graphbench", "reproduce", plan.model, "--preset", plan.preset.name, "--dataset", plan.dataset]
+    if trials is not None:
+        words += ["--trials", str(trials)]
+    if seeds is not None:
+        words += ["--seeds", str(seeds)]
+    if pruner != "none":
+        words += ["--pruner", pruner]
+    return shlex.join(words)
+
+
+def _cpu_seconds() -> float:
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _accumulate(state_path: Path, wall_s: float, cpu_s: float) -> dict[str, float]:
+    """Add this invocation's wall and CPU seconds to the totals kept beside the results (resumed runs add up)."""
+    state = json.loads(state_path.read_text()) if state_path.exists() else {"wall_s": 0.0, "cpu_s": 0.0,
+                                                                            "invocations": 0}
+    state = {"wall_s": state["wall_s"] + wall_s, "cpu_s": state["cpu_s"] + cpu_s,
+             "invocations": state["invocations"] + 1}
+    state_path.write_text(json.dumps(state))
+    return state
+
+
+def write_sweep(plan: Plan, out_dir: Path, *, data_root: str | None, threads: int | None) -> Path:
+    """The plan's sweep file in ``out_dir`` (rewritten each time: a changed --trials raises the budget and resumes)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{plan.id}.yaml"
+    header = (f"# graphbench reproduce: {plan.model} preset {plan.preset.name} on {plan.dataset} "
+              f"(written by the command; edit the command, not this file)\n")
+    path.write_text(header + yaml.safe_dump(plan.sweep(out_dir, data_root=data_root, threads=threads),
+                                            sort_keys=False))
+    return path
+
+
+def final_rows(plan: Plan, sweep_path: Path):
+    """The sweep's counted final rows (ok, not superseded) of this reproduction's studies."""
+    from graphbench.report.protocol import mark_superseded
+    from graphbench.results import read_results
+    from graphbench.sweep.config import load_sweep
+
+    sweep = load_sweep(sweep_path)
+    if not sweep.results.exists():
+        return None, sweep
+    df = mark_superseded(read_results(sweep.results))
+    names = {s.name for s in sweep.studies()}
+    df = df[(df["stage"] == "final") & df["study"].isin(names) & ~df["superseded"]]
+    return df, sweep
+
+
+def record(plan: Plan, sweep_path: Path, command: str, totals: dict[str, float]) -> dict[str, Any]:
+    """The reproduction's record from the sweep's current final rows (see the module docstring)."""
+    from graphbench.env import environment
+
+    df, sweep = final_rows(plan, sweep_path)
+    ok = df[df["status"] == "ok"] if df is not None else None
+    expected = sum(len(s.final_runs(sweep.num_splits(plan.dataset))) for s in sweep.studies())
+    paper = plan.paper
+    p_value = float(paper["value"])
+    p_std = float(paper["std"]) if paper["std"] == paper["std"] else float("nan")
+    rec: dict[str, Any] = {
+        "model": plan.model, "preset": plan.preset.name, "dataset": plan.dataset, "metric": str(paper["metric"]),
+        "paper_value": p_value, "paper_std": p_std,
+        "paper_runs": None if paper["runs"] != paper["runs"] else int(paper["runs"]),
+        "configs_per_study": plan.trials, "grid_size": plan.grid_size,
+        "protocol_differences": "; ".join(plan.differences), "command": command,
+        "commit": environment().get("git_commit", ""), "machine": cpu_model(), "isa": kernel_isa(),
+        "threads": None, "wall_hours": totals["wall_s"] / 3600, "cpu_hours": totals["cpu_s"] / 3600,
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"), "note": "",
+        "source": str(paper["source"]), "expected_runs": expected,
+    }
+    if ok is None or ok.empty:
+        rec.update(status="not yet reproduced", ours_runs=0)
+        return rec
+    values = ok["test_metric"].astype(float)
+    mean = float(values.mean())
+    std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
+    parts = [s for s in (std, p_std) if not math.isnan(s)]
+    tol = math.sqrt(sum(s * s for s in parts)) if parts else float("nan")
+    rec.update(status="reproduced" if len(ok) >= expected else "partial", ours_mean=mean, ours_std=std,
+               ours_runs=int(len(ok)), gap=mean - p_value, tolerance=tol,
+               within=None if math.isnan(tol) else bool(abs(mean - p_value) <= tol),
+               threads=int(ok["threads"].dropna().astype(int).mode().iloc[0]) if ok["threads"].notna().any()
+               else None)
+    if rec["status"] == "partial":
+        rec["note"] = f"{len(ok)} of {expected} final runs finished; re-run the command to complete it"
+    return rec
+
+
+def format_record(rec: dict[str, Any]) -> str:
+    """The record as the lines ``graphbench reproduce`` prints at the end."""
+    def pm(m, s):
+        return f"{m:.4f}" + ("" if s is None or math.isnan(s) else f" ± {s:.4f}")
+
+    lines = [f"\nreproduction {rec['model']} / {rec['preset']} / {rec['dataset']}: {rec['status']}"]
+    if rec["status"] != "not yet reproduced":
+        within = {True: "yes", False: "NO — investigate", None: "n/a (no std on either side)"}[rec["within"]]
+        lines += [f"  ours   {rec['metric']} {pm(rec['ours_mean'], rec['ours_std'])} over {rec['ours_runs']} runs"
+                  f" (of {rec['expected_runs']})",
+                  f"  paper  {pm(rec['paper_value'], rec['paper_std'])} — {rec['source']}",
+                  f"  gap    {rec['gap']:+.4f}; combined std {rec['tolerance']:.4f}; within: {within}"]
+    lines += [f"  protocol differences: {rec['protocol_differences'] or 'none'}",
+              f"  command: {rec['command']}", f"  commit {rec['commit'] or '(not a git checkout)'}; machine "
+              f"{rec['machine']}; kernel ISA {rec['isa']}; threads {rec['threads']}",
+              f"  time: {rec['wall_hours']:.3f} h wall, {rec['cpu_hours']:.3f} h CPU (all invocations)"]
+    if rec.get("note"):
+        lines.append(f"  note: {rec['note']}")
+    return "\n".join(lines)
+
+
+def estimate(plan: Plan, *, data_root: str | None) -> dict[str, float]:
+    """Time one epoch of the preset on the first split (no test scoring) and scale it to the plan: an upper bound
+    (every run to its epoch limit) and the measured epoch."""
+    from graphbench.presets import apply_preset
+    from graphbench.train.runner import RunSpec, run_one
+
+    hparams, options, _ = apply_preset(plan.model, plan.preset.name)
+    epochs = int(hparams.get("epochs", 100))
+    row = run_one(RunSpec(plan.model, plan.dataset, hparams={**hparams, "epochs": 2, "patience": 2},
+                          dataset_options=options, data_root=data_root, score_test=False, threads=1))
+    if row["status"] != "ok":
+        raise RuntimeError(f"the timing run failed: {row.get('error')}")
+    epoch_s = float(row["time_per_epoch_s"])
+    return {"epoch_s": epoch_s, "epochs": epochs, "prep_s": float(row["total_time_s"]) - 2 * epoch_s}
+
+
+def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_root: str | None = None,
+              out_dir: str | Path = "results/reproduce", ledger: str | Path | None = "results/reproductions.csv",
+              trials: int | None = None, seeds: int | None = None, pruner: str = "none", dry_run: bool = False,
+              quiet: bool = False, threads: int | None = None, out=None) -> int:
+    """``graphbench reproduce``: plan, (dry run: print the plan and a measured-epoch estimate), run, record."""
+    from graphbench.sweep.launch import Options, run_sweep
+    from graphbench.sweep.launch import plan as sweep_plan
+
+    out = out or sys.stdout
+    plan = make_plan(model, preset, dataset, trials=trials, seeds=seeds, pruner=pruner)
+    out_dir = Path(out_dir)
+    command = command_line(plan, trials, seeds, pruner)
+    print("\n".join(plan.describe()), file=out)
+    if dry_run:
+        # The dry run writes nothing into out_dir: the sweep file goes to a temporary folder.
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_sweep(plan, Path(tmp), data_root=data_root, threads=threads)
+            sweep_plan(path, workers=workers, out=out, data_root=data_root)
+            from graphbench.sweep.config import load_sweep
+
+            sweep = load_sweep(path, check_datasets=False)
+            try:
+                n = sweep.num_splits(plan.dataset)
+            except Exception as exc:  # the data is not here: the plan is still shown
+                print(f"  no time estimate: {plan.dataset} cannot be loaded here ({str(exc).splitlines()[0]})",
+                      file=out)
+                return 0
+            studies = sweep.studies()
+            runs = sum(plan.trials * len(s.search_runs(n)) + len(s.final_runs(n)) for s in studies)
+            est = estimate(plan, data_root=data_root)
+            upper = runs * (est["epochs"] * est["epoch_s"] + max(est["prep_s"], 0.0))
+            print(f"  measured: {est['epoch_s']:.3f} s per training epoch (1 thread, split 0, validation "
+                  f"excluded); {runs} runs × up to {est['epochs']} epochs ≤ {upper / 3600:.1f} CPU-hours "
+                  f"(≈ {upper / 3600 / workers:.1f} h wall with {workers} worker(s); early stopping shortens it)",
+                  file=out)
+        return 0
+    path = write_sweep(plan, out_dir, data_root=data_root, threads=threads)
+    t0, c0 = time.monotonic(), _cpu_seconds()
+    code = run_sweep(path, Options(workers=workers, quiet=quiet, data_root=data_root, threads=threads), out=out)
+    totals = _accumulate(out_dir / f"{plan.id}.time.json", time.monotonic() - t0, _cpu_seconds() - c0)
+    rec = record(plan, path, command, totals)
+    print(format_record(rec), file=out)
+    (out_dir / f"{plan.id}.record.json").write_text(json.dumps(rec, indent=2, default=str))
+    if ledger is not None and code == 0:
+        write_row(ledger, rec)
+        print(f"  ledger: {ledger}", file=out)
+    return code

@@ -1,0 +1,118 @@
+"""``graphbench reproduce``: a paper's table row as a resumable per-fold sweep, recorded in a ledger."""
+
+from __future__ import annotations
+
+import io
+import json
+import shlex
+
+import pandas as pd
+import pytest
+
+from graphbench.presets import PRESETS, Preset
+from graphbench.reproduce import ledger as ledger_mod
+from graphbench.reproduce import plan as plan_mod
+from graphbench.reproduce.run import reproduce
+
+FAKE = Preset("test-two-point", "gin", "a test's fake paper", "GIN with a two-point grid and a 2-epoch schedule",
+              {"hidden": 8, "layers": 2, "epochs": 2, "patience": 2, "batch_size": 64, "scheduler": "none"},
+              datasets=("csl",), grid={"hidden": [8, 16]}, reference="none (test)", params_missing="a test preset")
+
+
+@pytest.fixture
+def fake_paper(monkeypatch):
+    """A fake preset of gin with a published 10-fold grid-search number on CSL."""
+    PRESETS[("gin", FAKE.name)] = FAKE
+    row = pd.DataFrame([{"model": "gin", "preset": FAKE.name, "dataset": "csl", "metric": "accuracy",
+                         "value": 0.5, "std": 0.1, "runs": 10, "protocol": "errica-10fold", "source": "a test",
+                         "certainty": "paper-table", "note": ""}])
+    monkeypatch.setattr(plan_mod, "published", lambda model=None, dataset=None: row[
+        (row["model"] == model) & ((row["dataset"] == dataset) if dataset else True)].reset_index(drop=True))
+    yield FAKE
+    del PRESETS[("gin", FAKE.name)]
+
+
+def test_plan_searches_the_grid_per_fold_with_erricas_final_phase(fake_paper):
+    p = plan_mod.make_plan("gin", FAKE.name, "csl")
+    assert p.per_fold and p.space == {"hidden": {"type": "categorical", "choices": [8, 16]}}
+    assert p.trials == p.grid_size == 2
+    assert p.final_seeds == (0, 1, 2) and p.holdout == 0.1
+    capped = plan_mod.make_plan("gin", FAKE.name, "csl", trials=1, seeds=1)
+    assert capped.trials == 1 and capped.final_seeds == (0,)
+    assert any("1 of the grid's 2 configurations" in d for d in capped.differences)
+    assert any("1 of the paper's 3 repetitions" in d for d in capped.differences)
+
+
+def test_unknown_table_row_names_the_published_rows(fake_paper):
+    with pytest.raises(plan_mod.ReproductionError, match="no published number for gin preset test-two-point on "
+                                                         "mutag"):
+        plan_mod.make_plan("gin", FAKE.name, "mutag")
+
+
+def test_reproduce_end_to_end_records_and_resumes(fake_paper, tmp_path):
+    out, led = tmp_path / "repro", tmp_path / "ledger.csv"
+    text = io.StringIO()
+    assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, seeds=1, quiet=True, dry_run=True,
+                     out=text) == 0
+    shown = text.getvalue()
+    assert "/fold0" in shown and "/fold4" in shown  # one study per outer fold
+    assert "measured:" in shown and "CPU-hours" in shown
+    assert not out.exists()  # a dry run writes nothing
+
+    assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, seeds=1, quiet=True, out=io.StringIO()) == 0
+    rows = pd.read_csv(out / f"gin-{FAKE.name}-csl.csv")
+    assert set(rows["stage"]) == {"search", "final"}
+    assert (rows["stage"] == "search").sum() == 5 * 2 and (rows["stage"] == "final").sum() == 5
+    assert rows.loc[rows["stage"] == "search", "test_metric"].isna().all()  # search never scores the test part
+    search = rows[rows["stage"] == "search"]
+    # the whole grid (sampler type grid): both configurations exactly once in every fold, not two TPE draws
+    for fold, g in search.groupby("fold"):
+        assert sorted(json.loads(h)["hidden"] for h in g["hparams"]) == [8, 16], fold
+    df = ledger_mod.read_ledger(led)
+    assert len(df) == 1
+    rec = df.iloc[0]
+    for col in ledger_mod.COLUMNS:
+        if col not in ("note", "within"):
+            assert rec[col] == rec[col] and rec[col] != "", col  # every field filled
+    assert rec["status"] == "reproduced" and rec["ours_runs"] == 5
+    finals = rows[rows["stage"] == "final"]["test_metric"]
+    assert rec["ours_mean"] == pytest.approx(finals.mean())
+    assert rec["gap"] == pytest.approx(finals.mean() - 0.5)
+    assert rec["within"] == (abs(rec["gap"]) <= rec["tolerance"])
+    assert "1 of the paper's 3 repetitions" in rec["protocol_differences"]
+    assert shlex.split(rec["command"])[:3] == ["graphbench", "reproduce", "gin"]
+
+    # the same command again resumes: no run is repeated, the record is replaced, the time adds up
+    assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, seeds=1, quiet=True, out=io.StringIO()) == 0
+    again = pd.read_csv(out / f"gin-{FAKE.name}-csl.csv")
+    assert len(again) == len(rows)
+    df2 = ledger_mod.read_ledger(led)
+    assert len(df2) == 1 and df2.iloc[0]["cpu_hours"] >= rec["cpu_hours"]
+
+
+def test_shipped_ledger_is_valid_and_its_commands_parse():
+    from graphbench.cli import build_parser
+
+    df = ledger_mod.read_ledger()
+    parser = build_parser("reproduce")
+    for command in df["command"]:
+        args = parser.parse_args(shlex.split(command)[1:])
+        assert args.command == "reproduce"
+        plan_mod.make_plan(args.model, args.preset, args.dataset, trials=args.trials, seeds=args.seeds)
+
+
+def test_ledger_refuses_a_number_on_a_not_yet_reproduced_row(tmp_path):
+    row = {c: "" for c in ledger_mod.COLUMNS} | {"model": "gin", "preset": "p", "dataset": "d",
+                                                  "status": "not yet reproduced", "ours_mean": "0.5",
+                                                  "command": "graphbench reproduce gin --preset p --dataset d"}
+    with pytest.raises(ValueError, match="has no number"):
+        ledger_mod.write_row(tmp_path / "l.csv", row)
+    assert not (tmp_path / "l.csv").exists()  # nothing written
+
+
+def test_docs_page_is_generated_from_the_shipped_ledger():
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "reproductions.md"
+    assert page.read_text(encoding="utf-8") == ledger_mod.ledger_markdown(), \
+        "docs/reproductions.md is stale: regenerate it with graphbench.reproduce.ledger.ledger_markdown()"

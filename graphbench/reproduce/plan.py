@@ -115,7 +115,10 @@ class Plan:
             lines.append("  selection: none — the preset point is the paper's configuration")
         hold = (f", each on a fresh random {self.holdout:.0%} holdout of the outer training set"
                 if self.holdout else "")
-        lines.append(f"  repetitions: seeds {list(self.final_seeds)} per split{hold}")
+        seeds = self.final_seeds
+        shown = (f"{seeds[0]}..{seeds[-1]} ({len(seeds)})" if len(seeds) > 5 and seeds == tuple(range(seeds[0],
+                 seeds[-1] + 1)) else str(list(seeds)))
+        lines.append(f"  repetitions: seeds {shown} per split{hold}")
         lines += [f"  protocol difference: {d}" for d in self.differences] or ["  protocol difference: none"]
         return lines
 

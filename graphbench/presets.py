@@ -356,7 +356,13 @@ def preset_parameter_count(preset: Preset) -> int:
 def parameter_status(preset: Preset) -> str:
     """One line: our count against the reference's (verified when equal), or why there is no reference count."""
     if preset.params is None:
-        return f"no reference count: {preset.params_missing or '(params_missing not given)'}"
+        line = f"no reference count: {preset.params_missing or '(params_missing not given)'}"
+        if preset.params_dataset:
+            try:
+                line += f" (ours {preset_parameter_count(preset):,} on {preset.params_dataset})"
+            except (KeyError, ValueError) as exc:
+                line += f" (ours not computable on {preset.params_dataset}: {exc})"
+        return line
     try:
         ours = preset_parameter_count(preset)
     except (KeyError, ValueError) as exc:

@@ -71,6 +71,8 @@ def test_parameter_status_says_verified_differs_or_missing():
     assert "DIFFERS by +23" in parameter_status(off)
     none = replace(ok, params=None, params_dataset="", params_missing="the paper states none")
     assert parameter_status(none) == "no reference count: the paper states none"
+    assert parameter_status(replace(none, params_dataset="cora")) == (
+        "no reference count: the paper states none (ours 23,063 on cora)")
 
 
 def test_input_dims_from_the_cards():

@@ -385,7 +385,32 @@ def format_missing_counts() -> str:
     return "\n".join(rows) if rows else "- none"
 
 
-if __name__ == "__main__":  # python -m graphbench.presets: the docs/presets.md list of presets without a count
-    from graphbench.presets import format_missing_counts as _missing
+DOCS_MARKERS = ("<!-- presets-without-count:start -->", "<!-- presets-without-count:end -->")
 
-    print(_missing())
+
+def update_docs_list(path: str) -> bool:
+    """Rewrite the generated list of presets without a count between :data:`DOCS_MARKERS` in ``path``
+    (docs/presets.md); returns whether the file changed."""
+    from pathlib import Path
+
+    file = Path(path)
+    text = file.read_text(encoding="utf-8")
+    start, end = DOCS_MARKERS
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    new = f"{head}{start}\n{format_missing_counts()}\n{end}{tail}"
+    if new != text:
+        file.write_text(new, encoding="utf-8")
+    return new != text
+
+
+if __name__ == "__main__":  # python -m graphbench.presets [--update-docs docs/presets.md]
+    import sys
+
+    from graphbench.presets import format_missing_counts as _missing
+    from graphbench.presets import update_docs_list as _update
+
+    if len(sys.argv) == 3 and sys.argv[1] == "--update-docs":
+        print("updated" if _update(sys.argv[2]) else "already in sync", sys.argv[2])
+    else:
+        print(_missing())

@@ -15,12 +15,14 @@ import graphbench.models  # noqa: F401  (the models' modules register their pres
 from graphbench.data.base import FeatureSpec
 from graphbench.models import count_parameters
 from graphbench.presets import (
+    DOCS_MARKERS,
     PRESETS,
     build_preset_model,
     dataset_input_dims,
     format_missing_counts,
     get_preset,
     parameter_status,
+    update_docs_list,
 )
 
 KEYS = sorted(PRESETS)
@@ -102,11 +104,14 @@ def test_card_dimensions_equal_the_loaded_datasets(dataset, shared_data, tmp_pat
         dims.node, dims.edge, dims.outputs, dims.task_level)
 
 
-def test_docs_list_of_presets_without_a_count_is_in_sync():
-    text = (Path(__file__).resolve().parents[1] / "docs" / "presets.md").read_text(encoding="utf-8")
-    start, end = "<!-- presets-without-count:start -->", "<!-- presets-without-count:end -->"
-    listed = text.split(start, 1)[1].split(end, 1)[0].strip()
+def test_docs_list_of_presets_without_a_count_is_in_sync(tmp_path):
+    docs = Path(__file__).resolve().parents[1] / "docs" / "presets.md"
+    start, end = DOCS_MARKERS
+    listed = docs.read_text(encoding="utf-8").split(start, 1)[1].split(end, 1)[0].strip()
     assert listed == format_missing_counts().strip(), (
-        "docs/presets.md is out of date: paste graphbench.presets.format_missing_counts() between its markers "
-        "(python -m graphbench.presets --missing-counts)")
+        "docs/presets.md is out of date: run python -m graphbench.presets --update-docs docs/presets.md")
+    stale = tmp_path / "presets.md"
+    stale.write_text(f"intro\n{start}\n- old\n{end}\nrest\n", encoding="utf-8")
+    assert update_docs_list(str(stale)) and not update_docs_list(str(stale))
+    assert stale.read_text(encoding="utf-8") == f"intro\n{start}\n{format_missing_counts()}\n{end}\nrest\n"
 

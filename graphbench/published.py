@@ -4,11 +4,19 @@
 dataset, metric) with the paper's value, its standard deviation (empty where the paper gives none), the number of
 runs behind it, the protocol that produced it, the citation, and how sure we are of the number:
 
-* ``paper-table`` — read from the paper's table;
-* ``released-logs`` — computed from the authors' released logs;
-* ``quoted`` — as quoted by another paper or leaderboard (named in ``source``);
-* ``recalled`` — transcribed from memory of the paper's table and not checked against its text here: verify
-  before citing (the report shows the certainty beside every number).
+* ``paper-table`` — read from the paper's table (named in ``source``);
+* ``released-logs`` — read in, or computed from, the authors' released repository at a commit: training logs,
+  results files, or the results table of its README (named in ``source``; such a table may be an updated version of
+  the paper's);
+* ``quoted`` — as quoted by another paper, leaderboard or results page (named in ``source``), not read in the
+  paper itself; where the quote gives no standard deviation the row has none;
+* ``recalled`` — transcribed from memory of the paper's table: every such row was checked against the stored copies
+  of the paper and of pages quoting it, and the ones that remain could not be found there; their ``note`` starts
+  with ``unverified:`` and says what was searched (:data:`RECALLED_PREFIX`). Verify before citing (the report shows
+  the certainty beside every number).
+
+``preset`` is empty for a published number that no graphbench preset reproduces (e.g. PathNN's TU runs); every
+row's model, preset (when given) and dataset are registered names (tests/test_published.py checks it).
 
 Values are in graphbench's metric units (accuracy as a fraction, not a percentage).
 
@@ -32,6 +40,8 @@ import pandas as pd
 PUBLISHED_VERSION = 1
 COLUMNS = ("model", "preset", "dataset", "metric", "value", "std", "runs", "protocol", "source", "certainty", "note")
 CERTAINTIES = ("paper-table", "released-logs", "quoted", "recalled")
+#: A ``recalled`` row's note starts with this, followed by why the number could not be checked.
+RECALLED_PREFIX = "unverified:"
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,9 @@ def check_table(df: pd.DataFrame) -> None:
             raise ValueError(f"{where}: unknown protocol {r['protocol']!r}; known: {sorted(PROTOCOLS)}")
         if not r["source"]:
             raise ValueError(f"{where}: no source citation")
+        if r["certainty"] == "recalled" and not str(r["note"]).startswith(RECALLED_PREFIX):
+            raise ValueError(f"{where}: a recalled number needs a note starting {RECALLED_PREFIX!r} that says why "
+                             "it could not be checked against the paper")
         if r["metric"] == "accuracy" and not 0 <= float(r["value"]) <= 1:
             raise ValueError(f"{where}: accuracy {r['value']} is not a fraction in [0, 1]")
     dup = df.duplicated(["model", "preset", "dataset", "metric"])
@@ -224,8 +237,9 @@ def format_published(df: pd.DataFrame) -> str:
     used = sorted(set(df["protocol"]))
     lines.append("")
     lines += [f"{p}: {PROTOCOLS[p].description}" for p in used]
-    lines.append("certainty: paper-table / released-logs / quoted (by the source named) / recalled (from memory "
-                 "of the paper's table; verify before citing). Values in graphbench units (accuracy as a fraction).")
+    lines.append("certainty: paper-table / released-logs (the authors' repository) / quoted (by the source named) / "
+                 "recalled (from memory of the paper's table, not found in a stored copy; verify before citing). "
+                 "Values in graphbench units (accuracy as a fraction).")
     return "\n".join(lines)
 
 

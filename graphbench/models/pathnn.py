@@ -235,7 +235,10 @@ _DEVIATIONS = (
     "reference's ZINC nn.Embedding(28) / nn.Embedding(4), Xavier-initialised as there). The reference skips a "
     "training batch holding a single graph; with batch 128 no split of these datasets leaves one. The parameter "
     "count of the reference's logs is not that of its released code (see params_missing). The reference trains "
-    "{seeds} seeds in one process; run graphbench with --seeds {seeds}.")
+    "{seeds} seeds in one process; give graphbench {seeds} seeds (--seeds 0 … {last}).{sp}")
+_SP_DEVIATION = (" PathNN-SP keeps one shortest path per pair: igraph's get_shortest_paths choice in the reference, "
+                 "the lexicographically smallest one here; both depend on the node numbering, so the path sets of "
+                 "the two can differ on graphs with several shortest paths between a pair.")
 #: (dataset, preset suffix, cutoff per variant, hidden per variant, readout, path_agg, dropout, lr, epochs, patience,
 #:  seeds, logged parameter count per variant, log file per variant)
 _CONFIGS = (
@@ -280,7 +283,8 @@ for (_dataset, _suffix, _cutoffs, _hiddens, _readout, _agg, _drop, _lr, _epochs,
             + (", distance encoding" if _de else "")
             + f", Adam lr {_lr} {_SCHEDULE_TEXT[_dataset]}, batch 128, {_epochs} epochs (patience {_pat}, a tie "
               f"counts as an improvement), test at the best validation epoch, {_seeds} seeds",
-            _hp, datasets=(_dataset,), deviations=_DEVIATIONS.format(seeds=_seeds),
+            _hp, datasets=(_dataset,),
+            deviations=_DEVIATIONS.format(seeds=_seeds, last=_seeds - 1, sp=_SP_DEVIATION if _kind == "sp" else ""),
             reference=(f"{_REPO}:benchmarks/model_ogb.py (EdgePathNN), benchmarks/main_ogb.py "
                        f"(benchmarks/scripts/{_script}_{_suffix_script}.sh, "
                        f"benchmarks/configs/{_PATH_TYPE[_kind]}_{_config[_dataset]}.json)"),
@@ -307,7 +311,7 @@ for _model, _kind, _cutoff, _batch in (("pathnn-sp", "sp", 12, 32), ("pathnn-sp-
         deviations="The reference trains on its own CSL_train/val/test.index split; graphbench uses CSL's standard "
                    "5-fold protocol (Murphy et al.). Its update is ReLU(h + m) without BN / MLP and its input "
                    "encoder a 2-layer MLP on the constant feature; graphbench keeps the benchmark code's MLP update "
-                   "and a learned constant input.",
+                   "and a learned constant input." + (_SP_DEVIATION if _kind == "sp" else ""),
         reference=f"{_REPO}:synthetic/networks/model.py (PathNN), synthetic/main.py "
                   f"(synthetic/configs/CSL_config.json, {_PATH_TYPE[_kind]})",
         params=None, params_dataset="csl",

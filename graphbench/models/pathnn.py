@@ -200,8 +200,8 @@ _PATH_TYPE = {"sp": "shortest_path", "sp+": "all_shortest_paths", "ap": "all_sim
 LOG_EXTRA_ROWS = {"zinc": 4, "ogbg-molhiv": 3, "peptides-func": 3, "peptides-struct": 3}
 _PARAMS_NOTE = (
     "The reference's log {log} prints {logged:,} parameters, but those logs were written by an earlier version of "
-    "the code than the released one (their config lines carry lstm_dropout / in_dropout / out_dropout keys that "
-    "the released main_ogb.py and configs no longer have), and every one of the 12 benchmark logs exceeds the "
+    "the code than the released one (their config lines carry lstm_dropout / in_dropout / out_dropout and no "
+    "dropout key, which the released main_ogb.py reads: it could not have run those configs), and every one of the 12 benchmark logs exceeds the "
     "count of the released EdgePathNN at its config by a constant: 4 x hidden on ZINC, 3 x hidden on the "
     "OGB-feature datasets, whatever the variant and K, i.e. a few extra embedding rows in a module the released "
     "code lacks. Built at the released code's dimensions ({dims}) graphbench's network has {ours:,} parameters, "

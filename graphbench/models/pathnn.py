@@ -201,12 +201,13 @@ LOG_EXTRA_ROWS = {"zinc": 4, "ogbg-molhiv": 3, "peptides-func": 3, "peptides-str
 _PARAMS_NOTE = (
     "The reference's log {log} prints {logged:,} parameters, but those logs were written by an earlier version of "
     "the code than the released one (their config lines carry lstm_dropout / in_dropout / out_dropout and no "
-    "dropout key, which the released main_ogb.py reads: it could not have run those configs), and every one of the 12 benchmark logs exceeds the "
-    "count of the released EdgePathNN at its config by a constant: 4 x hidden on ZINC, 3 x hidden on the "
-    "OGB-feature datasets, whatever the variant and K, i.e. a few extra embedding rows in a module the released "
-    "code lacks. Built at the released code's dimensions ({dims}) graphbench's network has {ours:,} parameters, "
-    "the released code's count ({logged:,} - {extra} x {hidden}); tests/nn/test_pathnn.py checks that relation for "
-    "every preset. No count of the released code itself is printed anywhere, so none is claimed here.")
+    "dropout key, which the released main_ogb.py reads: it could not have run those configs), and every one of "
+    "the 12 benchmark logs exceeds the count of the released EdgePathNN at its config by a constant: 4 x hidden "
+    "on ZINC, 3 x hidden on the OGB-feature datasets, whatever the variant and K, i.e. a few extra embedding rows "
+    "in a module the released code lacks. Built at the released code's dimensions ({dims}) graphbench's network "
+    "has {ours:,} parameters, the released code's count ({logged:,} - {extra} x {hidden}); tests/nn/test_pathnn.py "
+    "checks that relation for every preset. No count of the released code itself is printed anywhere, so none is "
+    "claimed here.")
 _DIMS = {"zinc": "28 atom types, 4 bond types, 1 regression target",
          "ogbg-molhiv": "OGB's 9 atom columns (174 rows) and 3 bond columns (13 rows), 1 binary task",
          "peptides-func": "OGB's 9 atom columns (174 rows) and 3 bond columns (13 rows), 10 binary tasks",

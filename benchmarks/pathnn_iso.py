@@ -1,5 +1,5 @@
-"""PathNN's own "iso" expressiveness test (Michel et al., ICML 2023, synthetic/main.py; papers.md §11.4) on SR25,
-EXP, CSL and wl-pairs: an untrained model (float64, eval mode, ``--seeds``) embeds every graph once; a pair of
+"""PathNN's own "iso" expressiveness test (Michel et al., ICML 2023, synthetic/main.py; docs/models/pathnn.md §5)
+on SR25, EXP, CSL and wl-pairs: an untrained model (float64, eval mode, ``--seeds``) embeds every graph once; a pair of
 non-isomorphic graphs counts as *separated* when its embeddings differ by more than ``--tol`` (the paper's 1e-5,
 L2). Complements ``graphbench expressiveness`` (BREC's RPC with 4q relabelled copies per pair), whose all-copies
 batch does not fit in memory for AP at K >= 4 on SR25 (25 nodes, 12-regular: 36.6k paths per graph at K = 4,

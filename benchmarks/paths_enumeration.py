@@ -1,5 +1,5 @@
-"""PathNN path sets on ZINC-sized graphs: path counts and enumeration time per cutoff K, side by side with
-networkx in one run.
+"""PathNN path sets (docs/models/pathnn.md §1) on ZINC-sized graphs: path counts and enumeration time per cutoff K,
+side by side with networkx in one run.
 
 ZINC itself is not in the shared data, so ``--graphs`` (default 12 000, ZINC-12k's size) molecule-like graphs are
 generated: a random tree of 9–37 nodes (mean ≈ 23, ZINC's 23.2) with degree ≤ 3, plus ring closures between

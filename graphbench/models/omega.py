@@ -1,5 +1,5 @@
 """ω-GNN — Eliasof, Ruthotto & Treister, "Improving Graph Neural Networks with Learnable Propagation Operators",
-ICML 2023 (ωGCN and ωGAT).
+ICML 2023 (ωGCN and ωGAT). Equations, choices and the released scripts: ``docs/models/omega.md``.
 
 Layer (the paper's Eq. for the ω-propagation, as in the released ``run_function``): with node states
 ``X ∈ R^{N×C}``, a propagation operator ``Â`` and a learnable ``ω ∈ R^C`` per layer,
@@ -283,7 +283,7 @@ class OmegaGAT(_OmegaNet):
         return AttentionPropagation(self.hidden, self.heads)
 
 
-# -- paper presets (Eliasof, Ruthotto & Treister, ICML 2023; released scripts, see papers.md §12.2) -----------------
+# -- paper presets (Eliasof, Ruthotto & Treister, ICML 2023; released scripts, docs/models/omega.md §4) -------------
 _SOURCE = ("Eliasof, Ruthotto & Treister, Improving Graph Neural Networks with Learnable Propagation Operators, "
            "ICML 2023")
 # The paper's node-level network: opening ReLU(K_open dropout(X)), ω-layers without dropout, closing K_close dropout.
@@ -296,6 +296,10 @@ _TU = dict(encoder=True, encoder_act=True, head="mlp", layer_dropout=False, norm
            lr=0.01, weight_decay=0.0, batch_size=32, epochs=300, patience=300, scheduler="none")
 _FULL = dict(_NODE, layers=2, hidden=64, dropout=0.5, input_dropout=0.5, lr=0.001, weight_decay=1e-4, epochs=1000,
              patience=100)
+#: The released code's files (src/…); the repository hosting them was not identified (docs/models/omega.md).
+_RELEASED = "Eliasof et al.'s released code (hosting repository not identified): src/wgnn_network.py with "
+_NO_COUNT = ("The released scripts print no parameter count and no count from the paper could be checked (its "
+             "tables were not available); see docs/models/omega.md §4.")
 _SEMI_DEVIATIONS = ("The released script stops on validation accuracy with patience 400 and reports the test "
                     "accuracy at the best validation epoch, as we do. Its opening/closing/mixing maps have no bias and "
                     "K_open/K_close are Glorot-initialised (ours: PyTorch's default init, biases on the opening and "
@@ -312,7 +316,8 @@ def _register_presets(model: str, gat: bool) -> None:
             f"(per-channel ω at 1, identity-initialised 1×1 mixing, ReLU) → K_close dropout; {hidden} channels, "
             f"dropout {p}, Adam lr 0.01, weight decay 1e-5, patience 400, row-normalised features",
             dict(_SEMI, hidden=hidden, dropout=p, input_dropout=p, **heads), datasets=(ds,),
-            dataset_options={"normalize_features": True}, deviations=_SEMI_DEVIATIONS))
+            dataset_options={"normalize_features": True}, deviations=_SEMI_DEVIATIONS,
+            reference=f"{_RELEASED}src/wgnn_semi.py ({ds} settings)", params_dataset=ds, params_missing=_NO_COUNT))
     register_preset(Preset(
         "eliasof2023-tu", model, f"{_SOURCE} (released wgnn_graph_classification.py)",
         "the paper's TU network: ReLU(K_open X) → 4 ω-layers with GIN-MLPs (Linear → BN → ReLU → Linear) and ReLU → "
@@ -321,7 +326,8 @@ def _register_presets(model: str, gat: bool) -> None:
         dict(_TU, **({"heads": 4} if gat else {})), datasets=("mutag", "proteins", "ptc_mr", "nci1", "nci109"),
         deviations="The released script reports each fold's best test accuracy over the 300 epochs (no validation "
                    "set); we select the epoch on the fold's validation part. It propagates with the raw adjacency "
-                   "sum (no normalisation, no self-loops); ours uses the normalised Â with self-loops (ωGCN)."))
+                   "sum (no normalisation, no self-loops); ours uses the normalised Â with self-loops (ωGCN).",
+        reference=f"{_RELEASED}src/wgnn_graph_classification.py", params_dataset="mutag", params_missing=_NO_COUNT))
     register_preset(Preset(
         "eliasof2023-geom", model, f"{_SOURCE} (released wgnn_full.py, its default arguments)",
         "the paper's fully-supervised network on the geom-gcn splits with the script's default arguments: 2 "
@@ -329,7 +335,9 @@ def _register_presets(model: str, gat: bool) -> None:
         dict(_FULL, **heads), datasets=("cornell", "texas", "wisconsin"),
         deviations="The per-dataset values behind the paper's table are not in the released code; these are the "
                    "script's defaults. The script row-normalises the features (our heterophilous loader has no such "
-                   "option) and reports the last epoch's test accuracy; we select the epoch on validation."))
+                   "option) and reports the last epoch's test accuracy; we select the epoch on validation.",
+        reference=f"{_RELEASED}src/wgnn_full.py (its default arguments)", params_dataset="cornell",
+        params_missing=_NO_COUNT))
 
 
 _register_presets("omega-gcn", gat=False)

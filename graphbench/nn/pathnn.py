@@ -1,13 +1,13 @@
 """PathNN layers — Michel, Nikolentzos, Lutzeyer & Vazirgiannis, "Path Neural Networks: Expressive and Accurate
 Graph Neural Networks", ICML 2023, Eq. 2, as the reference code implements it (``EdgePathConv`` of
-``benchmarks/model_ogb.py``).
+``gasmichel/PathNNs_expressive@2b8eb712:benchmarks/model_ogb.py``); ``docs/models/pathnn.md`` §2 derives it.
 
 Layer ℓ (ℓ = 1 … K−1, K the cutoff = most nodes on a path) uses **only the paths with exactly ℓ edges**. With the
 anchor-last convention of :mod:`graphbench.paths` (a path ``P = (w_0, …, w_ℓ)`` updates its last node ``w_ℓ = v``):
 
-1. token ``t`` of ``P`` is ``[h_{w_t} ‖ e_t ‖ DE_t]`` where ``e_t`` is the (encoded) feature of edge ``w_{t−1} → w_t``
-   (a zero vector at ``t = 0``) and ``DE_t`` an embedding of ``d(w_t, v)`` (the AP distance encoding); dropout on
-   the tokens;
+1. token ``t`` of ``P`` is ``[h_{w_t} ‖ DE_t ‖ e_t]`` (the reference's order) where ``DE_t`` is an embedding of
+   ``d(w_t, v)`` (the AP distance encoding) and ``e_t`` the (encoded) feature of edge ``w_{t−1} → w_t`` (a zero
+   vector at ``t = 0``); dropout on the tokens;
 2. **one LSTM shared by all layers** (single layer, unidirectional) reads the tokens; the path embedding is its
    final hidden state;
 3. ``m_v = Σ_{P ∈ 𝒫_ℓ(v)} LSTM(P)`` (``path_agg="sum"``; ``"mean"`` as for Peptides-struct);
@@ -44,7 +44,7 @@ class PathConv(nn.Module):
 
     Shapes: ``h [n, hidden]``, ``paths [P, ℓ+1]`` (anchor last), ``edge_tokens [P, ℓ, d_e]`` (features of the edges
     along each path, or None), ``dist_tokens [P, ℓ+1, d_dist]`` (embedded distances to the anchor, or None);
-    returns ``[n, hidden]``.
+    returns ``[n, hidden]``. The LSTM's input is ``[h ‖ dist ‖ edge]`` per token, as the reference concatenates them.
     """
 
     def __init__(self, hidden: int, lstm: nn.LSTM, *, path_agg: str = "sum", residual: bool = True,
@@ -63,12 +63,12 @@ class PathConv(nn.Module):
 
     def tokens(self, h: torch.Tensor, paths: torch.Tensor, edge_tokens: torch.Tensor | None = None,
                dist_tokens: torch.Tensor | None = None) -> torch.Tensor:
-        """LSTM inputs ``[P, ℓ+1, d]``: node state ‖ edge feature (zero at the first step) ‖ distance embedding."""
+        """LSTM inputs ``[P, ℓ+1, d]``: node state ‖ distance embedding ‖ edge feature (zero at the first step)."""
         parts = [h[paths]]
-        if edge_tokens is not None:
-            parts.append(F.pad(edge_tokens, (0, 0, 1, 0)))  # no edge leads into the first node
         if dist_tokens is not None:
             parts.append(dist_tokens)
+        if edge_tokens is not None:
+            parts.append(F.pad(edge_tokens, (0, 0, 1, 0)))  # no edge leads into the first node
         return F.dropout(torch.cat(parts, dim=-1), self.dropout, self.training)
 
     def messages(self, h: torch.Tensor, paths: torch.Tensor, edge_tokens: torch.Tensor | None = None,

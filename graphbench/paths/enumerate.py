@@ -1,5 +1,6 @@
 """Path sets for PathNN (Michel et al., "Path Neural Networks: Expressive and Accurate Graph Neural Networks",
-ICML 2023, §3 and the pre-processing of the reference code) as pure functions of a graph's edge list.
+ICML 2023, §3 and the pre-processing of the reference code; docs/models/pathnn.md §1) as pure functions of a
+graph's edge list.
 
 Three path families, for a cutoff ``K`` = the largest number of **nodes** on a path (so lengths ℓ = 1 … K−1
 edges, as the paper's ``cutoff``):

@@ -1,4 +1,5 @@
-"""The ``paths`` transform: PathNN's path sets (Michel et al., ICML 2023, §3) as cached per-graph model inputs.
+"""The ``paths`` transform: PathNN's path sets (Michel et al., ICML 2023, §3;
+docs/models/pathnn.md §1) as cached per-graph model inputs.
 
     transforms: [{name: paths, kind: ap, cutoff: 4}]       # or a PathNN model's input_transforms
 

@@ -53,9 +53,10 @@ def test_edge_and_distance_tokens():
     d = torch.randn(1, 3, 3, dtype=torch.float64)
     tok = conv.tokens(h, paths, e, d)
     assert tok.shape == (1, 3, 9)
+    # the reference's order: node state ‖ distance embedding ‖ edge feature
     assert torch.equal(tok[0, :, :4], h[[2, 1, 0]])
-    assert torch.all(tok[0, 0, 4:6] == 0) and torch.equal(tok[0, 1:, 4:6], e[0])  # no edge into the first node
-    assert torch.equal(tok[0, :, 6:], d[0])
+    assert torch.equal(tok[0, :, 4:7], d[0])
+    assert torch.all(tok[0, 0, 7:] == 0) and torch.equal(tok[0, 1:, 7:], e[0])  # no edge into the first node
 
 
 @pytest.mark.parametrize("train", [False, True])
@@ -103,7 +104,7 @@ def test_one_shared_lstm_and_one_layer_per_length():
     layers = _layers()
     assert len(layers.convs) == 3 and all(c.lstm is layers.lstm for c in layers.convs)
     assert sum(1 for m in layers.modules() if isinstance(m, torch.nn.LSTM)) == 1
-    assert layers.lstm.input_size == 8 + 3 + 8  # node ‖ edge ‖ distance
+    assert layers.lstm.input_size == 8 + 8 + 3  # node ‖ distance ‖ edge
     paths, eids, dists = _paths()
     with pytest.raises(ValueError, match="no paths of length 3"):
         layers(torch.zeros(5, 8, dtype=torch.float64), {1: paths[1], 2: paths[2]}, torch.zeros(10, 3), eids, dists)
@@ -157,3 +158,122 @@ def test_l2_norm_feeds_every_layer_unit_norm_node_states():
     assert torch.allclose(normed(1e3 * h, paths, ef, eids, dists), out, atol=1e-10)
     plain = _layers().eval()
     assert not torch.allclose(plain(1e3 * h, paths, ef, eids, dists), plain(h, paths, ef, eids, dists))
+
+
+# -- the paper presets against the reference code (gasmichel/PathNNs_expressive@2b8eb712, docs/models/pathnn.md §4) --
+
+def _preset_model(model: str, preset: str):
+    from graphbench.data.base import FeatureSpec
+    from graphbench.data.molecules import atom_spec, bond_spec
+    from graphbench.models import build_model, model_hparams
+    from graphbench.presets import get_preset
+
+    p = get_preset(model, preset)
+    dataset = p.datasets[0]
+    if dataset == "zinc":  # the reference's nn.Embedding(28) / nn.Embedding(4), graphbench's ZINC card
+        node, edge = FeatureSpec("categorical", cardinalities=(28,)), FeatureSpec("categorical", cardinalities=(4,))
+    else:  # OGB's AtomEncoder / BondEncoder
+        node, edge = atom_spec(), bond_spec()
+    out = {"zinc": 1, "ogbg-molhiv": 1, "peptides-func": 10, "peptides-struct": 11}[dataset]
+    hp = {k: v for k, v in p.hparams.items() if k in model_hparams(model)}
+    return build_model(model, node, out, edge_dim=edge, **hp), p, node, edge, out
+
+
+def _released_count(hidden: int, cutoff: int, node_rows: int, edge_rows: int, out: int, de: bool, agg: str) -> int:
+    """Parameters of the released ``EdgePathNN`` (benchmarks/model_ogb.py), module by module."""
+    width = hidden * (3 if de else 2)                                   # LSTM input: node ‖ (distance) ‖ edge
+    lstm = 4 * hidden * (width + hidden) + 2 * 4 * hidden
+    mlp = 2 * (hidden * hidden + hidden) + 2 * 2 * hidden              # 2 × (Linear → BN)
+    bn = 2 * hidden if agg == "sum" else 0
+    head = hidden * hidden + hidden + hidden * out + out
+    return (node_rows + edge_rows) * hidden + (cutoff * hidden if de else 0) + lstm + (cutoff - 1) * (mlp + bn) + head
+
+
+def test_benchmark_presets_count_the_released_code_and_the_logs_minus_their_extra_rows():
+    """Every benchmark preset builds the released EdgePathNN's parameter count at its config, and that count is the
+    reference log's minus 4 × hidden (ZINC) or 3 × hidden (OGB features): the logs' constant surplus. ZINC's AP
+    preset needs the distance encoding for it (without: 421,961, not 501,621 − 560)."""
+    from graphbench.models import count_parameters
+    from graphbench.models.pathnn import LOG_EXTRA_ROWS, LOGGED_PARAMS
+
+    assert len(LOGGED_PARAMS) == 12
+    for (model, preset), (dataset, logged, ours) in LOGGED_PARAMS.items():
+        net, p, node, edge, out = _preset_model(model, preset)
+        hp = p.hparams
+        released = _released_count(hp["hidden"], hp["cutoff"], sum(node.cardinalities), sum(edge.cardinalities),
+                                    out, hp["distance_encoding"], hp["path_agg"])
+        assert count_parameters(net) == released == ours == logged - LOG_EXTRA_ROWS[dataset] * hp["hidden"], preset
+        assert hp["distance_encoding"] == (model == "pathnn-ap")  # main_ogb.py: on for every all-simple-paths run
+        assert p.params is None and f"{logged:,}" in p.params_missing and f"{ours:,}" in p.params_missing
+    net, *_ = _preset_model("pathnn-ap", "michel2023-zinc")
+    assert count_parameters(net) == 501_621 - 4 * 140 == 501_061
+
+
+def test_embeddings_are_xavier_initialised_as_the_reference():
+    """The reference Xavier-initialises its atom, bond and distance tables: std = sqrt(2 / (rows + hidden)) / ...
+    ≈ 0.11 for ZINC's 28 × 140 atom table, where PyTorch's default N(0, 1) gives ≈ 1.0; also after a reset."""
+    for preset in ("michel2023-molhiv", "michel2023-zinc"):
+        net, *_ = _preset_model("pathnn-ap", preset)
+        tables = {"atom": net.encoder.tables[0].weight, "bond": net.edge_encoder.tables[0].weight,
+                  "distance": net.path_layers.distance_embedding.weight}
+        for reset in (False, True):
+            if reset:
+                net.reset_parameters()
+            for name, w in tables.items():
+                rows, cols = w.shape
+                bound = (6.0 / (rows + cols)) ** 0.5
+                assert w.abs().max() <= bound, (preset, name, reset)
+                assert 0.6 * bound / 3 ** 0.5 < w.detach().std() < 1.4 * bound / 3 ** 0.5, (preset, name, reset)
+    assert 0.08 < float(net.encoder.tables[0].weight.detach().std()) < 0.14  # ZINC: 28 × 140
+    ogb, *_ = _preset_model("pathnn-sp", "michel2023-molhiv")
+    for table in [*ogb.encoder.tables, *ogb.edge_encoder.tables]:
+        assert table.weight.abs().max() <= (6.0 / sum(table.weight.shape)) ** 0.5
+
+
+def _fit_on_validation_sequence(hparams: dict, values: list[float]) -> list[float]:
+    """Run the trainer's fit loop with the preset's training settings on a fixed sequence of validation metrics
+    (training and evaluation replaced), returning the lr of every epoch."""
+    from types import SimpleNamespace
+
+    from graphbench.metrics import get_metric
+    from graphbench.train.config import TRAIN_HPARAMS, TrainConfig
+    from graphbench.train.trainer import Trainer
+
+    config = TrainConfig.from_dict({k: v for k, v in hparams.items() if k in TRAIN_HPARAMS}
+                                   | {"epochs": len(values), "patience": len(values)})
+    trainer = object.__new__(Trainer)
+    seq = iter(values)
+    trainer.model, trainer.config, trainer.metric = torch.nn.Linear(2, 1), config, get_metric("ap")
+    trainer.node_level, trainer.device, trainer.score_test = True, torch.device("cpu"), False
+    trainer.progress = trainer.epoch_callback = None
+    trainer.split = SimpleNamespace(train=None, val=None, test=None)
+    trainer._train_epoch = lambda opt, epoch: 0.0
+    trainer.evaluate_with_loss = lambda index: (next(seq), 0.0)
+    trainer.evaluate = lambda index: 0.0
+    return [h["lr"] for h in trainer.fit().history]
+
+
+def test_peptides_func_schedule_halves_the_lr_on_a_rising_ap_as_the_reference():
+    """main_ogb.py steps ReduceLROnPlateau(mode="min", patience=20, factor=0.5) on Peptides-func's validation AP:
+    on a rising AP every epoch after the first is a bad one, so the lr halves after epochs 22, 43, … — the
+    behaviour behind the published number. A schedule following the metric's direction would never halve."""
+    from graphbench.presets import get_preset
+
+    hp = get_preset("pathnn-ap", "michel2023-peptides-func").hparams
+    rising = [0.3 + 0.004 * i for i in range(50)]
+    lrs = _fit_on_validation_sequence(hp, rising)
+    assert lrs == [1e-3] * 22 + [5e-4] * 21 + [2.5e-4] * 7
+    assert (hp["scheduler"], hp["plateau_mode"], hp["plateau_on"], hp["lr_patience"]) == ("plateau", "min",
+                                                                                           "val_metric", 20)
+    assert _fit_on_validation_sequence({**hp, "plateau_mode": "max"}, rising) == [1e-3] * 50
+    # and no min-lr stop: Peptides trains its 200 epochs even once the lr is below 1e-5 (only ZINC stops)
+    assert hp["min_lr"] == 0.0 and get_preset("pathnn-ap", "michel2023-zinc").hparams["min_lr"] == 1e-5
+
+
+def test_molhiv_presets_have_no_schedule():
+    from graphbench.presets import get_preset
+
+    for model in ("pathnn-sp", "pathnn-sp-plus", "pathnn-ap"):
+        hp = get_preset(model, "michel2023-molhiv").hparams
+        assert hp["scheduler"] == "none" and hp["ties"] == "later"
+        assert _fit_on_validation_sequence(hp, [0.8 - 0.001 * i for i in range(30)]) == [5e-4] * 30

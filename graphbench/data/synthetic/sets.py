@@ -1,4 +1,5 @@
-"""Aggregation-sensitive set tasks on star graphs, with a size-extrapolation split (LCM paper, docs/papers.md §2.4).
+"""Aggregation-sensitive set tasks on star graphs, with a size-extrapolation split (LCM paper;
+``docs/models/aggregators.md`` §4).
 
 Each example is a star: a centre (node 0) and ``d`` leaves, with edges leaf → centre only, so the centre's
 in-neighbourhood is exactly the leaf multiset and one aggregation at the centre (or a readout over the nodes)
@@ -17,7 +18,7 @@ test stars ``d`` uniform in ``test_degrees`` (default 32..128). Validation is th
 selection does not peek at large sets) and test measures size extrapolation. ``meta["degrees"]`` holds every
 example's ``d``. Metric: MAE. Generated deterministically from ``seed``.
 
-This is a reconstruction: the paper's exact generators are not available (docs/papers.md §2.4 marks them [U]).
+This is a reconstruction: the paper's exact generators are not available (``docs/models/aggregators.md`` §4).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """LCM — Ong & Veličković, "Learnable Commutative Monoids for Graph Neural Networks", LoG 2022
-(PMLR 198:43, https://arxiv.org/abs/2212.08541).
+(PMLR 198:43, https://arxiv.org/abs/2212.08541); ``docs/models/aggregators.md`` §2 derives it and names the one public
+implementation (PyTorch Geometric's ``LCMAggregation``).
 
 A learnable binary operator, commutative by construction,
 
@@ -10,9 +11,9 @@ reduces each in-neighbourhood ``{m_1, …, m_n}`` with a balanced binary tree: a
 ``⌈log₂ n⌉`` levels. Each level is ONE batched operator call over all pairs of all nodes of a degree bucket (the
 pairs ``(x, y)`` and ``(y, x)`` are stacked into the same call), so the sequential depth is ``⌈log₂ n⌉`` operator
 applications, against ``n`` for a recurrent aggregator. Messages are first projected by ``ReLU(W m + b)``
-(``project=True``, as in the PyG port the notes describe).
+(``project=True``, as in PyG's ``LCMAggregation``).
 
-Choices where the paper's details were unavailable (docs/papers.md §2 marks them [U]):
+Choices where the paper's details could not be checked (``docs/models/aggregators.md`` §2):
 
 - **No padding.** DGL's UDF reduce hands over nodes of equal in-degree together (``[N, n, d]``), so each tree sees
   exactly its node's multiset. The PyG port pads to the maximum degree with zero vectors, which are *not* an

@@ -1,6 +1,7 @@
 """Recurrent aggregators (GRU, LSTM) with the permutation-invariance regulariser of Cohen-Karlik, David and
 Globerson, "Regularizing Towards Permutation Invariance in Recurrent Models", NeurIPS 2020
-(https://arxiv.org/abs/2010.13055) — the recurrent baseline of the LCM paper (docs/papers.md §2.3).
+(https://arxiv.org/abs/2010.13055) — the recurrent baseline of the LCM paper
+(``docs/models/aggregators.md`` §3).
 
 An RNN with transition ``s_t = f(s_{t−1}, m_t)`` reads a node's messages in sequence from ``s_0 = 0``; the
 output is the last hidden state ``h_n`` (``0`` for an empty neighbourhood). In training mode every node reads its

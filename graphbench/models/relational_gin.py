@@ -46,8 +46,9 @@ class RGIN(RelationalNet):
         super().__init__(in_dim, out_dim, **common)
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
-        return RelationalConv(lambda r: gin_conv(in_dim, self.hidden, out_dim, self.mlp_layers, self.learn_eps),
-                              self.num_relations, in_dim=in_dim, out_dim=out_dim, self_loop=True)
+        # FoSR's RGINConv: the MLP's inner width is the layer's output width, and W_0 has a bias
+        return RelationalConv(lambda r: gin_conv(in_dim, out_dim, out_dim, self.mlp_layers, self.learn_eps),
+                              self.num_relations, in_dim=in_dim, out_dim=out_dim, self_loop=True, bias=True)
 
 
 register_fosr_tu_preset("rgin")

@@ -1,29 +1,32 @@
 """LASER's model — Barbero, Velingker, Saberi, Bronstein, Di Giovanni, "Locality-Aware Graph Rewiring in GNNs",
-ICLR 2024 (§4; reference ``laser/network/dynamic_gnn.py``), on the LASER-rewired graph.
+ICLR 2024 (§4; reference ``Fedzbar/laser-release@4e8f16f84000:laser/network/dynamic_gnn.py``), on the LASER-rewired
+graph. Equations, choices and the reference's locations: ``docs/models/laser.md``.
 
 The rewiring (``graphbench.rewiring.laser``, transform ``laser``) builds snapshots: snapshot 0 is the input graph,
-snapshot s ≥ 1 holds the edges added between nodes at distance exactly r = s + 1 (edge type s). The model keeps one
-convolution per snapshot and **sums** their outputs (the reference's default combination), then the backbone's
-norm → activation → dropout (+ residual)::
+snapshot s ≥ 1 holds the edges added at radius r = s + 1 (edge type s). The model keeps one convolution per
+snapshot and **sums** their outputs (the reference's default combination), then the backbone's norm → activation →
+dropout, then (``l2norm``) each node state scaled to unit L2 norm, (+ residual)::
 
     h_i' = Σ_{s=0}^{L-1} conv_s(G_s, h)_i          (laser-gcn: conv_s = GCN on A_s + I;  laser-gin: a GIN layer)
 
-``laser-gcn``'s per-snapshot convolution is a GCN with its own self-loops and symmetric normalisation (GraphGym's
-``gcnconv``, as the reference), so there is no separate self term; ``laser-gin``'s is a GIN layer per snapshot.
+``laser-gcn``'s per-snapshot convolution is a GCN with its own self-loops, normalised as PyG's ``GCNConv`` (the
+in-degree at both ends: :class:`InDegreeGCNConv`, which equals Kipf & Welling's symmetric normalisation on an
+undirected graph), without bias when batch norm follows (GraphGym's rule); ``laser-gin``'s is a GIN layer per
+snapshot. ``docs/models/laser.md`` §2.
 
-**Which layers are relational** (``relational_layers``): the paper and its reviews describe every layer
-aggregating each snapshot with its own weights (R-GCN style) — ``all``, the default here. The released stage
-(``DynamicGNNStackStage``) makes only the **last** layer relational and runs layers 1..L−1 as one convolution on
-the union of all snapshots (types ignored) — ``last`` reproduces that.
+**Which layers are relational** (``relational_layers``): the paper describes every layer aggregating each snapshot
+with its own weights — ``all``, the default here. The released stage (``DynamicGNNStackStage``) makes only the
+**last** layer relational and runs the others as one convolution on the union of all snapshots — ``last``.
 
-Rewiring parameters are model hyperparameters (``num_snapshots`` L, ``rho`` ρ, ``min_additions``, ``symmetric``)
-handed to the ``laser`` transform (cached per dataset, parameters and seed); ``num_snapshots`` also sets the number
-of relations. Symmetric added edges by default (the reference adds one direction only; see
-``graphbench.rewiring.transforms`` for why).
+Rewiring parameters are model hyperparameters (``num_snapshots`` L, ``rho`` ρ, ``min_additions``, ``symmetric``,
+``rounding``, ``distances``) handed to the ``laser`` transform (cached per dataset, parameters and seed);
+``num_snapshots`` also sets the number of relations. The defaults are the paper's definition (whole orbits, pairs in
+both directions, ⌈ρ|O|⌉, exact distances); the presets set the released transform's reading
+(``docs/models/laser.md`` §3).
 
-Presets: ``laser2024-lrgb`` (Peptides: 5 layers × 250, L = 3, ρ = 0.5, Adam lr 1e-3 — AdamW with weight decay 0 in
-the reference — halved on a 20-epoch plateau) and ``laser2024-tu`` (4 × 64, L = 3, ρ = 0.1, lr 1e-3, 100 epochs,
-batch 128).
+Presets: ``laser2024-lrgb`` (Peptides) and ``laser2024-tu`` (TU graph classification): the released GraphGym stack
+(no residual, per-layer L2 normalisation, batch norm, linear head, mean pooling) with its optimiser and plateau
+schedule on the validation loss (``docs/models/laser.md`` §4).
 """
 
 from __future__ import annotations

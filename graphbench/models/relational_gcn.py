@@ -8,6 +8,8 @@ one DGL ``GraphConv(norm="right", bias=False)`` per relation plus the self-conne
 (``graphbench.nn.relational.RelationalConv``). ``rel_norm="both"`` uses GCN's symmetric normalisation per relation
 instead. No self-loops are added (``W_0`` is the self term).
 
+Equations, choices and the reference code's locations: ``docs/models/rewiring.md`` §1.
+
 Registered: ``rgcn`` (edge types from whatever rewiring the run's ``transforms`` apply; ``relations`` edge types,
 2 by default; without a rewiring every edge is type 0), and ``fosr-gcn``, ``gtr-gcn``, ``sdrf-gcn``, ``borf-gcn``
 (R-GCN on that rewiring, its parameters as hyperparameters; see ``graphbench.models.rewired``).

@@ -10,6 +10,8 @@
   rewired graph is computed once per dataset, parameters and seed, through the transform cache. This is how the
   FoSR, GTR, SDRF and BORF papers evaluate their rewirings: an R-GCN / R-GIN with one weight per edge type
   (original vs added), FoSR's "relational" rows.
+- ``karhadkar2023-tu`` (:func:`register_fosr_tu_preset`) on ``rgcn``, ``rgin`` and every ``<rewiring>-<backbone>``:
+  FoSR's released TU network and training, read from ``kedar2/FoSR@1a7360c2c77c`` (``docs/models/rewiring.md`` §4).
 """
 
 from __future__ import annotations

@@ -75,9 +75,9 @@ _REWIRING_DEVIATIONS = {
     "sdrf": " The reference's SDRF returns `from_networkx(G).edge_index`, which lists edges by node, while it "
             "appends the added edges' types at the end, so its types 1 fall on the last edges of that order "
             "rather than on the added ones; ours types the added edges 1 (docs/models/rewiring.md §2).",
-    "gtr": " FoSR's code has no GTR: this is FoSR's network and training on the GTR-rewired graph (GTR's paper "
-           "evaluates in this protocol; its per-dataset edge budgets are not in its text, so num_edges keeps its "
-           "default 10, the reference's FoSR budget: search it in a sweep).",
+    "gtr": " FoSR's code has no GTR: this is FoSR's network and training on the GTR-rewired graph, not a "
+           "reproduction of a GTR table (GTR released no code here, and its paper's per-dataset setting and edge "
+           "budgets were not read for this preset); num_edges keeps 10, FoSR's own budget: search it in a sweep.",
     "borf": " FoSR's code has no BORF. BORF's released code (" + BORF_REPO + ") is a copy of this training code but "
             "builds plain GCN / GIN layers (layer_type GCN or GIN) on graphs whose edges are all type 0, reports "
             "the best-validation epoch and searches batch_add 1-5, batch_remove 0-3 and 1-5 iterations per dataset "

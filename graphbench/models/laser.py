@@ -1,35 +1,39 @@
 """LASER's model — Barbero, Velingker, Saberi, Bronstein, Di Giovanni, "Locality-Aware Graph Rewiring in GNNs",
-ICLR 2024 (§4; reference ``laser/network/dynamic_gnn.py``), on the LASER-rewired graph.
+ICLR 2024 (§4; reference ``Fedzbar/laser-release@4e8f16f84000:laser/network/dynamic_gnn.py``), on the LASER-rewired
+graph. Equations, choices and the reference's locations: ``docs/models/laser.md``.
 
 The rewiring (``graphbench.rewiring.laser``, transform ``laser``) builds snapshots: snapshot 0 is the input graph,
-snapshot s ≥ 1 holds the edges added between nodes at distance exactly r = s + 1 (edge type s). The model keeps one
-convolution per snapshot and **sums** their outputs (the reference's default combination), then the backbone's
-norm → activation → dropout (+ residual)::
+snapshot s ≥ 1 holds the edges added at radius r = s + 1 (edge type s). The model keeps one convolution per
+snapshot and **sums** their outputs (the reference's default combination), then the backbone's norm → activation →
+dropout, then (``l2norm``) each node state scaled to unit L2 norm, (+ residual)::
 
     h_i' = Σ_{s=0}^{L-1} conv_s(G_s, h)_i          (laser-gcn: conv_s = GCN on A_s + I;  laser-gin: a GIN layer)
 
-``laser-gcn``'s per-snapshot convolution is a GCN with its own self-loops and symmetric normalisation (GraphGym's
-``gcnconv``, as the reference), so there is no separate self term; ``laser-gin``'s is a GIN layer per snapshot.
+``laser-gcn``'s per-snapshot convolution is a GCN with its own self-loops, normalised as PyG's ``GCNConv`` (the
+in-degree at both ends: :class:`InDegreeGCNConv`, which equals Kipf & Welling's symmetric normalisation on an
+undirected graph), without bias when batch norm follows (GraphGym's rule); ``laser-gin``'s is a GIN layer per
+snapshot. ``docs/models/laser.md`` §2.
 
-**Which layers are relational** (``relational_layers``): the paper and its reviews describe every layer
-aggregating each snapshot with its own weights (R-GCN style) — ``all``, the default here. The released stage
-(``DynamicGNNStackStage``) makes only the **last** layer relational and runs layers 1..L−1 as one convolution on
-the union of all snapshots (types ignored) — ``last`` reproduces that.
+**Which layers are relational** (``relational_layers``): the paper describes every layer aggregating each snapshot
+with its own weights — ``all``, the default here. The released stage (``DynamicGNNStackStage``) makes only the
+**last** layer relational and runs the others as one convolution on the union of all snapshots — ``last``.
 
-Rewiring parameters are model hyperparameters (``num_snapshots`` L, ``rho`` ρ, ``min_additions``, ``symmetric``)
-handed to the ``laser`` transform (cached per dataset, parameters and seed); ``num_snapshots`` also sets the number
-of relations. Symmetric added edges by default (the reference adds one direction only; see
-``graphbench.rewiring.transforms`` for why).
+Rewiring parameters are model hyperparameters (``num_snapshots`` L, ``rho`` ρ, ``min_additions``, ``symmetric``,
+``rounding``, ``distances``) handed to the ``laser`` transform (cached per dataset, parameters and seed);
+``num_snapshots`` also sets the number of relations. The defaults are the paper's definition (whole orbits, pairs in
+both directions, ⌈ρ|O|⌉, exact distances); the presets set the released transform's reading
+(``docs/models/laser.md`` §3).
 
-Presets: ``laser2024-lrgb`` (Peptides: 5 layers × 250, L = 3, ρ = 0.5, Adam lr 1e-3 — AdamW with weight decay 0 in
-the reference — halved on a 20-epoch plateau) and ``laser2024-tu`` (4 × 64, L = 3, ρ = 0.1, lr 1e-3, 100 epochs,
-batch 128).
+Presets: ``laser2024-lrgb`` (Peptides) and ``laser2024-tu`` (TU graph classification): the released GraphGym stack
+(no residual, per-layer L2 normalisation, batch norm, linear head, mean pooling) with its optimiser and plateau
+schedule on the validation loss (``docs/models/laser.md`` §4).
 """
 
 from __future__ import annotations
 
 import dgl
 import torch
+import torch.nn.functional as F
 from dgl.nn import GraphConv
 from torch import nn
 
@@ -50,6 +54,8 @@ HPARAMS = {
     "relational_layers": HParam(str, "all", "all: every layer has one convolution per snapshot (the paper); last: "
                                 "only the last layer, the others on the union of snapshots (the released code)",
                                 choices=("all", "last")),
+    "l2norm": HParam(bool, False, "scale every layer's output to unit L2 norm per node (GraphGym's gnn.l2norm, on in "
+                     "every released LASER config)"),
 }
 GIN_HPARAMS = {
     **HPARAMS,
@@ -57,6 +63,26 @@ GIN_HPARAMS = {
     "mlp_layers": HParam(int, 2, "layers of each GIN MLP", low=1),
 }
 SEARCH_SPACE = {**COMMON_SEARCH_SPACE, **REWIRING_SPACES["laser"]}
+
+
+class InDegreeGCNConv(nn.Module):
+    """A GCN convolution normalised as PyG's ``GCNConv`` (the reference's ``gcnconv``): on a graph that already has
+    one self-loop per node, ``h_i' = Σ_{j → i} d_i^{-1/2} d_j^{-1/2} W h_j (+ b)`` with ``d`` the **in**-degree at
+    both ends. On a symmetric graph this is Kipf & Welling's ``D^{-1/2} Â D^{-1/2}``; on the directed graphs of the
+    released LASER reading (``symmetric=false``) it differs from DGL's ``GraphConv(norm="both")``, which uses the
+    source's out-degree."""
+
+    def __init__(self, in_dim: int, out_dim: int, *, bias: bool) -> None:
+        super().__init__()
+        self.conv = GraphConv(in_dim, out_dim, norm="none", bias=bias, allow_zero_in_degree=True)
+
+    def reset_parameters(self) -> None:
+        self.conv.reset_parameters()
+
+    def forward(self, graph: dgl.DGLGraph, h: torch.Tensor) -> torch.Tensor:
+        src, dst = graph.edges()
+        scale = graph.in_degrees().float().clamp(min=1).rsqrt()
+        return self.conv(graph, h, edge_weight=scale[src] * scale[dst])
 
 
 class LaserNet(RelationalNet):
@@ -69,21 +95,34 @@ class LaserNet(RelationalNet):
         return [{"name": "laser", **{k: hparams[k] for k in LASER_HPARAMS if k in hparams}}]
 
     def __init__(self, in_dim, out_dim, *, num_snapshots: int = 3, rho: float = 0.5, min_additions: int = 1,
-                 symmetric: bool = True, relational_layers: str = "all", learn_eps: bool = False,
-                 mlp_layers: int = 2, **common) -> None:
+                 symmetric: bool = True, rounding: str = "ceil", distances: str = "exact",
+                 relational_layers: str = "all", l2norm: bool = False, learn_eps: bool = False, mlp_layers: int = 2,
+                 **common) -> None:
         self.rewiring_params = {"num_snapshots": num_snapshots, "rho": rho, "min_additions": min_additions,
-                                "symmetric": symmetric}
-        self.relational_layers = relational_layers
+                                "symmetric": symmetric, "rounding": rounding, "distances": distances}
+        self.relational_layers, self.l2norm = relational_layers, l2norm
         self.learn_eps, self.mlp_layers = learn_eps, mlp_layers
+        # GraphGym's rule, which the reference keeps: a convolution followed by batch norm has no bias
+        self.conv_bias = common.get("norm", "batch") != "batch"
         self.relation_self_loops = self.backbone == "gcn"  # each snapshot's GCN has its own Â_s = A_s + I
         super().__init__(in_dim, out_dim, relations=num_snapshots, **common)
+        self._init_encoder()
+
+    def _init_encoder(self) -> None:
+        """Xavier-uniform embedding tables, as OGB's ``AtomEncoder`` that the reference's Peptides runs use."""
+        for table in getattr(self.encoder, "tables", ()):
+            nn.init.xavier_uniform_(table.weight)
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        self._init_encoder()
 
     def is_relational(self, layer: int) -> bool:
         return self.relational_layers == "all" or layer == self.num_layers - 1
 
     def _conv(self, in_dim: int, out_dim: int) -> nn.Module:
         if self.backbone == "gcn":
-            return GraphConv(in_dim, out_dim, norm="both", allow_zero_in_degree=True)
+            return InDegreeGCNConv(in_dim, out_dim, bias=self.conv_bias)
         return gin_conv(in_dim, self.hidden, out_dim, self.mlp_layers, self.learn_eps)
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
@@ -96,6 +135,15 @@ class LaserNet(RelationalNet):
         if self.backbone != "gcn":
             return batch.graph
         return batch.memo("self_loops", lambda: dgl.add_self_loop(dgl.remove_self_loop(batch.graph)))
+
+    def layer_step(self, i: int, h: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """norm → activation → dropout, then (``l2norm``) each node state scaled to unit L2 norm — the reference's
+        ``DynamicGeneralLayer`` with GraphGym's default ``gnn.l2norm`` — and only then the residual, if any."""
+        if i < len(self.norms):
+            out = self.layer_drop(self.activation(self.norms[i](out)))
+            if self.l2norm:
+                out = F.normalize(out, p=2.0, dim=-1)
+        return h + out if self.residual and out.shape == h.shape else out
 
     def layer_states(self, batch: Batch, h: torch.Tensor) -> list[torch.Tensor]:
         rel = self.relation_graphs(batch)
@@ -123,27 +171,68 @@ class LaserGIN(LaserNet):
     backbone = "gin"
 
 
-_LRGB = dict(layers=5, hidden=250, num_snapshots=3, rho=0.5, min_additions=1, relational_layers="last",
-             norm="batch", dropout=0.0, readout="mean", batch_size=128, lr=1e-3, weight_decay=0.0,
-             scheduler="plateau", lr_factor=0.5, lr_patience=20, min_lr=1e-5, epochs=500, patience=500)
-_TU = dict(layers=4, hidden=64, num_snapshots=3, rho=0.1, min_additions=1, relational_layers="last", norm="batch",
-           readout="mean", batch_size=128, lr=1e-3, epochs=100, patience=100)
+#: The released transform's reading (graphbench.rewiring.laser): lower-triangle orbits with one edge i → j, the
+#: half-to-even budget, and the aliased "fast" distance matrix (radius 3 also holds distance 4).
+_RELEASED = dict(symmetric=False, rounding="round", distances="released")
+#: GraphGym's network as the configs set it: stage_type stack (no residual), gnn.l2norm (GraphGym's default, never
+#: turned off), batch norm with bias-free convolutions, dropout 0, layers_post_mp 1 (a linear head), mean pooling.
+_NET = dict(relational_layers="last", residual=False, l2norm=True, norm="batch", dropout=0.0, head="linear",
+            readout="mean", **_RELEASED)
+#: optim: AdamW with weight decay 0 (= Adam), ReduceLROnPlateau(mode min, factor 0.5, patience 20, min_lr 1e-5)
+#: stepped on the validation loss (laser/train/custom_train.py); the best epoch by the validation metric is reported.
+_OPTIM = dict(lr=1e-3, weight_decay=0.0, scheduler="plateau", plateau_on="val_loss", lr_factor=0.5, lr_patience=20,
+              min_lr=0.0, batch_size=128)
+_LRGB = dict(layers=5, hidden=250, num_snapshots=3, rho=0.5, min_additions=1, encoder=True, epochs=500,
+             patience=500, **_NET, **_OPTIM)
+_TU = dict(layers=4, hidden=64, num_snapshots=3, rho=0.1, min_additions=1, encoder=False, epochs=100, patience=100,
+           **_NET, **_OPTIM)
+_REPO = "Fedzbar/laser-release@4e8f16f84000"
+_COMMON_DEVIATIONS = (
+    "The reference's ReduceLROnPlateau floors the lr at 1e-5 and trains on; the trainer has no floor (its min_lr "
+    "stops training), so min_lr=0 trains every epoch and the lr may fall below 1e-5 (7.8e-6 after the 7th "
+    "halving). AdamW with weight decay 0 is Adam. Ties in the connectivity are broken uniformly at random from the "
+    "seed; the reference adds N(0, 1e-7) noise, which cannot separate values above ~1e9 (its μ is the 8th power of "
+    "the labelled distance matrix) and then falls back on argpartition's order. The head's and the convolutions' "
+    "initialisations are DGL's / torch's defaults (Glorot for the GCN weights, as PyG's GCNConv).")
 
 register_preset(Preset(
     "laser2024-lrgb", "laser-gcn", "Barbero et al., ICLR 2024, released config (laser-release, Peptides GCN)",
-    "LASER-GCN on LRGB Peptides: 5 layers × 250, 3 snapshots (radii 2, 3), ρ = 0.5, batch norm, no dropout, mean "
-    "pooling, lr 1e-3 halved on a 20-epoch plateau down to 1e-5, 500 epochs, batch 128",
+    "LASER-GCN on LRGB Peptides: Atom encoder, 5 layers × 250 (layers 1-4 on the union of the snapshots, the last "
+    "one relational over 3 snapshots), batch norm, ReLU, unit-L2-normalised layer outputs, no residual, no "
+    "dropout, mean pooling, linear head; ρ = 0.5; AdamW (wd 0) lr 1e-3 halved on a 20-epoch plateau of the "
+    "validation loss, 500 epochs, batch 128",
     _LRGB, datasets=("peptides-func", "peptides-struct"),
-    deviations="The reference adds each LASER edge in one direction only (towards lower node ids); we add both "
-               "(symmetric=true; set symmetric=false for the directed reading). The reference uses AdamW with "
-               "weight decay 0, which equals Adam here. Only the last layer is relational, as in the released "
-               "stage (the paper describes every layer as relational: relational_layers=all)."))
+    reference=f"{_REPO}:configs/Peptides-laserglobal/peptides-func-GCN-laserglobal-shuffle.yaml (and "
+              "peptides-struct-GCN-laserglobal-shuffle.yaml); laser/network/dynamic_gnn.py; "
+              "laser/rewiring/dynamic/laser_global.py",
+    params=486_010, params_dataset="peptides-func",
+    params_source=f"derived from {_REPO}:laser/network/dynamic_gnn.py layer shapes with the peptides-func config "
+                  "(AtomEncoder 174×250; 4 × GCNConv 250×250 without bias + BatchNorm; 3 snapshot GCNConvs "
+                  "250×250 + BatchNorm; Linear 250→10); the repository logs no count",
+    deviations="The reference's edges, orbits and budgets are reproduced (symmetric=false, rounding=round, "
+               "distances=released: docs/models/laser.md §3), including its aliasing bug, so the published "
+               "numbers' graphs are the ones trained on; set distances=exact, rounding=ceil, symmetric=true for "
+               "the paper's definition. " + _COMMON_DEVIATIONS))
 register_preset(Preset(
     "laser2024-tu", "laser-gcn", "Barbero et al., ICLR 2024, released TUDataset configs (laser-release)",
-    "LASER-GCN on TU graph classification: 4 layers × 64, 3 snapshots, ρ = 0.1, mean pooling, lr 1e-3, 100 epochs, "
-    "batch 128 (the reference's random 80/10/10 splits, 50 repeats)",
+    "LASER-GCN on TU graph classification: raw features (no encoder), 4 layers × 64 (the last relational over 3 "
+    "snapshots), batch norm, ReLU, unit-L2-normalised layer outputs, no residual, no dropout, mean pooling, linear "
+    "head; ρ = 0.1; AdamW (wd 0) lr 1e-3 halved on a 20-epoch plateau of the validation loss, 100 epochs, batch 128",
     _TU, datasets=("mutag", "enzymes", "proteins", "imdb-binary", "reddit-binary", "collab"),
-    grid={"num_snapshots": [2, 3, 4]},
-    deviations="The reference picks 2-4 snapshots per dataset (grid below) and evaluates on random 80/10/10 "
-               "splits over 50 repeats; our TU loaders use their own standard folds. Symmetric added edges as in "
-               "laser2024-lrgb."))
+    dataset_options={"degree": "scalar"},
+    grid={"num_snapshots": [2, 3, 4], "rho": [0.1, 1.0]},
+    reference=f"{_REPO}:configs/TUDataset-laser/laserglobal-3-snaps.yaml (grid: laserglobal-2-snaps, -3-snaps, "
+              "-4-snaps, -2-snaps-more-edges; run/run_tudataset_laser.sh); laser/network/dynamic_gnn.py; "
+              "laser/rewiring/transform.py (process_TUDataset)",
+    params_missing="no dataset here has the reference's layer shapes: it one-hot-encodes every TU label over 6 "
+                   "classes (a 64→6 head on every dataset) and reads ENZYMES without its 18 attributes (3 inputs, "
+                   "ours 21); at MUTAG dimensions the reference network has 21,830 parameters (7→64 input "
+                   "convolution), ours 21,570 (a 64→2 head). The repository logs no count",
+    deviations="The reference one-hot-encodes every TU label over 6 classes and trains 6 sigmoid outputs with a "
+               "binary cross-entropy (task_type classification_multilabel) on every dataset; we train a softmax "
+               "over the dataset's classes. It feeds a constant 1 per node on IMDB-BINARY, REDDIT-BINARY and "
+               "COLLAB; our loader has no constant feature, so the preset uses the scalar degree (the same 1-wide "
+               "input). ENZYMES: the reference reads the 3 node labels only, our loader also the 18 attributes. "
+               "Splits: random 80/10/10 over 50 seeds in the reference, our loaders' standard folds. The released "
+               "grid is 4 configs, (L, ρ) ∈ {(2, 0.1), (2, 1.0), (3, 0.1), (4, 0.1)}, a subset of the grid below. "
+               "Edges, orbits and budgets as the released transform (as laser2024-lrgb). " + _COMMON_DEVIATIONS))

@@ -1,9 +1,11 @@
 """R-GIN — the relational GIN of the rewiring papers (FoSR: Karhadkar et al., ICLR 2023, ``RGINConv``; reused by
 GTR and BORF): GIN (Xu et al., ICLR 2019, Eq. 4.1) with one weight set per edge type.
 
-Layer: ``h_i' = W_0 h_i + Σ_r MLP_r((1 + ε_r) h_i + Σ_{j ∈ N_i^r} h_j)`` — a self-connection ``W_0`` plus one GIN
-layer (2-layer MLP with batch norm, ε fixed at 0 or learned) per relation over that relation's edges, summed, as
-FoSR's ``RGINConv`` (``graphbench.nn.relational.RelationalConv``). Edge features are not used (as in FoSR).
+Layer: ``h_i' = W_0 h_i + b_0 + Σ_r MLP_r((1 + ε_r) h_i + Σ_{j ∈ N_i^r} h_j)`` — a biased self-connection ``W_0``
+plus one GIN layer per relation over that relation's edges, summed, as FoSR's ``RGINConv``
+(``kedar2/FoSR@1a7360c2c77c:models/graph_model.py``; ``graphbench.nn.relational.RelationalConv``). Each MLP is
+``Linear(in, out) → BatchNorm(out) → ReLU → Linear(out, out)``: its inner width is the layer's output width, as in
+the reference. ε fixed at 0 or learned. ``docs/models/rewiring.md`` §1. Edge features are not used (as in FoSR).
 Readout defaults to the backbone's mean pooling (FoSR's TU protocol pools by mean).
 
 Registered: ``rgin`` (edge types from the run's rewiring transforms; ``relations`` types, 2 by default) and
@@ -46,8 +48,9 @@ class RGIN(RelationalNet):
         super().__init__(in_dim, out_dim, **common)
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
-        return RelationalConv(lambda r: gin_conv(in_dim, self.hidden, out_dim, self.mlp_layers, self.learn_eps),
-                              self.num_relations, in_dim=in_dim, out_dim=out_dim, self_loop=True)
+        # FoSR's RGINConv: the MLP's inner width is the layer's output width, and W_0 has a bias
+        return RelationalConv(lambda r: gin_conv(in_dim, out_dim, out_dim, self.mlp_layers, self.learn_eps),
+                              self.num_relations, in_dim=in_dim, out_dim=out_dim, self_loop=True, bias=True)
 
 
 register_fosr_tu_preset("rgin")

@@ -12,9 +12,17 @@ Each of ``loops`` iterations:
 
 It stops early when nothing can be added and nothing removed. Ties for the minimal/maximal edge go to the
 lexicographically smallest pair; the sampling uses ``numpy.random.default_rng(seed)``, so a seed fixes the result.
-Curvature is recomputed exactly (``graphbench.rewiring.curvature.bfc_edge``) rather than through the reference's
-numba kernels, which skip most entries (see ``curvature``'s docstring) and add B_1(i) instead of B_1(j) as the
-second candidate set in the undirected case. Net added edges get ``etype = 1``; removed input edges disappear.
+Net added edges get ``etype = 1``; removed input edges disappear.
+
+Where the reference code differs (``jctops/understanding-oversquashing@c14e91d:gdl/src/gdl/curvature/numba.py``,
+copied with edge types added into ``kedar2/FoSR@1a7360c2c77c:preprocessing/sdrf.py``; see
+``docs/models/rewiring.md`` §2): the candidate sets are the same, ``B_1(i) × B_1(j)`` in the undirected case. Its
+curvature kernels ``break`` out of a row at the first non-edge (or the first already-adjacent candidate) where
+``continue`` is meant, so most curvatures and most candidate gains are left at 0 — which edge is taken as the
+bottleneck and the sampling probabilities differ from the exact ones computed here
+(:func:`graphbench.rewiring.curvature.bfc_edge`). Its removal step reads the curvatures computed *before* that
+iteration's addition; here they are recomputed after it (this matters only with removal, which FoSR's TU runs switch
+off: ``remove_edges=False``).
 """
 
 from __future__ import annotations

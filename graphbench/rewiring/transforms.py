@@ -20,12 +20,14 @@ or through the relational models that consume the edge types as the papers do (`
 are gone). LASER: ``etype = r − 1`` for an edge added at radius r (r = 2..num_snapshots), i.e. the 0-based
 snapshot index, input edges 0 — so ``num_snapshots`` L gives L edge types, one weight set each in LASER's model.
 
-**LASER symmetric edges (default ``symmetric=true``).** The reference code keeps only the lower triangle of the
-distance matrix and adds i → j only (j < i), so the result depends on the node numbering and the graph becomes
-directed. We add every selected pair in both directions: the paper describes undirected snapshots, a rewiring of
-an undirected benchmark should not make the result depend on how nodes happen to be numbered, and every backbone
-here (GCN's symmetric normalisation included) assumes undirected input. ``symmetric=false`` instead adds j → i for
-each selection of i (each node *receives* exactly its budget per radius), the directed reading of the paper.
+**LASER's released reading** (``docs/models/laser.md`` §3). By default every node chooses from its whole orbit
+and each chosen pair is added in both directions (``symmetric=true``): the undirected snapshots the paper describes,
+independent of the node numbering. The released transform differs in three ways, each a switch here and all three
+set by the ``laser2024-*`` presets: ``symmetric=false`` — only the lower triangle of its distance matrix is read, so
+node i chooses among the nodes ``j < i`` of its orbit and adds the one edge ``i → j``; ``rounding=round`` — the budget
+``round(ρ·|O|)`` (half to even) instead of ``⌈ρ·|O|⌉``; ``distances=released`` — its "fast" distance matrix aliases
+the adjacency, so radius 3 also holds the nodes at distance 4 (radius r ≥ 3: ``2^(r−2) < d ≤ 2^(r−1)``) and the
+connectivity is the 8th power of that matrix.
 
 **Seeds.** ``laser`` (tie-breaking), ``fosr`` (random start of the power iteration) and ``sdrf`` (softmax
 sampling) are stochastic: they receive the run's per-graph generator (seeded from the run seed and the graph's
@@ -55,7 +57,13 @@ LASER_HPARAMS = {
                   high=1.0),
     "min_additions": HParam(int, 1, "at least this many additions per node and radius (if the orbit is non-empty)",
                             low=0),
-    "symmetric": HParam(bool, True, "add each selected pair in both directions (off: j → i only)"),
+    "symmetric": HParam(bool, True, "choose from the whole orbit and add each pair in both directions (off: the "
+                        "released code's reading: choose among j < i only and add i → j)"),
+    "rounding": HParam(str, "ceil", "per-orbit budget: ceil(ρ|O|), or round(ρ|O|) half to even as the released code",
+                       choices=("ceil", "round")),
+    "distances": HParam(str, "exact", "orbits from exact distances, or from the released code's aliased 'fast' "
+                        "matrix (radius 3 also holds distance 4; its 8th power as connectivity)",
+                        choices=("exact", "released")),
 }
 GTR_HPARAMS = {"num_edges": HParam(int, 10, "edges GTR adds per graph (greedy total-resistance decrease)", low=0)}
 FOSR_HPARAMS = {
@@ -84,15 +92,17 @@ def _result(graph: dgl.DGLGraph, rewired: Rewiring) -> TransformResult:
     return TransformResult(graph=rewired.to_dgl(graph, etype_key="etype", added_edge_fill=0.0))
 
 
-@register_transform("laser", version=1, hparams=LASER_HPARAMS, outputs=ETYPE, stochastic=True,
+@register_transform("laser", version=2, hparams=LASER_HPARAMS, outputs=ETYPE, stochastic=True,
                     paper="Barbero, Velingker, Saberi, Bronstein, Di Giovanni, ICLR 2024 (LASER)")
 def laser_transform(graph: dgl.DGLGraph, extras: dict, *, rng, num_snapshots: int, rho: float, min_additions: int,
-                    symmetric: bool) -> TransformResult:
+                    symmetric: bool, rounding: str, distances: str) -> TransformResult:
     """LASER (orbit level): for radius r = 2..L each node connects to the ⌈ρ·|orbit|⌉ nodes at distance exactly r
     that are least connected to it by (A+I)^8 (ties broken by the seed); edge type r − 1, input edges 0; symmetric
-    by default (the reference adds one direction only: see graphbench.rewiring.transforms)."""
+    by default. ``symmetric=false``, ``rounding=round`` and ``distances=released`` reproduce the released transform
+    (see graphbench.rewiring.laser)."""
     return _result(graph, laser(graph, num_snapshots=num_snapshots, rho=rho, min_additions=min_additions,
-                                seed=rng, symmetric=symmetric, first_etype=0))
+                                seed=rng, symmetric=symmetric, first_etype=0, rounding=rounding,
+                                distances=distances))
 
 
 @register_transform("gtr", version=1, hparams=GTR_HPARAMS, outputs=ETYPE,

@@ -142,16 +142,17 @@ def test_laser_locality_sparsity_and_least_connected(seed, rho):
     assert set(rw.etype[rw.orig_eid >= 0].tolist()) == {1}
 
 
-def test_laser_directed_mode_gives_each_node_exactly_its_budget():
+def test_laser_released_reading_sends_each_node_its_budget_towards_lower_ids():
     g = random_connected(14, 0.2, 7)
     n = g.number_of_nodes()
     d = nx_dist(g)
     rw = laser(edges(g), n, num_snapshots=3, rho=0.5, symmetric=False)
     new = rw.orig_eid < 0
+    assert (rw.dst[new] < rw.src[new]).all()  # i → j with j < i only
     for i in range(n):
         for r in (2, 3):
-            orbit = sum(1 for dj in d[i].values() if dj == r)
-            assert int(((rw.dst == i) & new & (rw.etype == r)).sum()) == orbit_budget(orbit, 0.5)
+            lower_orbit = sum(1 for j, dj in d[i].items() if dj == r and j < i)
+            assert int(((rw.src == i) & new & (rw.etype == r)).sum()) == orbit_budget(lower_orbit, 0.5)
 
 
 def test_laser_is_seeded():

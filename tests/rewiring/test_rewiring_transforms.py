@@ -83,12 +83,13 @@ def test_laser_transform_adds_edges_only_at_distance_r_with_type_r_minus_1_withi
         assert (dist[s[added], d[added]] == t[added] + 1).all()  # locality: type s ↔ distance exactly s + 1
         for r in range(2, snapshots + 1):
             budget = np.array([orbit_budget(int((dist[i] == r).sum()), rho) for i in range(g.num_nodes())])
-            indeg = np.bincount(d[t == r - 1], minlength=g.num_nodes())
             if symmetric:  # each pair was selected by one of its ends: at most the sum of the budgets
                 assert (t == r - 1).sum() // 2 <= budget.sum()
                 assert (t == r - 1).sum() // 2 >= budget.max()
-            else:  # j → i for every selection of i: each node receives exactly its budget
-                np.testing.assert_array_equal(indeg, budget)
+            else:  # the released reading: i → j for j < i, each node sends its lower orbit's budget
+                lower = np.array([orbit_budget(int((dist[i, :i] == r).sum()), rho) for i in range(g.num_nodes())])
+                np.testing.assert_array_equal(np.bincount(s[t == r - 1], minlength=g.num_nodes()), lower)
+                assert (d[t == r - 1] < s[t == r - 1]).all()
 
 
 def test_laser_picks_the_least_connected_nodes_of_each_orbit():
@@ -96,15 +97,16 @@ def test_laser_picks_the_least_connected_nodes_of_each_orbit():
     # nodes 3 (path) — the (A+I)^8 walk counts decide within an orbit.
     g = _graph(nx.lollipop_graph(4, 4))
     out = _rewire(g, {"name": "laser", "num_snapshots": 3, "rho": 0.3, "symmetric": False})
+    # the released reading: node i chose among j < i and sent i → j
     dist = shortest_path_distances(g)
     mu = np.linalg.matrix_power(nx.to_numpy_array(nx.lollipop_graph(4, 4)) + np.eye(8), 8)
     s, d, t = (x.numpy() for x in (*out.edges(), out.edata["etype"]))
     for i in range(8):
         for r in (2, 3):
-            orbit = np.flatnonzero(dist[i] == r)
-            chosen = s[(d == i) & (t == r - 1)]
+            orbit = np.flatnonzero(dist[i, :i] == r)
+            chosen = d[(s == i) & (t == r - 1)]
             if orbit.size:
-                assert mu[i, chosen].max() <= np.sort(mu[i, orbit])[len(chosen) - 1] + 1e-9
+                assert chosen.size and mu[i, chosen].max() <= np.sort(mu[i, orbit])[len(chosen) - 1] + 1e-9
 
 
 def _total_resistance_drop(adj: np.ndarray, pair: tuple[int, int]) -> float:
@@ -165,7 +167,8 @@ def test_stochastic_rewirings_are_seeded_and_deterministic_ones_ignore_the_seed(
 def test_rewiring_parameters_are_dotted_hyperparameters_of_the_chain():
     rest, chain = canonical_chain({"transforms": [{"name": "laser"}], "laser.rho": 0.25, "lr": 0.1})
     assert rest == {"transforms": [{"name": "laser"}], "lr": 0.1}
-    assert chain == [{"name": "laser", "num_snapshots": 3, "rho": 0.25, "min_additions": 1, "symmetric": True}]
+    assert chain == [{"name": "laser", "num_snapshots": 3, "rho": 0.25, "min_additions": 1, "symmetric": True,
+                      "rounding": "ceil", "distances": "exact"}]
     with pytest.raises(ValueError, match="add {name: fosr}"):
         canonical_chain({"fosr.num_edges": 3})
     with pytest.raises(ValueError, match="rho"):

@@ -1,5 +1,7 @@
 """GIN — Xu, Hu, Leskovec, Jegelka, "How Powerful are Graph Neural Networks?", ICLR 2019.
 
+The equations, the presets and the reference code's locations: docs/models/baselines.md §GIN.
+
 Layer (Eq. 4.1): ``h_v' = MLP((1 + ε) h_v + Σ_{u ∈ N(v)} h_u)``, a 2-layer MLP with batch norm, ε fixed at 0
 (GIN-0, the paper's best variant) or learned (``learn_eps``). With edge features the layer is GINE (Hu et al.,
 "Strategies for Pre-training GNNs", ICLR 2020): messages are ``ReLU(h_u + e_uv)``. The readout defaults to sum,

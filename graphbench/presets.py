@@ -63,22 +63,48 @@ class Preset:
         return {k: {"type": "categorical", "choices": list(v)} for k, v in self.grid.items()}
 
 
-_KIPF = dict(layers=2, hidden=16, encoder=False, head="none", norm="none", residual=False, activation="relu",
-             dropout=0.5, input_dropout=0.5, weight_decay=5e-4, decay_scope="first_layer", lr=0.01, epochs=200,
-             patience=200, scheduler="none")
+_KIPF = dict(layers=2, hidden=16, bias=False, encoder=False, head="none", norm="none", residual=False,
+             activation="relu", dropout=0.5, input_dropout=0.5, weight_decay=5e-4, decay_scope="first_layer", lr=0.01,
+             epochs=200, patience=200, scheduler="none")
 _GAT = dict(layers=2, hidden=64, heads=8, out_heads=1, encoder=False, head="none", norm="none", residual=False,
             activation="elu", dropout=0.6, input_dropout=0.6, attn_dropout=0.6, weight_decay=5e-4,
             decay_scope="all", lr=0.005, epochs=1000, patience=100, scheduler="none")
-# Errica et al. (2020), config_GIN.yml: the grid below; the preset is its point of issue 9 (64 × 4, dropout 0.5, sum).
-_ERRICA_GIN = dict(hidden=64, layers=4, learn_eps=True, encoder=True, encoder_act=True, residual=False, norm="batch",
-                   layer_readout="sum", layer_dropout=False, readout="sum", dropout=0.5, batch_size=32, lr=0.01,
-                   scheduler="step", lr_step=50, lr_factor=0.5, epochs=1000, patience=20, weight_decay=0.0)
-_ERRICA_SAGE = dict(hidden=64, layers=3, aggregator="mean", encoder=False, norm="none", residual=False,
-                    activation="none", layer_readout="concat", readout="max", head="mlp", dropout=0.0,
-                    batch_size=32, lr=1e-3, scheduler="none", epochs=1000, patience=500, weight_decay=0.0)
-_XU_GIN = dict(hidden=64, layers=4, learn_eps=False, encoder=False, residual=False, norm="batch",
-               layer_readout="sum", layer_dropout=False, readout="sum", dropout=0.5, batch_size=32, lr=0.01,
-               scheduler="step", lr_step=50, lr_factor=0.5, epochs=350, patience=350, weight_decay=0.0)
+# Errica et al. (2020), config_GIN.yml and models/graph_classifiers/GIN.py (docs/models/baselines.md §GIN): the
+# point below is one grid point (64 × 4, train_eps, sum, dropout 0.5, batch 32, early stopping on accuracy);
+# patience 500 with a tie counting as an improvement (EarlyStopper.Patience: val_acc >= best).
+# hidden and layers stay fixed (so a sweep searches hidden_units alone); hidden_units replaces them in the model.
+_ERRICA_GIN = dict(hidden_units="64,64,64,64", hidden=64, layers=4, learn_eps=True, encoder=True, encoder_act=True,
+                   input_layers=2, input_term="pool_of_linear", residual=False, norm="batch", layer_readout="sum",
+                   layer_dropout=False, readout="sum", dropout=0.5, batch_size=32, lr=0.01, scheduler="step",
+                   lr_step=50, lr_factor=0.5, epochs=1000, patience=500, monitor="val_metric", ties="later",
+                   weight_decay=0.0)
+_ERRICA_GIN_GRID = {"hidden_units": ["64,64,64,64", "32,32,32,32", "64", "32,32"], "learn_eps": [True, False],
+                    "readout": ["mean", "sum"], "dropout": [0.5, 0.0], "batch_size": [32, 128],
+                    "monitor": ["val_metric", "val_loss"]}
+# Errica et al. (2020), config_GraphSAGE.yml and models/graph_classifiers/GraphSAGE.py (§GraphSAGE).
+_ERRICA_SAGE = dict(hidden=64, layers=3, aggregator="mean", max_fc=True, encoder=False, norm="none",
+                    residual=False, activation="none", layer_dropout=False, layer_readout="concat", readout="max",
+                    head="mlp", dropout=0.0, batch_size=32, lr=1e-3, scheduler="none", epochs=1000, patience=500,
+                    monitor="val_metric", ties="later", weight_decay=0.0)
+_ERRICA_SAGE_GRID = {"lr": [1e-4, 1e-2, 1e-3], "hidden": [32, 64], "layers": [3, 5],
+                     "aggregator": ["sum", "max", "mean"], "monitor": ["val_metric", "val_loss"]}
+# Errica et al.'s social sets: the degree as one number (PrepareDatasets.py --use-degree; their "SOCIAL + degree"
+# table, the one published_results.csv quotes). The option is ignored by sets with node labels.
+_ERRICA_DATA = {"degree": "scalar"}
+# Xu et al. (2019), weihua916/powerful-gnns main.py and models/graphcnn.py (§GIN, Xu et al.): 5 layers counting the
+# input one, 2-layer MLPs, an epoch of 50 random batches, StepLR(50, 0.5) stepped once per epoch, 350 epochs.
+_XU_GIN = dict(hidden=32, layers=4, learn_eps=False, encoder=False, residual=False, norm="batch",
+               layer_readout="sum", layer_dropout=False, readout="sum", dropout=0.5, batch_size=32, iters_per_epoch=50,
+               lr=0.01, scheduler="step", lr_step=50, lr_factor=0.5, epochs=350, patience=350, weight_decay=0.0)
+XU_BIO = ("mutag", "ptc_mr", "nci1", "proteins")
+XU_SOCIAL = ("collab", "imdb-binary", "imdb-multi", "reddit-binary", "reddit-multi-5k")
+_XU_DEVIATIONS = ("Xu et al. select one epoch for all folds by the validation accuracy averaged over the 10 folds "
+                  "(no test part); we select on each fold's validation part (Errica et al.'s protocol). Their "
+                  "GIN-0 model also registers a (never used) ε per layer, 4 parameters that ours does not have. "
+                  "Batch norm statistics, dropout and the random batches use torch's generator, not NumPy's.")
+_ERRICA_PROTOCOL = ("Errica et al. report per outer fold the mean test accuracy of 3 trainings of the selected "
+                    "configuration (risk assessment), selected by an inner hold-out over the whole grid; a single "
+                    "`graphbench run` trains the preset point once (`graphbench reproduce` runs the protocol).")
 
 PRESETS: dict[tuple[str, str], Preset] = {}
 
@@ -95,55 +121,116 @@ def register_preset(preset: Preset) -> Preset:
 register_preset(Preset(
     "kipf2017", "gcn", "Kipf & Welling, Semi-Supervised Classification with Graph Convolutional Networks, ICLR 2017 "
     "(§5.2, Appendix B)",
-    "the paper's two-layer GCN: Â-conv(features → 16) → ReLU → Â-conv(16 → classes), dropout 0.5 on both layers' "
-    "inputs, L2 5e-4 on the first layer only, Adam lr 0.01, 200 epochs, row-normalised features",
+    "the paper's two-layer GCN without biases: Â-conv(features → 16) → ReLU → Â-conv(16 → classes), dropout 0.5 "
+    "on both layers' inputs, L2 5e-4 on the first layer only, Adam lr 0.01, 200 epochs, row-normalised features",
     _KIPF, datasets=PLANETOID, dataset_options={"normalize_features": True},
-    deviations="Kipf & Welling stop when the validation loss exceeds the mean of the last 10 epochs and report the "
-               "final model; we train the 200 epochs and keep the epoch with the best validation accuracy. The "
-               "TensorFlow code has no biases (23,040 weights on Cora); DGL's GraphConv has them (23,063)."))
+    deviations="Kipf & Welling stop when the validation loss exceeds the mean of the last 10 epochs (window 10) "
+               "and report the final model; we train the 200 epochs and keep the epoch with the best validation "
+               "accuracy. Their input dropout acts on the sparse feature matrix's stored entries, which equals "
+               "dense dropout on a row-normalised bag of words up to the zero entries it leaves alone.",
+    reference="tkipf/gcn@39a4089fe72a:gcn/models.py (GCN), gcn/layers.py (GraphConvolution, bias=False), "
+              "gcn/train.py (flags: hidden1 16, dropout 0.5, weight_decay 5e-4, lr 0.01, epochs 200, "
+              "early_stopping 10)",
+    params=23_040, params_dataset="cora",
+    params_source="counted from the reference code's trainable variables (gcn/models.py builds two "
+                  "GraphConvolution layers with bias=False: 1433·16 + 16·7 weights); neither the paper nor the "
+                  "code's output prints a count. With biases (DGL's default) it would be 23,063."))
 register_preset(Preset(
     "velickovic2018", "gat", "Veličković et al., Graph Attention Networks, ICLR 2018 (§3.3, transductive setup)",
     "the paper's Cora/CiteSeer GAT: 8 heads × 8 features → ELU → 1 output head, dropout 0.6 on both layers' inputs "
     "and on the attention coefficients, L2 5e-4, Adam lr 0.005, patience 100, row-normalised features",
     _GAT, datasets=("cora", "citeseer"), dataset_options={"normalize_features": True},
-    deviations="The paper stops on validation loss and accuracy together (patience 100); we select and stop on "
-               "validation accuracy alone, with at most 1000 epochs."))
+    deviations="The reference stops on validation loss and accuracy together (patience 100: an epoch where "
+               "either reaches its best, ties included, resets the count) and keeps the last epoch where both are "
+               "at their best; we select and stop on validation accuracy alone, with at most 1000 epochs. The "
+               "reference's attention-score projections (conv1d f_1, f_2) each carry a bias, two per head; they "
+               "add one constant to all logits of a head, which the softmax cancels, so ours omit them (18 "
+               "parameters on Cora).",
+    reference="PetarV-/GAT@5af87e7fce2b:execute_cora.py (hid_units [8], n_heads [8, 1], lr 0.005, l2 5e-4, "
+              "patience 100), models/gat.py, utils/layers.py (attn_head)",
+    params_dataset="cora",
+    params_missing="neither the paper nor the code's output states a count. Counted from utils/layers.py the "
+                   "reference has 92,391 parameters on Cora; ours 92,373 (the 18 softmax-cancelled attention "
+                   "biases, see deviations)."))
 register_preset(Preset(
     "velickovic2018-pubmed", "gat", "Veličković et al., Graph Attention Networks, ICLR 2018 (§3.3, PubMed)",
     "the paper's PubMed GAT: 8 heads × 8 features → ELU → 8 averaged output heads, L2 0.001, Adam lr 0.01",
     {**_GAT, "out_heads": 8, "weight_decay": 1e-3, "lr": 0.01}, datasets=("pubmed",),
-    dataset_options={"normalize_features": True}, deviations="as velickovic2018"))
+    dataset_options={"normalize_features": True},
+    deviations="as velickovic2018 (the attention-score biases: 16 + 16 parameters on PubMed)",
+    reference="PetarV-/GAT@5af87e7fce2b: the repository ships Cora's script only; the PubMed settings (8 output "
+              "heads, lr 0.01, L2 0.001) are the paper's §3.3",
+    params_dataset="pubmed",
+    params_missing="neither the paper nor the code states a count; counted from utils/layers.py the reference has "
+                   "32 more than ours (the attention-score biases)"))
 register_preset(Preset(
-    "xu2019", "gin", "Xu, Hu, Leskovec, Jegelka, How Powerful are Graph Neural Networks?, ICLR 2019 (§7, Eq. 4.2)",
-    "GIN-0: 5 layers including the input layer (4 GIN layers, 2-layer MLPs with batch norm), hidden 64, sum "
-    "readout of every layer through its own linear map and dropout, raw one-hot input, Adam lr 0.01 halved every "
-    "50 epochs, 350 epochs",
-    _XU_GIN, datasets=XU_TU, grid={"hidden": [16, 32, 64], "batch_size": [32, 128], "dropout": [0.0, 0.5]},
-    deviations="Xu et al. select the number of epochs by the 10-fold cross-validation accuracy averaged over folds "
-               "(no separate validation set); we select on each fold's validation part (Errica et al.'s "
-               "protocol). Their grid uses hidden {16, 32} on bioinformatics and 64 on social sets."))
+    "xu2019", "gin", "Xu, Hu, Leskovec, Jegelka, How Powerful are Graph Neural Networks?, ICLR 2019 (§7, Eq. 4.2; "
+    "bioinformatics sets)",
+    "GIN-0: 5 layers including the input layer (4 GIN layers, 2-layer MLPs with batch norm), sum readout of every "
+    "layer through its own linear map and dropout, raw one-hot node labels, Adam lr 0.01 halved every 50 epochs, "
+    "350 epochs of 50 random batches",
+    _XU_GIN, datasets=XU_BIO, grid={"hidden": [16, 32], "batch_size": [32, 128], "dropout": [0.0, 0.5]},
+    deviations=_XU_DEVIATIONS,
+    reference="weihua916/powerful-gnns@9a2ce8ac3e99:main.py (iters_per_epoch 50, StepLR(50, 0.5), epochs 350), "
+              "models/graphcnn.py, models/mlp.py; the grid is the paper's §7 (hidden {16, 32}, batch {32, 128}, "
+              "dropout {0, 0.5} on bioinformatics sets)",
+    params_dataset="mutag",
+    params_missing="the paper states no count and main.py prints none; counted from models/graphcnn.py the "
+                   "reference has 8,444 on MUTAG (7 labels, 2 classes, hidden 32), ours 8,440: graphcnn.py "
+                   "registers an ε per GIN layer even for GIN-0, which never uses it"))
+register_preset(Preset(
+    "xu2019-social", "gin", "Xu, Hu, Leskovec, Jegelka, How Powerful are Graph Neural Networks?, ICLR 2019 (§7, "
+    "Eq. 4.2; social sets)",
+    "GIN-0 as xu2019 with hidden 64 on one-hot node degrees (--degree_as_tag), the paper's social-set setting",
+    {**_XU_GIN, "hidden": 64}, datasets=XU_SOCIAL, dataset_options={"degree": "onehot"},
+    grid={"batch_size": [32, 128], "dropout": [0.0, 0.5]},
+    deviations=_XU_DEVIATIONS + " On REDDIT-BINARY and REDDIT-MULTI-5K Xu et al. give every node the same feature "
+                                "(uninformative); we give the one-hot degree there too.",
+    reference="weihua916/powerful-gnns@9a2ce8ac3e99:main.py (--degree_as_tag, iters_per_epoch 50, StepLR(50, "
+              "0.5), epochs 350), models/graphcnn.py; the grid is the paper's §7 (hidden 64, batch {32, 128}, "
+              "dropout {0, 0.5} on social sets)",
+    params_dataset="imdb-binary",
+    params_missing="the paper states no count and main.py prints none; the reference has 4 more than ours "
+                   "(an unused ε per GIN layer, as on MUTAG)"))
 register_preset(Preset(
     "errica2020", "gin", "Errica, Podda, Bacciu, Micheli, A Fair Comparison of Graph Neural Networks for Graph "
     "Classification, ICLR 2020 (config_GIN.yml)",
-    "Errica et al.'s GIN: input layer Linear → BatchNorm → ReLU, GIN-ε layers (2-layer MLPs with batch norm), "
-    "every layer's pooled state through its own linear map and dropout, summed; Adam lr 0.01 halved every 50 "
-    "epochs, patience 20, up to 1000 epochs",
-    _ERRICA_GIN, datasets=ERRICA_CHEMICAL + ERRICA_SOCIAL,
-    grid={"hidden": [32, 64], "layers": [3, 4], "dropout": [0.0, 0.5], "readout": ["mean", "sum"],
-          "batch_size": [32, 128]},
-    deviations="Their grid ties width and depth ((32, 3 layers) or (64, 4 layers)); as a search space ours "
-               "crosses them (4 combinations instead of 2). Their input layer is always sum-pooled. Their code also "
-               "applies the input layer's readout dropout at evaluation time (F.dropout without training=...); we "
-               "do not."))
+    "Errica et al.'s GIN: input MLP Linear → BN → ReLU → Linear → BN → ReLU, GIN-ε layers (2-layer MLPs with "
+    "batch norm), every layer's pooled state through its own linear map and dropout, summed; Adam lr 0.01 halved "
+    "every 50 epochs, up to 1000 epochs, early stopping with patience 500 (a tie counts as an improvement); the "
+    "paper's grid is 128 configurations",
+    _ERRICA_GIN, datasets=ERRICA_CHEMICAL + ERRICA_SOCIAL, dataset_options=_ERRICA_DATA, grid=_ERRICA_GIN_GRID,
+    deviations="Their input layer's readout term calls F.dropout without training=self.training, so it is also "
+               "dropped at evaluation (a random prediction, different on every evaluation, whenever dropout is "
+               "0.5); ours evaluates deterministically (dropout off at evaluation). Their reported training "
+               "accuracy is the running accuracy of the training epoch (dropout on); ours re-evaluates the "
+               "selected state. " + _ERRICA_PROTOCOL,
+    reference="diningphil/gnn-comparison@c524e97193e3:config_GIN.yml (grid, StepLR, Patience 500 on accuracy or "
+              "loss), models/graph_classifiers/GIN.py, models/utils/EarlyStopper.py (Patience), "
+              "models/gnn_wrapper/NetWrapper.py (training loop)",
+    params=42_082, params_dataset="enzymes",
+    params_source="counted from models/graph_classifiers/GIN.py's layers at the grid's first hidden_units "
+                  "[64, 64, 64, 64], ENZYMES's 21 node features (18 attributes + 3 labels, datasets/manager.py) "
+                  "and 6 classes: input MLP 5,824 + 4 GINConv of 8,577 (ε included) + 5 linear readouts of 390; "
+                  "the paper and the logs print no count"))
 register_preset(Preset(
     "errica2020", "sage", "Errica, Podda, Bacciu, Micheli, A Fair Comparison of Graph Neural Networks for Graph "
     "Classification, ICLR 2020 (config_GraphSAGE.yml)",
-    "Errica et al.'s GraphSAGE: SAGE layers on the raw features without activation between them, every layer's "
-    "states concatenated, max-pooled, then Linear → ReLU → Linear; Adam, no schedule, patience 500",
-    _ERRICA_SAGE, datasets=ERRICA_CHEMICAL + ERRICA_SOCIAL,
-    grid={"hidden": [32, 64], "layers": [3, 5], "aggregator": ["mean", "max", "sum"], "lr": [1e-4, 1e-3, 1e-2]},
-    deviations="With max aggregation Errica's code adds a Linear → ReLU after each layer (fc_max); ours does not "
-               "(DGL's 'pool' aggregator is the paper's max-pooling aggregator)."))
+    "Errica et al.'s GraphSAGE: SAGE layers on the raw features without norm or activation between them (with "
+    "max aggregation a shared Linear → ReLU after each), every layer's states concatenated, max-pooled, then "
+    "Linear → ReLU → Linear; Adam, no schedule, up to 1000 epochs, patience 500 (a tie counts as an improvement); "
+    "the paper's grid is 72 configurations",
+    _ERRICA_SAGE, datasets=ERRICA_CHEMICAL + ERRICA_SOCIAL, dataset_options=_ERRICA_DATA, grid=_ERRICA_SAGE_GRID,
+    deviations="Their reported training accuracy is the running accuracy of the training epoch; ours re-evaluates "
+               "the selected state. " + _ERRICA_PROTOCOL,
+    reference="diningphil/gnn-comparison@c524e97193e3:config_GraphSAGE.yml (grid, no scheduler, Patience 500 on "
+              "accuracy or loss), models/graph_classifiers/GraphSAGE.py (PyG SAGEConv, fc_max), "
+              "models/utils/EarlyStopper.py",
+    params=32_006, params_dataset="enzymes",
+    params_source="counted from models/graph_classifiers/GraphSAGE.py's layers (PyG SAGEConv: a linear map with "
+                  "bias for the neighbours, one without for the root) at the preset point (64 × 3, mean), "
+                  "ENZYMES's 21 node features and 6 classes: 2,752 + 2 × 8,256 + fc1 12,352 + fc2 390; the paper "
+                  "and the logs print no count"))
 
 
 def presets_for(model: str) -> list[Preset]:

@@ -55,3 +55,117 @@ def test_nan_loss_is_recorded_as_failed_and_the_next_run_goes_on(tmp_path):
     assert "loss became nan" in df["error"].iloc[0]
     stored = gb.read_results(path)
     assert stored["status"].tolist() == ["failed", "ok"] and stored["test_metric"].isna().iloc[0]
+
+
+# -- selection and stopping options (issue 19: Errica et al.'s Patience stopper, PR-MPNN's min_epochs, FoSR's
+# -- plateau on the training loss), each on a scripted validation sequence so that a wrong rule gives another epoch
+
+
+def _scripted_fit(monkeypatch, vals, losses=None, train_losses=None, **cfg):
+    """Fit a small GCN on CSL with the validation metric (and loss) of epoch ``e`` replaced by ``vals[e - 1]``
+    (``losses[e - 1]``); returns the result and a snapshot of one weight after every epoch."""
+    from graphbench.data import load_dataset
+    from graphbench.models import build_model
+    from graphbench.train.config import TrainConfig
+    from graphbench.train.trainer import Trainer
+
+    ds = load_dataset("csl")
+    torch.manual_seed(0)
+    model = build_model("gcn", ds.node_features, 10, hidden=8, layers=1)
+    seen = {"epoch": 0}
+    losses = losses or [1.0] * len(vals)
+
+    def scripted(self, index):
+        seen["epoch"] += 1
+        e = seen["epoch"] - 1
+        return vals[e], losses[e]
+
+    monkeypatch.setattr(Trainer, "evaluate_with_loss", scripted)
+    if train_losses is not None:
+        it = iter(train_losses)
+        monkeypatch.setattr(Trainer, "_train_epoch", lambda self, opt, epoch: next(it))
+    snapshots = {}
+
+    def snapshot(epoch, val):
+        snapshots[epoch] = model.convs[0].weight.detach().clone()
+
+    config = TrainConfig(**{"epochs": len(vals), "lr": 0.05, "batch_size": 64, **cfg})
+    res = Trainer(model, ds, ds.splits[0], config, epoch_callback=snapshot).fit()
+    return res, model, snapshots
+
+
+def test_ties_later_takes_the_later_epoch_and_earlier_keeps_the_first(monkeypatch):
+    vals = [0.5, 0.7, 0.6, 0.7, 0.6, 0.65]
+    res, model, snaps = _scripted_fit(monkeypatch, vals, patience=10)
+    assert res.best_epoch == 2 and res.epochs == 6
+    torch.testing.assert_close(model.convs[0].weight, snaps[2])  # the kept state is epoch 2's
+    res, model, snaps = _scripted_fit(monkeypatch, vals, patience=10, ties="later")
+    assert res.best_epoch == 4  # Errica et al.'s Patience: val_acc >= best
+    torch.testing.assert_close(model.convs[0].weight, snaps[4])
+    assert not torch.equal(snaps[2], snaps[4])
+
+
+def test_ties_later_resets_the_patience_count(monkeypatch):
+    # best 0.7 at epoch 2, equalled at epochs 4 and 6: with patience 3 the earlier rule stops at epoch 5
+    vals = [0.5, 0.7, 0.6, 0.7, 0.6, 0.7, 0.6, 0.6, 0.6, 0.6]
+    assert _scripted_fit(monkeypatch, vals, patience=3)[0].epochs == 5
+    res = _scripted_fit(monkeypatch, vals, patience=3, ties="later")[0]
+    assert (res.best_epoch, res.epochs) == (6, 9)
+
+
+def test_monitor_val_loss_selects_and_stops_on_the_validation_loss(monkeypatch):
+    vals = [0.5, 0.9, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]
+    losses = [1.0, 0.8, 0.5, 0.7, 0.9, 0.4, 0.9, 0.9]
+    res, model, snaps = _scripted_fit(monkeypatch, vals, losses, patience=2)
+    assert (res.best_epoch, res.epochs) == (2, 4)  # the accuracy's best
+    res, model, snaps = _scripted_fit(monkeypatch, vals, losses, patience=2, monitor="val_loss")
+    assert (res.best_epoch, res.epochs) == (3, 5)  # the loss's minimum, and patience counts from it
+    torch.testing.assert_close(model.convs[0].weight, snaps[3])
+    # a tie of the loss counts only with ties="later"
+    tied = [1.0, 0.5, 0.6, 0.5, 0.9, 0.9, 0.9, 0.9]
+    assert _scripted_fit(monkeypatch, vals, tied, patience=3, monitor="val_loss")[0].best_epoch == 2
+    assert _scripted_fit(monkeypatch, vals, tied, patience=3, monitor="val_loss", ties="later")[0].best_epoch == 4
+
+
+def test_min_epochs_prevents_an_earlier_stop(monkeypatch):
+    vals = [0.9] + [0.1] * 9
+    assert _scripted_fit(monkeypatch, vals, patience=2)[0].epochs == 3
+    res = _scripted_fit(monkeypatch, vals, patience=2, min_epochs=7)[0]
+    assert (res.best_epoch, res.epochs) == (1, 7)
+
+
+def test_plateau_on_the_training_loss_and_forced_mode(monkeypatch):
+    rising = [0.1 * e for e in range(1, 7)]  # the validation metric improves every epoch
+    flat = [1.0] * 6
+    plateau = dict(scheduler="plateau", lr_patience=1, lr_factor=0.5, patience=10, min_lr=0.0, lr=0.08)
+    res = _scripted_fit(monkeypatch, rising, train_losses=flat, **plateau)[0]
+    assert [h["lr"] for h in res.history] == [0.08] * 6  # on the metric: no plateau
+    res = _scripted_fit(monkeypatch, rising, train_losses=flat, plateau_on="train_loss", **plateau)[0]
+    # torch's ReduceLROnPlateau: the first value is the best, 2 bad epochs > patience 1 reduce, then cooldown 0
+    assert [h["lr"] for h in res.history] == [0.08, 0.08, 0.08, 0.04, 0.04, 0.02]
+    falling = [1.0 - 0.1 * e for e in range(6)]
+    res = _scripted_fit(monkeypatch, rising, train_losses=falling, plateau_on="train_loss", **plateau)[0]
+    assert [h["lr"] for h in res.history] == [0.08] * 6  # 'auto' minimises a loss: it improves every epoch
+    res = _scripted_fit(monkeypatch, rising, train_losses=falling, plateau_on="train_loss", plateau_mode="max",
+                        **plateau)[0]
+    assert res.history[-1]["lr"] < 0.08  # forced 'max' reads the falling loss as a plateau
+
+
+def test_iters_per_epoch_draws_that_many_random_batches():
+    from graphbench.data import load_dataset
+    from graphbench.models import build_model
+    from graphbench.train.config import TrainConfig
+    from graphbench.train.trainer import Trainer
+
+    ds = load_dataset("csl")
+    model = build_model("gcn", ds.node_features, 10, hidden=8, layers=1)
+    split = ds.splits[0]
+    trainer = Trainer(model, ds, split, TrainConfig(batch_size=7, iters_per_epoch=5))
+    batches = list(trainer._loader(split.train, shuffle=True))
+    assert len(batches) == 5 and all(b.graph.batch_size == 7 for b, _ in batches)
+    one_pass = Trainer(model, ds, split, TrainConfig(batch_size=7))._loader(split.train, shuffle=True)
+    assert len(list(one_pass)) == -(-len(split.train) // 7)
+    # each draw is 7 distinct positions of the training part (without replacement), drawn anew per batch
+    draws = list(trainer._loader(split.train, shuffle=True).batch_sampler)
+    assert all(len(set(d)) == 7 and 0 <= min(d) and max(d) < len(split.train) for d in draws)
+    assert len({tuple(d) for d in draws}) == 5

@@ -279,6 +279,12 @@ class MessagePassingNet(nn.Module):
         """Graph readout ``[num_nodes, d] → [num_graphs, d]``."""
         return readout(batch.graph, h, self.readout_op)
 
+    def layer_term(self, k: int, batch: Batch, h: torch.Tensor) -> torch.Tensor:
+        """Layer ``k``'s term of the all-layer sum readout (``layer_readout="sum"``, Xu et al. Eq. 4.2):
+        ``dropout(W_k · READOUT({h_v^(k)}))``, ``[num_graphs, out_dim]``; a family overrides it to read a layer out
+        otherwise (Errica et al.'s GIN pools the input layer after its linear map)."""
+        return self.dropout(self.layer_heads[k](self.pool(batch, h)))
+
     def node_states(self, batch: Batch | dgl.DGLGraph, feat: torch.Tensor | None = None,
                     efeat: torch.Tensor | None = None, pe: torch.Tensor | None = None) -> torch.Tensor:
         """Node representations after the last layer, ``[num_nodes, hidden]``. Takes a :class:`Batch` or, as
@@ -292,7 +298,7 @@ class MessagePassingNet(nn.Module):
         batch = as_batch(batch, feat, efeat, pe)
         if self.layer_heads is not None:  # Xu et al. Eq. 4.2: Σ_k dropout(W_k · READOUT(h^(k)))
             states = self.layer_states(batch, self.encode(batch))
-            return sum(self.dropout(lin(self.pool(batch, h))) for lin, h in zip(self.layer_heads, states))
+            return sum(self.layer_term(k, batch, h) for k, h in enumerate(states))
         if self.layer_readout == "concat":
             states = self.layer_states(batch, self.encode(batch))[1:]
             return self.head(torch.cat([self.pool(batch, h) for h in states], dim=-1))

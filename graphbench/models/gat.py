@@ -5,7 +5,9 @@ Layer (Eqs. 3-5): ``α_ij = softmax_j(LeakyReLU(aᵀ[W h_i ‖ W h_j]))`` over j
 keeps ``hidden`` channels; ``attn_dropout`` drops attention coefficients as in the paper. With ``head="none"``
 the last layer is the paper's output layer: ``out_heads`` heads of width ``out_dim``, averaged (Eq. 6; one head
 on Cora/CiteSeer, eight on PubMed). Veličković et al.'s Cora network is the ``velickovic2018`` preset: encoder off,
-8 heads × 8 features, ELU, dropout 0.6 on every layer's input and on the attention coefficients, no norm.
+8 heads × 8 features, ELU, dropout 0.6 on every layer's input and on the attention coefficients, no norm; where
+it still differs from the released code (the attention-score biases the softmax cancels, the stopping rule):
+docs/models/baselines.md §GAT.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """GIN — Xu, Hu, Leskovec, Jegelka, "How Powerful are Graph Neural Networks?", ICLR 2019.
 
+The equations, the presets and the reference code's locations: docs/models/baselines.md §GIN.
+
 Layer (Eq. 4.1): ``h_v' = MLP((1 + ε) h_v + Σ_{u ∈ N(v)} h_u)``, a 2-layer MLP with batch norm, ε fixed at 0
 (GIN-0, the paper's best variant) or learned (``learn_eps``). With edge features the layer is GINE (Hu et al.,
 "Strategies for Pre-training GNNs", ICLR 2020): messages are ``ReLU(h_u + e_uv)``. The readout defaults to sum,
@@ -18,6 +20,13 @@ push most ReLU units to negative on every graph, after which they get no gradien
 label prior. The linear per-layer readout of Eq. 4.2 has no ReLU after pooling, so no unit can die, and the
 input layer's term keeps a direct path from the features to the output.
 
+Errica et al.'s GIN (``gin/errica2020``; docs/models/baselines.md §GIN) needs three switches the paper's network
+lacks: ``hidden_units`` (their grid ties width and depth: ``"64,64,64,64"`` is four GIN layers of width 64, one
+categorical choice instead of two crossed ones), ``input_layers=2`` (their input layer is the 2-layer MLP
+Linear → BN → ReLU → Linear → BN → ReLU; with ``encoder_act`` the encoder is its first half) and
+``input_term="pool_of_linear"`` (their input layer's readout term pools *after* its linear map,
+``READOUT({W_0 h_v^(0) + b_0})``: with the sum readout the bias counts once per node).
+
 ``aggregator`` replaces the sum of Eq. 4.1 by any registered aggregator (``graphbench.nn.aggregators``:
 ``h_v' = MLP((1 + ε) h_v + AGG({m_uv}))``); the default ``"sum"`` is DGL's ``GINConv`` / ``GINEConv``, exactly the
 paper's layer. ``readout`` likewise takes ``sum``/``mean``/``max`` or an aggregator name. ``agg_reg`` is the λ of
@@ -31,9 +40,9 @@ import torch
 from dgl.nn import GINConv, GINEConv
 from torch import nn
 
-from graphbench.hparams import HParam
-from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
-from graphbench.nn import MLP
+from graphbench.hparams import HParam, HyperparameterError
+from graphbench.models.base import ACTIVATIONS, COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
+from graphbench.nn import MLP, make_norm
 from graphbench.nn.aggregators import Aggregator, AggregatorModelMixin, make_aggregator
 from graphbench.nn.readout import make_readout
 from graphbench.registry import MODELS
@@ -51,7 +60,37 @@ HPARAMS = {
     "layer_dropout": HParam(bool, False, "apply `dropout` after every layer too (the paper: readout only)"),
     "residual": HParam(bool, False, "add each layer's input to its output (the paper has none; the all-layer "
                        "readout already gives every layer a direct path to the output)"),
+    "hidden_units": HParam(str, "", "the GIN layers' widths, comma-separated (Errica et al.'s hidden_units: "
+                           "'64,64,64,64' = 4 layers of width 64); when set it replaces hidden and layers, so a "
+                           "grid can tie width and depth; the widths must be equal"),
+    "input_layers": HParam(int, 1, "layers of the input MLP: 1 = the encoder; 2 = Errica et al.'s input layer "
+                           "(encoder → norm → activation → Linear → norm → activation; needs encoder_act)",
+                           low=1, high=2),
+    "input_term": HParam(str, "linear_of_pool", "the input layer's term of the sum readout: W·READOUT(h) (Xu et "
+                         "al.) or READOUT(W·h) (Errica et al.'s code; with sum the bias counts once per node)",
+                         choices=("linear_of_pool", "pool_of_linear")),
 }
+
+
+def parse_hidden_units(text: str) -> list[int]:
+    """The widths in a ``hidden_units`` value (``"64,64,64,64"`` → ``[64, 64, 64, 64]``); refuses empty,
+    non-positive or unequal widths (the backbone's layers share one width)."""
+    try:
+        units = [int(u) for u in text.replace(" ", "").split(",")]
+    except ValueError:
+        raise HyperparameterError(f"hidden_units must be comma-separated integers, got {text!r}") from None
+    if not units or min(units) < 1 or len(set(units)) > 1:
+        raise HyperparameterError(f"hidden_units must list one or more equal positive widths, got {text!r}")
+    return units
+
+
+def check(hp: dict) -> None:
+    """Cross-parameter constraints, checked before any run starts."""
+    if hp["hidden_units"]:
+        parse_hidden_units(hp["hidden_units"])
+    if hp["input_layers"] > 1 and not (hp["encoder"] and hp["encoder_act"]):
+        raise HyperparameterError("input_layers=2 extends the input encoder (Errica et al.'s input MLP); it needs "
+                                  "encoder=true and encoder_act=true")
 
 
 class AggregatorGINConv(nn.Module):
@@ -77,7 +116,7 @@ class AggregatorGINConv(nn.Module):
         return self.mlp((1 + self.eps) * h + agg)
 
 
-@MODELS.register("gin", hparams=HPARAMS, search_space=COMMON_SEARCH_SPACE, edge_features=True,
+@MODELS.register("gin", hparams=HPARAMS, check=check, search_space=COMMON_SEARCH_SPACE, edge_features=True,
                  task_levels=("graph", "node"), paper="Xu et al., ICLR 2019")
 class GIN(AggregatorModelMixin, MessagePassingNet):
     """Graph isomorphism network (see module docstring)."""
@@ -86,14 +125,28 @@ class GIN(AggregatorModelMixin, MessagePassingNet):
 
     def __init__(self, in_dim, out_dim, *, learn_eps: bool = False, mlp_layers: int = 2, readout: str = "sum",
                  aggregator: str = "sum", agg_reg: float = 0.0, edge_dim=None, layer_readout: str = "sum",
-                 layer_dropout: bool = False, **common) -> None:
+                 layer_dropout: bool = False, hidden_units: str = "", input_layers: int = 1,
+                 input_term: str = "linear_of_pool", **common) -> None:
         self.learn_eps, self.mlp_layers = learn_eps, mlp_layers
         self.aggregator, self.agg_reg = aggregator, agg_reg
+        self.input_term = input_term
         self._edge = edge_dim is not None and edge_dim != 0 and getattr(edge_dim, "kind", "dense") != "none"
         if common.get("task_level", "graph") == "node":
             layer_readout = "last"  # Eq. 4.2 reads out graphs; node tasks predict from the last layer's states
+        if hidden_units:  # Errica et al.'s hidden_units: one choice fixes width and depth together
+            units = parse_hidden_units(hidden_units)
+            common = {**common, "hidden": units[0], "layers": len(units)}
         super().__init__(in_dim, out_dim, readout=readout, edge_dim=edge_dim, layer_readout=layer_readout,
                          layer_dropout=layer_dropout, **common)
+        if input_layers > 1:  # Errica et al.'s input layer: Linear → BN → ReLU → Linear → BN → ReLU
+            if self.encoder_post is None:
+                raise ValueError("input_layers=2 needs encoder=true and encoder_act=true")
+            act = common.get("activation", "relu")
+            extra = []
+            for _ in range(input_layers - 1):
+                extra += [nn.Linear(self.hidden, self.hidden), make_norm(common.get("norm", "batch"), self.hidden),
+                          ACTIVATIONS[act]()]
+            self.encoder_post = nn.Sequential(*self.encoder_post, *extra)
         self.readout_op = make_readout(readout, self.hidden, reg=agg_reg)
         if not isinstance(self.readout_op, str) and len(set(self.layer_dims)) > 1:
             raise ValueError(f"readout {readout!r} is a learned aggregator of width {self.hidden}, but the layers have "
@@ -112,3 +165,10 @@ class GIN(AggregatorModelMixin, MessagePassingNet):
     def apply_conv(self, conv: nn.Module, graph: dgl.DGLGraph, h: torch.Tensor,
                    e: torch.Tensor | None) -> torch.Tensor:
         return conv(graph, h, e) if self._edge else conv(graph, h)
+
+    def layer_term(self, k: int, batch, h: torch.Tensor) -> torch.Tensor:
+        """Layer ``k``'s readout term; with ``input_term="pool_of_linear"`` the input layer's is
+        ``dropout(READOUT({W_0 h_v^(0) + b_0}))``, as Errica et al.'s code computes it."""
+        if k == 0 and self.input_term == "pool_of_linear":
+            return self.dropout(self.pool(batch, self.layer_heads[0](h)))
+        return super().layer_term(k, batch, h)

@@ -9,6 +9,12 @@ random neighbour order with the permutation regulariser weighted by ``agg_reg``,
 aggregator is refused: it would be silently ignored. ``readout`` takes sum/mean/max or an aggregator name;
 ``agg_reg`` is the λ of the aggregators' regularisers. Full neighbourhoods are used (no sampling), as is standard
 for graph classification benchmarks; the paper's per-layer ℓ2 normalisation is replaced by the backbone's norm layer.
+
+Errica et al.'s GraphSAGE (``sage/errica2020``; docs/models/baselines.md §GraphSAGE): the layers read the raw
+features with no norm or activation between them, every layer's states are concatenated and max-pooled, then
+Linear → ReLU → Linear. With their max aggregation the code applies one Linear → ReLU, shared by all layers, after
+each layer (``fc_max``): ``max_fc=true`` builds it (it acts only while ``aggregator`` is ``max``, so a grid over the
+aggregator keeps it on).
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ HPARAMS = {
     "aggregator": HParam(str, "mean", f"neighbour aggregator: DGL's {'/'.join(DGL_AGGREGATORS)} or a registered "
                                       "aggregator"),
     "agg_reg": HParam(float, 0.0, "λ of the aggregators' regularisers (LCM, GRU, LSTM)", low=0.0),
+    "max_fc": HParam(bool, False, "with aggregator=max: one Linear(hidden, hidden) → ReLU, shared by every layer, "
+                     "after each layer (Errica et al.'s fc_max); no effect with another aggregator"),
 }
 
 
@@ -62,10 +70,21 @@ class GraphSAGE(AggregatorModelMixin, MessagePassingNet):
     """GraphSAGE (see module docstring)."""
 
     def __init__(self, in_dim, out_dim, *, aggregator: str = "mean", agg_reg: float = 0.0, readout: str = "mean",
-                 **common) -> None:
+                 max_fc: bool = False, **common) -> None:
         self.aggregator, self.agg_reg = aggregator, agg_reg
         super().__init__(in_dim, out_dim, readout=readout, **common)
         self.readout_op = make_readout(readout, self.hidden, reg=agg_reg)
+        self.fc_max = None
+        if max_fc and aggregator == "max":
+            if any(d != self.hidden for d in self.layer_dims[1:]):
+                raise ValueError("max_fc maps every layer's output with one hidden → hidden layer; it needs a head "
+                                 "(head=mlp or linear), not head=none")
+            self.fc_max = nn.Linear(self.hidden, self.hidden)
+
+    def apply_conv(self, conv: nn.Module, graph: dgl.DGLGraph, h: torch.Tensor,
+                   e: torch.Tensor | None) -> torch.Tensor:
+        out = conv(graph, h)
+        return out if self.fc_max is None else torch.relu(self.fc_max(out))
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
         if self.aggregator in DGL_AGGREGATORS:

@@ -13,6 +13,9 @@ TRAIN_HPARAMS: dict[str, HParam] = {
     "lr": HParam(float, 1e-3, "Adam learning rate", low=0.0, high=10.0, low_open=True),
     "weight_decay": HParam(float, 0.0, "Adam weight decay (L2)", low=0.0),
     "batch_size": HParam(int, 32, "graphs per mini-batch (graph-level tasks)", low=1),
+    "iters_per_epoch": HParam(int, 0, "graph tasks: mini-batches per epoch, each batch_size training graphs drawn "
+                              "at random anew (Xu et al.'s GIN code: 50); 0: one shuffled pass over the training set",
+                              low=0),
     "patience": HParam(int, 50, "early stopping: epochs without validation improvement", low=1),
     "monitor": HParam(str, "val_metric", "what selects the kept epoch and drives early stopping: the validation "
                       "metric, or the validation loss (Errica et al.'s second early stopper)",
@@ -45,6 +48,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.0
     batch_size: int = 32
+    iters_per_epoch: int = 0
     patience: int = 50
     monitor: str = "val_metric"
     ties: str = "earlier"

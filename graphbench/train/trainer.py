@@ -1,13 +1,14 @@
 """Train one model on one split and select it on validation.
 
-Protocol: Adam with the configured schedule; after every epoch the model is evaluated on the validation part
-(metric and loss); the state of the best epoch by the monitored quantity (``monitor``: the validation metric by
-default, or the validation loss) is kept — strictly better keeps the earlier epoch on ties, ``ties="later"`` counts
-a tie as an improvement, as Errica et al.'s stopper does; training stops early after ``patience`` epochs without
-improvement (never before ``min_epochs``), or when the plateau schedule drives the lr below ``min_lr``; train /
-validation / test metrics are then computed once, with the selected state. The test part is never looked at
-before that, and not at all with ``score_test=False`` (sweep search runs: their ``test_metric`` is NaN, so no
-leaderboard can be built from them).
+Protocol: Adam with the configured schedule; an epoch is one shuffled pass over the training part, or
+``iters_per_epoch`` batches of random training graphs (Xu et al.'s GIN code); after every epoch the model is
+evaluated on the validation part (metric and loss); the state of the best epoch by the monitored quantity
+(``monitor``: the validation metric by default, or the validation loss) is kept — strictly better keeps the earlier
+epoch on ties, ``ties="later"`` counts a tie as an improvement, as Errica et al.'s stopper does; training stops
+early after ``patience`` epochs without improvement (never before ``min_epochs``), or when the plateau schedule
+drives the lr below ``min_lr``; train / validation / test metrics are then computed once, with the selected state.
+The test part is never looked at before that, and not at all with ``score_test=False`` (sweep search runs: their
+``test_metric`` is NaN, so no leaderboard can be built from them).
 """
 
 from __future__ import annotations
@@ -54,6 +55,21 @@ class RunResult:
     inference_time_s: float
     peak_mem_mb: float
     history: list[dict] = field(default_factory=list)
+
+
+class _RandomDraws(torch.utils.data.Sampler):
+    """``iters`` batches, each ``batch_size`` positions drawn without replacement from ``range(n)``, independently
+    of the other batches (Xu et al.'s GIN epoch: ``np.random.permutation(len(train))[:batch_size]`` 50 times)."""
+
+    def __init__(self, n: int, batch_size: int, iters: int, generator: torch.Generator) -> None:
+        self.n, self.batch_size, self.iters, self.generator = n, batch_size, iters, generator
+
+    def __len__(self) -> int:
+        return self.iters
+
+    def __iter__(self):
+        for _ in range(self.iters):
+            yield torch.randperm(self.n, generator=self.generator)[:self.batch_size].tolist()
 
 
 class _Examples(torch.utils.data.Dataset):
@@ -124,6 +140,9 @@ class Trainer:
         ds = _Examples(self.dataset.graphs, self.extras if self.collator.extras else None, self.dataset.labels,
                        index)
         gen = torch.Generator().manual_seed(self.seed)
+        if shuffle and self.config.iters_per_epoch > 0:  # Xu et al.: a fixed number of random batches per epoch
+            draws = _RandomDraws(len(index), self.config.batch_size, self.config.iters_per_epoch, gen)
+            return torch.utils.data.DataLoader(ds, batch_sampler=draws, collate_fn=self.collator)
         bs = self.config.batch_size if shuffle else max(self.config.batch_size, 256)
         return torch.utils.data.DataLoader(ds, batch_size=bs, shuffle=shuffle, generator=gen, drop_last=False,
                                            collate_fn=self.collator)

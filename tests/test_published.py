@@ -139,3 +139,33 @@ def test_pathnn_tu_rows_are_the_released_logs_without_a_preset():
     assert (enz["value"], enz["std"], enz["protocol"], enz["certainty"], enz["preset"]) == (
         0.73, 0.052, "errica-10fold", "released-logs", "")
     assert "PathNNs_expressive@2b8eb71:TUDatasets/logs/ENZYMES/" in enz["source"]
+
+
+def _pub_row(model, dataset, protocol, value=0.5, std=0.05):
+    return pd.DataFrame({"model": [model], "preset": [""], "dataset": [dataset], "metric": ["accuracy"],
+                         "value": [value], "std": [std], "runs": [10], "protocol": [protocol], "source": ["x"],
+                         "certainty": ["paper-table"], "note": [""]})
+
+
+def test_geom_gcn_splits_are_recognised_and_compared_with_the_ten_split_protocol():
+    from graphbench.published import run_protocol
+
+    ten = _rows("omega-gcn", "texas", [0.8] * 10, split="fold", folds=list(range(10))).assign(
+        split=[f"geom{k}" for k in range(10)])
+    assert run_protocol(ten) == ("10 geom-gcn splits", "fixed")
+    gap = reproduction_gap(ten, _pub_row("omega-gcn", "texas", "geom-gcn-10splits")).iloc[0]
+    assert gap.protocol == "differs: our runs are not the paper's preset"  # the split scheme itself matches
+    three = ten.iloc[:3]
+    gap = reproduction_gap(three, _pub_row("omega-gcn", "texas", "geom-gcn-10splits")).iloc[0]
+    assert "splits: ours 3 geom-gcn splits, paper 10 geom-gcn splits" in gap.protocol
+
+
+def test_rewiring_and_spen_protocols_say_how_their_numbers_were_made():
+    fosr, laser, spen = (PROTOCOLS[p] for p in ("fosr-tu-random-splits", "laser-tu-random-splits",
+                                                  "spen-10fold-last10"))
+    # FoSR's ± is a 95% CI over 100 trials scored at the last epoch; the description must let a reader convert it
+    assert "2σ/√trials" in fosr.description and "LAST epoch" in fosr.description and "100 trials" in fosr.description
+    assert "ShuffleSplit" in laser.description and laser.splits == fosr.splits == "random 80/10/10"
+    rows = _rows("spen", "mutag", [0.85, 0.9], split="fold", folds=[0, 1])
+    gap = reproduction_gap(rows, _pub_row("spen", "mutag", "spen-10fold-last10")).iloc[0]
+    assert "without a validation set" in gap.protocol and "splits: ours 2-fold, paper 10-fold" in gap.protocol

@@ -49,8 +49,10 @@ class Protocol:
     """How a published number was produced: the split scheme and how the configuration/epoch was selected."""
 
     name: str
-    splits: str  # "public" (one fixed split) or "10-fold"
-    selection: str  # "fixed" (one configuration, no search), "search" (grid/validation search), "test-cv"
+    splits: str  # "public" (one fixed split), "10-fold", "10 geom-gcn splits", "random 80/10/10", ...
+    #: "fixed" (one configuration, no search), "search" (grid/validation search), "test-cv" (epoch chosen on the
+    #: test folds' mean), "no-validation" (fixed final epochs scored on the held-out fold, no validation set)
+    selection: str
     description: str
 
 
@@ -70,6 +72,33 @@ PROTOCOLS = {p.name: p for p in (
              "configuration, test MAE at the best-validation epoch, mean ± std over seeds"),
     Protocol("ogb-scaffold", "scaffold", "fixed", "OGB's scaffold split, one paper configuration, test score at the "
              "best-validation epoch, mean ± std over seeds"),
+    Protocol("geom-gcn-10splits", "10 geom-gcn splits", "fixed", "Pei et al.'s 10 fixed node splits of the geom-gcn "
+             "repository (files NAME_split_0.6_0.2_K.npz, K = 0..9; nominal 60/20/20, actually 48/32/20), one "
+             "configuration per dataset, test accuracy averaged over the 10 splits; ± is the std over the splits "
+             "unless the row's note says otherwise"),
+    Protocol("fosr-tu-random-splits", "random 80/10/10", "fixed", "Karhadkar et al. 2023 (FoSR), as the released "
+             "code runs it (kedar2/FoSR@1a7360c: run_graph_classification.py, experiments/graph_classification.py): "
+             "every trial draws a fresh unseeded random 80/10/10 train/validation/test split (torch random_split), "
+             "rewiring is applied once before the trials, one fixed configuration per dataset (4 layers of width 64, "
+             "dropout 0.5, Adam lr 1e-3, ReduceLROnPlateau at its defaults stepped on the training loss, batch 64), "
+             "training stops after 100 epochs without a validation accuracy 1% above the best, and the trial's "
+             "score is the test accuracy of that LAST epoch (not of the best-validation epoch); 100 trials; the "
+             "value is the mean and ± is 2σ/√trials (σ the population std over trials, a 95% confidence interval), "
+             "so std = ± × √trials / 2"),
+    Protocol("laser-tu-random-splits", "random 80/10/10", "fixed", "Barbero et al. 2024 (LASER), as the released "
+             "GraphGym configs run it (Fedzbar/laser-release@597af16: configs/TUDataset-laser/*.yaml, "
+             "laser/loader/split_generator.py): a random 80/10/10 split drawn per seed (sklearn ShuffleSplit with "
+             "random_state = the run's seed), one configuration per dataset (4 message-passing layers of width 64, "
+             "batch norm, mean pooling, 1 post-MP layer, batch 128, AdamW lr 1e-3, plateau schedule factor 0.5 "
+             "patience 20, min lr 1e-5, 100 epochs), GraphGym's best-validation-epoch test accuracy; the configs set "
+             "dataset.repeat = 50. What the paper's ± is must be read in its table caption (see the row's note)"),
+    Protocol("spen-10fold-last10", "10-fold", "no-validation", "Mitton & Murray-Smith (SPEN), as the released code "
+             "runs it (JoshuaMitton/LPEGN@72f5e04: lpegn/main_scripts/main_10fold_experiment.py, "
+             "lpegn/trainers/trainer.py, lpegn/utils/doc_utils.py): 10-fold cross-validation with no validation "
+             "set (the held-out fold is "
+             "evaluated every epoch), a fixed number of epochs per dataset config (e.g. 1000 on MUTAG; AdamW, StepLR "
+             "×0.1 every 30 epochs), a fold's score is the held-out accuracy averaged over its last 10 epochs (a "
+             "mean of per-batch accuracies), and the value is the mean ± population std over the 10 folds"),
 )}
 
 
@@ -120,13 +149,16 @@ def published(model: str | None = None, dataset: str | None = None) -> pd.DataFr
 
 
 def run_protocol(rows: pd.DataFrame) -> tuple[str, str]:
-    """(split scheme, selection) of a group of our results rows: ``public`` / ``k-fold``, and ``fixed`` for direct
+    """(split scheme, selection) of a group of our results rows: ``public`` / ``k-fold`` / ``k geom-gcn splits``
+    (splits ``geom0..``), and ``fixed`` for direct
     runs (stage run: one configuration, e.g. a preset) or ``search`` for a sweep's final runs."""
     splits = set(rows["split"].astype(str))
     if splits == {"public"}:
         scheme = "public"
     elif all(re.fullmatch(r"fold\d+", s) for s in splits):
         scheme = f"{len(splits)}-fold"
+    elif all(re.fullmatch(r"geom\d+", s) for s in splits):
+        scheme = f"{len(splits)} geom-gcn splits"
     else:
         scheme = ",".join(sorted(splits))
     stages = set(rows["stage"].astype(str))
@@ -140,6 +172,9 @@ def _protocol_difference(ours: tuple[str, str], paper: Protocol) -> str:
         why.append(f"splits: ours {ours[0]}, paper {paper.splits}")
     if paper.selection == "test-cv":
         why.append("the paper chose the epoch on the test folds' mean accuracy; ours selects on validation")
+    elif paper.selection == "no-validation":
+        why.append("the paper scored its last epochs on the held-out fold without a validation set; ours selects "
+                   "on validation")
     elif ours[1] != paper.selection:
         what = {"fixed": "one fixed configuration", "search": "a configuration searched on validation"}
         why.append(f"selection: ours {what[ours[1]]}, paper {what[paper.selection]}")

@@ -1,37 +1,44 @@
 """DRew — Gutteridge, Dong, Bronstein, Di Giovanni, "DRew: Dynamically Rewired Message Passing with Delay",
-ICML 2023 (PMLR 202:12252–12267); reference code ``BenGutteridge/DRew`` (``graphgps/stage/drew_gnn.py``,
-``network/drew_gin.py``).
+ICML 2023 (PMLR 202:12252–12267); reference code ``BenGutteridge/DRew@0c5c1ca79c61`` (``lrgb/graphgps/stage/
+drew_gnn.py``, ``lrgb/graphgps/layer/drew_gcnconv.py``, ``lrgb/graphgps/network/drew_gin.py``). The equations, the
+choices and the reference's file locations are in the repository's ``docs/models/drew.md``.
 
 The graph is rewired *per layer*: layer t (0-based) aggregates over the exact shortest-path hop rings
 ``A_k = {(i, j) : d_G(i, j) = k}`` for k = 1..min(t + 1, k_max), each ring with its own weights per (k, t), and hop
-k's messages come from the *delayed* state ``x^(t − τ_ν(k))`` with ``τ_ν(k) = max(0, k − ν)`` (paper Eq. 5–6):
+k's messages come from the *delayed* state ``x^(t − τ_ν(k))`` with ``τ_ν(k) = max(0, k − ν)`` (paper Eq. 5–6;
+docs/models/drew.md §1–2):
 
-- ``drew-gcn``: ``x^(t+1) = x^(t) + σ(Σ_k GCNConv_{k,t}(x^(t − τ_ν(k)), A_k))``;
-- ``drew-gin``: ``x^(t+1) = x^(t) + σ((1 + ε) MLP_s(x^(t)) + Σ_k MLP_{k,t}(Σ_{j : d(i,j)=k} x_j^(t − τ_ν(k))))``,
-  every MLP ``Linear → BatchNorm → ReLU`` as in ``drew_gin.py``.
+- ``drew-gcn`` (docs/models/drew.md §3): every (k, t) module is the reference's GraphGym layer around a GCN
+  convolution on ``A_k + I`` — every ring, not only ring 1, carries the node's own delayed state —
+  ``m_{k,t} = L2(ReLU(BN(D̃_k^{-1/2} (A_k + I) D̃_k^{-1/2} x^(t − τ_ν(k)) W_{k,t})))`` (no bias before the
+  BatchNorm; ``L2`` only with ``l2norm``), and ``x^(t+1) = L2(x^(t) + ReLU(Σ_k m_{k,t}))``;
+- ``drew-gin`` (docs/models/drew.md §3): ``x^(t+1) = ReLU((1 + ε) MLP_s(x^(t)) + Σ_k MLP_{k,t}(Σ_{j : d(i,j)=k}
+  x_j^(t − τ_ν(k))))`` (+ ``x^(t)`` with ``residual``), every MLP ``Linear → BatchNorm → ReLU`` as in
+  ``drew_gin.py``.
 
 ``nu`` is the delay ν: 1 (the paper's "fully delayed" DRew: hop k reads the state of k − 1 layers ago, as if the
 information had travelled k hops one per layer) or -1 for ν = ∞ (no delay: every ring reads ``x^(t)``; the
 paper's "DRew (ν = ∞)"); any ν ≥ 1 is allowed. ``k_max`` caps the rings (0: ``layers``, i.e. layer t sees all
-t + 1 rings, the paper's default). ``pe: lappe`` (the trainer's switch) gives DRew-GCN+LapPE.
+t + 1 rings, the paper's default). ``pe: lappe`` gives DRew-GCN+LapPE: with ``pe_encoder="deepset"`` through the
+reference's DeepSet LapPE encoder concatenated to the atom embedding (docs/models/drew.md §4), with the default
+``add`` through the suite's linear map added to it.
 
 The rings come from the cached ``hops`` transform (:mod:`graphbench.transforms.hops`, exact BFS distances, never
 walk-count k-hop graphs), batched with node offsets by the collator. The layer schedule is
 :func:`graphbench.rewiring.drew_schedule`.
 
-Choices where the paper / code leave room (documented, not hidden):
+Choices (docs/models/drew.md §3–4):
 
-- DRew-GCN's normalisation: the reference puts a BatchNorm inside every (k, t) convolution (GraphGym layers);
-  here one ``norm`` per layer acts on the sum of the rings' messages (the shared ``layer_step``: norm → ReLU →
-  dropout → residual), which keeps the parameter count of the paper's budget solver close (the per-conv BN adds
-  2d parameters per (k, t)). Ring 1 is GCN's ``Â = A + I`` (self-loops, symmetric normalisation); rings k ≥ 2 are
-  normalised by their own degrees without self-loops, so a node's own state enters once (through ring 1 and the
-  residual).
+- DRew-GCN's ``norm``, ``dropout`` and ``activation`` act inside every (k, t) module (GraphGym's conv → BN →
+  dropout → ReLU); after the sum only the activation and the residual follow (the reference's stage always adds
+  the residual; ``residual=False`` removes it). ``l2norm`` (GraphGym's ``gnn.l2norm``, on in every released
+  DRew-GCN config) normalises each module's output and each layer's state.
 - α_{k,t} = 1 (the paper's default; the learned-softmax variant is not implemented).
-- ``l2norm`` (row L2-normalisation after every layer) is the released Peptides configs' ``gnn.l2norm``; off by
-  default.
+- Every (k, t) module runs on every batch; the reference skips ring k for a batch that has no pair k apart.
 - DRew-GIN: ε fixed at 0 unless ``learn_eps``; after the sum the shared ``layer_step`` applies ``norm`` (default
-  none here: the MLPs already carry their BatchNorm), the activation, dropout and the residual connection.
+  none: the MLPs carry their BatchNorm), the activation, dropout and the residual connection (off in every
+  released config). ``drew_gin.py`` never reads ``gnn.l2norm``, so its presets leave ``l2norm`` off.
+- Categorical atom features go through one embedding table per column initialised with Xavier (OGB's AtomEncoder).
 - Edge features are not used (as in DRew-GCN / DRew-GIN; DRew-GatedGCN, which uses them, is not implemented).
 """
 
@@ -291,7 +298,8 @@ class DRewGCN(DRewNet):
 @MODELS.register("drew-gin", hparams=DREW_GIN_HPARAMS, search_space=DREW_SEARCH_SPACE, edge_features=False,
                  task_levels=("graph", "node"), paper="Gutteridge et al., ICML 2023")
 class DRewGIN(DRewNet):
-    """DRew-GIN (see module docstring): per layer a self MLP and one MLP per ring over the summed delayed states."""
+    """DRew-GIN (see module docstring, docs/models/drew.md §3): per layer a self MLP and one MLP per ring over the
+    summed delayed states."""
 
     def __init__(self, in_dim, out_dim, *, learn_eps: bool = False, **kwargs) -> None:
         self.learn_eps = learn_eps
@@ -352,49 +360,55 @@ _GCN_DEV = (" DRew-GCN: each (k, t) module is GraphGym's layer around PyG's GCNC
             "x + ReLU(Σ) then L2-normalised, as here. " + _COMMON_DEV)
 _GIN_DEV = (" DRew-GIN: the configs set gnn.l2norm true but network/drew_gin.py never reads it (no L2 here either); "
             "ε = 0 fixed. " + _COMMON_DEV)
-_NO_COUNT = ("the paper states only the ~500k parameter budget (§5, the LRGB protocol) and the repository ships no "
-             "run logs, so no count of the reference is published; docs/models/drew.md §5 derives the reference "
-             "network's count from its code, which tests/test_drew.py checks ours against")
+_NO_COUNT = ("no exact count is published: the paper states only the ~500k budget of the LRGB protocol and the "
+             "repository ships no run logs{}. docs/models/drew.md §5 derives the reference network's count from its "
+             "code ({:,} at these dimensions), which tests/test_drew.py checks ours against")
+_LB = "vijaydwivedi75/lrgb README leaderboard"
 
 
-def _drew_preset(name: str, model: str, dataset: str, config: str, what: str, hparams: dict, dev: str) -> None:
-    """Register one DRew paper preset (the released config ``config`` under ``_REPO``)."""
+def _drew_preset(name: str, model: str, dataset: str, config: str, what: str, hparams: dict, dev: str, *,
+                 derived: int, rounded: str = "") -> None:
+    """Register one DRew paper preset (the released config ``config`` under ``_REPO``); ``derived`` is the
+    reference network's parameter count re-derived from its code, ``rounded`` a rounded count stated elsewhere."""
+    stated = f"; the {_LB} rounds it to {rounded}" if rounded else ""
     register_preset(Preset(
         name, model, f"Gutteridge et al., DRew, ICML 2023 (paper_configs {config})", what, hparams,
         datasets=(dataset,), deviations=dev.strip(), reference=_REPO + config, params=None, params_dataset=dataset,
-        params_missing=_NO_COUNT))
+        params_missing=_NO_COUNT.format(stated, derived)))
 
 
 _SCHED = "Adam lr 1e-3, plateau on the val loss (0.5, patience 20), batch 128, 300 epochs, linear head"
 _drew_preset("gutteridge2023", "drew-gcn", "peptides-func",
              "PEPTIDES-FUNC/pept-func_DRew-GCN_bs=0128_d=042_L=23.yaml",
              f"DRew-GCN on Peptides-func: 23 layers × 42, ν = 1, per-module BN + L2, mean pooling, {_SCHED}",
-             {**_GCN, "layers": 23, "hidden": 42, "nu": 1}, _GCN_DEV)
+             {**_GCN, "layers": 23, "hidden": 42, "nu": 1}, _GCN_DEV, derived=517_786)
 _drew_preset("gutteridge2023-lappe", "drew-gcn", "peptides-func",
              "PEPTIDES-FUNC/pept-func_DRew-GCN+LapPE_nu=inf_bs=0128_d=130_L=07.yaml",
              f"DRew-GCN+LapPE on Peptides-func: 7 layers × 130, ν = ∞, LapPE, per-module BN + L2, {_SCHED}",
-             {**_GCN, "layers": 7, "hidden": 130, "nu": -1, **_LAPPE}, _GCN_DEV + _PE_DEV)
+             {**_GCN, "layers": 7, "hidden": 130, "nu": -1, **_LAPPE}, _GCN_DEV + _PE_DEV,
+             derived=502_250, rounded="502k")
 _drew_preset("gutteridge2023-struct", "drew-gcn", "peptides-struct",
              "PEPTIDES-STRUCT/pept-struct_DRew-GCN_nu=inf_bs=0128_d=072_L=13.yaml",
              f"DRew-GCN on Peptides-struct: 13 layers × 72, ν = ∞, per-module BN + L2, L1 loss, {_SCHED}",
-             {**_GCN, "layers": 13, "hidden": 72, "nu": -1}, _GCN_DEV)
+             {**_GCN, "layers": 13, "hidden": 72, "nu": -1}, _GCN_DEV, derived=498_179)
 _drew_preset("gutteridge2023-struct-lappe", "drew-gcn", "peptides-struct",
              "PEPTIDES-STRUCT/pept-struct_DRew-GCN+LapPE_nu=inf_bs=0128_d=175_L=05.yaml",
              f"DRew-GCN+LapPE on Peptides-struct: 5 layers × 175, ν = ∞, LapPE, per-module BN + L2, {_SCHED}",
-             {**_GCN, "layers": 5, "hidden": 175, "nu": -1, **_LAPPE}, _GCN_DEV + _PE_DEV)
+             {**_GCN, "layers": 5, "hidden": 175, "nu": -1, **_LAPPE}, _GCN_DEV + _PE_DEV,
+             derived=494_851, rounded="495k")
 _drew_preset("gutteridge2023", "drew-gin", "peptides-func",
              "PEPTIDES-FUNC/pept-func_DRew-GIN_bs=0128_d=053_L=17.yaml",
              f"DRew-GIN on Peptides-func: 17 layers × 53, ν = 1, no residual, no L2, mean pooling, {_SCHED}",
-             {**_GIN, "layers": 17, "hidden": 53, "nu": 1}, _GIN_DEV)
+             {**_GIN, "layers": 17, "hidden": 53, "nu": 1}, _GIN_DEV, derived=514_322)
 _drew_preset("gutteridge2023-lappe", "drew-gin", "peptides-func",
              "PEPTIDES-FUNC/pept-func_DRew-GIN+LapPE_bs=0128_d=059_L=15.yaml",
              f"DRew-GIN+LapPE on Peptides-func: 15 layers × 59, ν = 1, LapPE, no residual, no L2, {_SCHED}",
-             {**_GIN, "layers": 15, "hidden": 59, "nu": 1, **_LAPPE}, _GIN_DEV + _PE_DEV)
+             {**_GIN, "layers": 15, "hidden": 59, "nu": 1, **_LAPPE}, _GIN_DEV + _PE_DEV, derived=502_536)
 _drew_preset("gutteridge2023-struct", "drew-gin", "peptides-struct",
              "PEPTIDES-STRUCT/pept-struct_DRew-GIN_nu=inf_bs=0128_d=059_L=15.yaml",
              f"DRew-GIN on Peptides-struct: 15 layers × 59, ν = ∞, no residual, no L2, L1 loss, {_SCHED}",
-             {**_GIN, "layers": 15, "hidden": 59, "nu": -1}, _GIN_DEV)
+             {**_GIN, "layers": 15, "hidden": 59, "nu": -1}, _GIN_DEV, derived=504_756)
 _drew_preset("gutteridge2023-struct-lappe", "drew-gin", "peptides-struct",
              "PEPTIDES-STRUCT/pept-struct_DRew-GIN+LapPE_nu=inf_bs=0128_d=152_L=05.yaml",
              f"DRew-GIN+LapPE on Peptides-struct: 5 layers × 152, ν = ∞, LapPE, no residual, no L2, {_SCHED}",
-             {**_GIN, "layers": 5, "hidden": 152, "nu": -1, **_LAPPE}, _GIN_DEV + _PE_DEV)
+             {**_GIN, "layers": 5, "hidden": 152, "nu": -1, **_LAPPE}, _GIN_DEV + _PE_DEV, derived=497_171)

@@ -340,26 +340,28 @@ _LRGB = dict(batch_size=128, lr=1e-3, weight_decay=0.0, epochs=300, patience=300
              ties="earlier", dropout=0.0, readout="mean", head="linear")
 # drew_gnn.py always adds the residual (its gnn.residual is never read) and GraphGym's gnn.l2norm is on.
 _GCN = dict(_LRGB, norm="batch", residual=True, l2norm=True)
-# drew_gin.py reads gnn.residual (false in every config) and never reads gnn.l2norm; BatchNorm sits in its MLPs.
+# the reference's Atom+LapPE encoder: max_freqs 10 eigenpairs (the trivial one + 9), DeepSet code of width 16
 _LAPPE = dict(pe="lappe", pe_dim=9, pe_encoder="deepset", pe_code=16)
+# drew_gin.py reads gnn.residual (false in every config) and never reads gnn.l2norm; BatchNorm sits in its MLPs.
 _GIN = dict(_LRGB, norm="none", residual=False, l2norm=False, learn_eps=False)
 _COMMON_DEV = (
-    "The lr floor: the reference's ReduceLROnPlateau clamps the lr at min_lr 1e-5 and trains on to epoch 300; the "
+    "AdamW with weight decay 0 is Adam. The lr floor: the reference's ReduceLROnPlateau clamps the lr at min_lr "
+    "1e-5 and trains on to epoch 300; the "
     "trainer has no floor (its min_lr stops the run), so the preset sets min_lr 0 and the lr keeps halving below "
     "1e-5 on a plateau. The reference skips ring k for a whole batch when no pair of that batch is k apart; here "
-    "every (k, t) module always runs, so a graph's output does not depend on its batch-mates (on Peptides at batch "
-    "128 every ring up to 23 occurs in every batch). OGB's AtomEncoder tables are Xavier-initialised as the "
-    "reference's; the other initialisations are torch's / DGL's defaults (GraphGym re-initialises torch Linear "
-    "layers with Xavier at ReLU gain: only the LapPE encoder's here).")
+    "every (k, t) module always runs, so a graph's output does not depend on its batch-mates (on Peptides "
+    "10.5 % of the graphs have a diameter below 23, so a batch without a pair 23 apart has probability "
+    "< 0.105^121). OGB's AtomEncoder tables are Xavier-initialised as the "
+    "reference's; GCN weights are Glorot in both, the other Linear layers torch's default as PyG's Linear.")
 _PE_DEV = (" LapPE as the reference's Atom+LapPE encoder (DeepSet, 2 layers, dim_pe 16, max_freqs 10 = the trivial "
            "eigenpair + pe_dim 9): the trivial eigenvector is D^1/2·1 normalised with sign + at evaluation (the "
            "reference's eigensolver picks a sign), and training sign flips are drawn per graph and eigenvector "
            "(the reference draws one sign per eigenvector for the whole batch).")
-_GCN_DEV = (" DRew-GCN: each (k, t) module is GraphGym's layer around PyG's GCNConv (self-loops, symmetric "
-            "normalisation, no bias since a BatchNorm follows) → BatchNorm → ReLU → L2, summed and added as "
-            "x + ReLU(Σ) then L2-normalised, as here. " + _COMMON_DEV)
-_GIN_DEV = (" DRew-GIN: the configs set gnn.l2norm true but network/drew_gin.py never reads it (no L2 here either); "
-            "ε = 0 fixed. " + _COMMON_DEV)
+_GCN_DEV = _COMMON_DEV
+_GIN_DEV = ("The configs set gnn.l2norm true but network/drew_gin.py never reads it, so the preset leaves l2norm "
+            "off too. " + _COMMON_DEV)
+_GIN_PE_DEV = (" drew_gin.py never applies GraphGym's init_weights, so the reference's LapPE linear layers keep "
+               "torch's default initialisation there; ours start with GraphGym's (Xavier at ReLU gain).")
 _NO_COUNT = ("no exact count is published: the paper states only the ~500k budget of the LRGB protocol and the "
              "repository ships no run logs{}. docs/models/drew.md §5 derives the reference network's count from its "
              "code ({:,} at these dimensions), which tests/test_drew.py checks ours against")
@@ -403,7 +405,8 @@ _drew_preset("gutteridge2023", "drew-gin", "peptides-func",
 _drew_preset("gutteridge2023-lappe", "drew-gin", "peptides-func",
              "PEPTIDES-FUNC/pept-func_DRew-GIN+LapPE_bs=0128_d=059_L=15.yaml",
              f"DRew-GIN+LapPE on Peptides-func: 15 layers × 59, ν = 1, LapPE, no residual, no L2, {_SCHED}",
-             {**_GIN, "layers": 15, "hidden": 59, "nu": 1, **_LAPPE}, _GIN_DEV + _PE_DEV, derived=502_536)
+             {**_GIN, "layers": 15, "hidden": 59, "nu": 1, **_LAPPE}, _GIN_DEV + _PE_DEV + _GIN_PE_DEV,
+             derived=502_536)
 _drew_preset("gutteridge2023-struct", "drew-gin", "peptides-struct",
              "PEPTIDES-STRUCT/pept-struct_DRew-GIN_nu=inf_bs=0128_d=059_L=15.yaml",
              f"DRew-GIN on Peptides-struct: 15 layers × 59, ν = ∞, no residual, no L2, L1 loss, {_SCHED}",
@@ -411,4 +414,5 @@ _drew_preset("gutteridge2023-struct", "drew-gin", "peptides-struct",
 _drew_preset("gutteridge2023-struct-lappe", "drew-gin", "peptides-struct",
              "PEPTIDES-STRUCT/pept-struct_DRew-GIN+LapPE_nu=inf_bs=0128_d=152_L=05.yaml",
              f"DRew-GIN+LapPE on Peptides-struct: 5 layers × 152, ν = ∞, LapPE, no residual, no L2, {_SCHED}",
-             {**_GIN, "layers": 5, "hidden": 152, "nu": -1, **_LAPPE}, _GIN_DEV + _PE_DEV, derived=497_171)
+             {**_GIN, "layers": 5, "hidden": 152, "nu": -1, **_LAPPE}, _GIN_DEV + _PE_DEV + _GIN_PE_DEV,
+             derived=497_171)

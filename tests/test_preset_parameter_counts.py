@@ -2,7 +2,8 @@
 
 One test per registered preset, so a merge shows which presets are verified: the preset is built at its
 ``params_dataset``'s dimensions exactly as a run builds it, and its count must equal the reference's own (from the
-reference's logs or the paper). Kipf & Welling's GCN on Cora (23,063 with DGL's biases) is the pattern.
+reference's logs or the paper). Kipf & Welling's GCN on Cora (23,040: the released code has no biases) is the
+pattern.
 """
 
 from __future__ import annotations
@@ -54,27 +55,27 @@ def test_preset_names_its_reference_and_its_count_or_why_not(key):
             f"{preset.model}/{preset.name}: neither a reference parameter count nor params_missing")
 
 
-def test_the_kipf_pattern_is_23063_at_coras_dimensions():
+def test_the_kipf_pattern_is_23040_at_coras_dimensions():
     """The count machinery itself: Kipf's GCN at Cora's card dimensions (1433 features, 7 classes), built as a
-    run builds it, has 1433·16 + 16 + 16·7 + 7 = 23,063 parameters; a wrong dimension (CiteSeer's) gives another."""
+    run builds it (no biases, as tkipf/gcn), has 1433·16 + 16·7 = 23,040 parameters; a wrong dimension (CiteSeer's)
+    gives another."""
     kipf = get_preset("gcn", "kipf2017")
-    assert count_parameters(build_preset_model(kipf, "cora")) == 23_063
-    assert count_parameters(build_preset_model(kipf, "citeseer")) == 3703 * 16 + 16 + 16 * 6 + 6
+    assert count_parameters(build_preset_model(kipf, "cora")) == 23_040
+    assert count_parameters(build_preset_model(kipf, "citeseer")) == 3703 * 16 + 16 * 6
 
 
 def test_parameter_status_says_verified_differs_or_missing():
     from dataclasses import replace
 
     kipf = get_preset("gcn", "kipf2017")
-    ok = replace(kipf, params=23_063, params_dataset="cora", params_source="1433·16 + 16 + 16·7 + 7",
-                 params_missing="")
-    assert "ours 23,063 / reference 23,063 on cora" in parameter_status(ok) and "verified" in parameter_status(ok)
-    off = replace(ok, params=23_040)
-    assert "DIFFERS by +23" in parameter_status(off)
+    ok = replace(kipf, params=23_040, params_dataset="cora", params_source="1433·16 + 16·7", params_missing="")
+    assert "ours 23,040 / reference 23,040 on cora" in parameter_status(ok) and "verified" in parameter_status(ok)
+    off = replace(ok, params=23_063)
+    assert "DIFFERS by -23" in parameter_status(off)
     none = replace(ok, params=None, params_dataset="", params_missing="the paper states none")
     assert parameter_status(none) == "no reference count: the paper states none"
     assert parameter_status(replace(none, params_dataset="cora")) == (
-        "no reference count: the paper states none (ours 23,063 on cora)")
+        "no reference count: the paper states none (ours 23,040 on cora)")
 
 
 def test_input_dims_from_the_cards():

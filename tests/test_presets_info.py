@@ -12,18 +12,18 @@ from graphbench.presets import PRESETS
 def test_info_shows_reference_count_and_deviations(capsys, monkeypatch):
     key = ("gcn", "kipf2017")
     kipf = PRESETS[key]
-    counted = replace(kipf, reference="tkipf/gcn@39a4089:gcn/models.py (GCN)", params=23_063, params_dataset="cora",
-                      params_source="1433·16 + 16 + 16·7 + 7", params_missing="")
+    counted = replace(kipf, reference="tkipf/gcn@39a4089:gcn/models.py (GCN)", params=23_040, params_dataset="cora",
+                      params_source="1433·16 + 16·7 (no biases)", params_missing="")
     monkeypatch.setitem(PRESETS, key, counted)
     assert main(["info", "gcn"]) == 0
     out = capsys.readouterr().out
     assert "reference: tkipf/gcn@39a4089:gcn/models.py (GCN)" in out
-    assert "parameters: ours 23,063 / reference 23,063 on cora — verified (equal)" in out
+    assert "parameters: ours 23,040 / reference 23,040 on cora — verified (equal)" in out
     assert "deviations from the reference: Kipf & Welling stop when" in out
 
-    monkeypatch.setitem(PRESETS, key, replace(counted, params=23_040))  # the TensorFlow code's count, no biases
+    monkeypatch.setitem(PRESETS, key, replace(counted, params=23_063))  # a count with DGL's biases
     assert main(["info", "gcn"]) == 0
-    assert "ours 23,063 / reference 23,040 on cora — DIFFERS by +23" in capsys.readouterr().out
+    assert "ours 23,040 / reference 23,063 on cora — DIFFERS by -23" in capsys.readouterr().out
 
     monkeypatch.setitem(PRESETS, key, replace(counted, params=None, params_dataset="",
                                               params_missing="the paper states none"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 
 import torch
@@ -149,6 +151,17 @@ def test_plateau_on_the_training_loss_and_forced_mode(monkeypatch):
     res = _scripted_fit(monkeypatch, rising, train_losses=falling, plateau_on="train_loss", plateau_mode="max",
                         **plateau)[0]
     assert res.history[-1]["lr"] < 0.08  # forced 'max' reads the falling loss as a plateau
+
+
+def test_lr_floor_holds_the_lr_and_training_goes_on(monkeypatch):
+    rising = [0.1 * e for e in range(1, 9)]
+    flat = [1.0] * 8
+    plateau = dict(scheduler="plateau", lr_patience=0, lr_factor=0.5, patience=20, lr=0.08, plateau_on="train_loss")
+    stopped = _scripted_fit(monkeypatch, rising, train_losses=flat, min_lr=0.03, **plateau)[0]
+    assert len(stopped.history) < 8  # min_lr stops the run once the lr falls below it
+    floored = _scripted_fit(monkeypatch, rising, train_losses=flat, min_lr=0.0, lr_floor=0.03, **plateau)[0]
+    lrs = [h["lr"] for h in floored.history]
+    assert len(lrs) == 8 and min(lrs) == pytest.approx(0.03) and lrs[-1] == pytest.approx(0.03)
 
 
 def test_iters_per_epoch_draws_that_many_random_batches():

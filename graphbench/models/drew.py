@@ -336,7 +336,8 @@ _REPO = "BenGutteridge/DRew@0c5c1ca79c61:lrgb/configs/paper_configs/"
 # (weight decay 0 = Adam), lr 1e-3, ReduceLROnPlateau(mode min on the validation loss, factor 0.5, patience 20,
 # min_lr 1e-5 as a floor, no stop) and keeps the epoch of the best validation metric (argmax / argmin: the first).
 _LRGB = dict(batch_size=128, lr=1e-3, weight_decay=0.0, epochs=300, patience=300, scheduler="plateau",
-             lr_factor=0.5, lr_patience=20, plateau_on="val_loss", min_lr=0.0, monitor="val_metric",
+             lr_factor=0.5, lr_patience=20, plateau_on="val_loss", min_lr=0.0, lr_floor=1e-5,
+             monitor="val_metric",
              ties="earlier", dropout=0.0, readout="mean", head="linear")
 # drew_gnn.py always adds the residual (its gnn.residual is never read) and GraphGym's gnn.l2norm is on.
 _GCN = dict(_LRGB, norm="batch", residual=True, l2norm=True)
@@ -345,10 +346,8 @@ _LAPPE = dict(pe="lappe", pe_dim=9, pe_encoder="deepset", pe_code=16)
 # drew_gin.py reads gnn.residual (false in every config) and never reads gnn.l2norm; BatchNorm sits in its MLPs.
 _GIN = dict(_LRGB, norm="none", residual=False, l2norm=False, learn_eps=False)
 _COMMON_DEV = (
-    "AdamW with weight decay 0 is Adam. The lr floor: the reference's ReduceLROnPlateau clamps the lr at min_lr "
-    "1e-5 and trains on to epoch 300; the "
-    "trainer has no floor (its min_lr stops the run), so the preset sets min_lr 0 and the lr keeps halving below "
-    "1e-5 on a plateau. The reference skips ring k for a whole batch when no pair of that batch is k apart; here "
+    "AdamW with weight decay 0 is Adam. The reference's ReduceLROnPlateau clamps the lr at 1e-5 and trains on to "
+    "epoch 300, as the preset (lr_floor 1e-5, min_lr 0: no stop). The reference skips ring k for a whole batch when no pair of that batch is k apart; here "
     "every (k, t) module always runs, so a graph's output does not depend on its batch-mates (on Peptides "
     "10.5 % of the graphs have a diameter below 23, so a batch without a pair 23 apart has probability "
     "< 0.105^121). OGB's AtomEncoder tables are Xavier-initialised as the "

@@ -181,16 +181,14 @@ _NET = dict(relational_layers="last", residual=False, l2norm=True, norm="batch",
 #: optim: AdamW with weight decay 0 (= Adam), ReduceLROnPlateau(mode min, factor 0.5, patience 20, min_lr 1e-5)
 #: stepped on the validation loss (laser/train/custom_train.py); the best epoch by the validation metric is reported.
 _OPTIM = dict(lr=1e-3, weight_decay=0.0, scheduler="plateau", plateau_on="val_loss", lr_factor=0.5, lr_patience=20,
-              min_lr=0.0, batch_size=128)
+              min_lr=0.0, lr_floor=1e-5, batch_size=128)
 _LRGB = dict(layers=5, hidden=250, num_snapshots=3, rho=0.5, min_additions=1, encoder=True, epochs=500,
              patience=500, **_NET, **_OPTIM)
 _TU = dict(layers=4, hidden=64, num_snapshots=3, rho=0.1, min_additions=1, encoder=False, epochs=100, patience=100,
            **_NET, **_OPTIM)
 _REPO = "Fedzbar/laser-release@4e8f16f84000"
 _COMMON_DEVIATIONS = (
-    "The reference's ReduceLROnPlateau floors the lr at 1e-5 and trains on; the trainer has no floor (its min_lr "
-    "stops training), so min_lr=0 trains every epoch and the lr may fall below 1e-5 (7.8e-6 after the 7th "
-    "halving). AdamW with weight decay 0 is Adam. Ties in the connectivity are broken uniformly at random from the "
+    "AdamW with weight decay 0 is Adam. Ties in the connectivity are broken uniformly at random from the "
     "seed; the reference adds N(0, 1e-7) noise, which cannot separate values above ~1e9 (its μ is the 8th power of "
     "the labelled distance matrix) and then falls back on argpartition's order. The head's and the convolutions' "
     "initialisations are DGL's / torch's defaults (Glorot for the GCN weights, as PyG's GCNConv).")

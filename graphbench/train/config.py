@@ -34,6 +34,8 @@ TRAIN_HPARAMS: dict[str, HParam] = {
                            "'min' / 'max' force torch's mode (PathNN's Peptides code steps 'min' on AP, a metric "
                            "to maximise)", choices=("auto", "min", "max")),
     "min_lr": HParam(float, 1e-5, "plateau: training stops once the lr falls below this (0: never)", low=0.0),
+    "lr_floor": HParam(float, 0.0, "plateau: the lr is never reduced below this and training goes on (torch's "
+                       "ReduceLROnPlateau min_lr; GraphGym's configs, DRew, LASER: 1e-5)", low=0.0),
     "grad_clip": HParam(float, 0.0, "clip the gradient norm to this value (0: off)", low=0.0),
     "pe": HParam(str, "none", "positional/structural encoding added to the input (appended to the transform chain)",
                  choices=("none", "rwse", "lappe")),
@@ -60,6 +62,7 @@ class TrainConfig:
     plateau_mode: str = "auto"
     lr_step: int = 50
     min_lr: float = 1e-5
+    lr_floor: float = 0.0
     grad_clip: float = 0.0
     pe: str = "none"
     pe_dim: int = 16

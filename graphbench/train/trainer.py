@@ -235,7 +235,8 @@ class Trainer:
         opt = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
         if cfg.scheduler == "plateau":
             sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-                opt, mode=self._plateau_mode(), factor=cfg.lr_factor, patience=cfg.lr_patience)
+                opt, mode=self._plateau_mode(), factor=cfg.lr_factor, patience=cfg.lr_patience,
+                min_lr=cfg.lr_floor)
         elif cfg.scheduler == "step":
             sched = torch.optim.lr_scheduler.StepLR(opt, step_size=cfg.lr_step, gamma=cfg.lr_factor)
         elif cfg.scheduler == "cosine":

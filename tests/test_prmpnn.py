@@ -99,3 +99,69 @@ def test_pr_mpnn_trains_through_the_cli(tmp_path):
                  "--results", str(out)]) == 0
     df = pd.read_csv(out)
     assert df["status"].tolist() == ["ok"] and df["test_metric"].notna().all()
+
+
+PEPTIDES = ["N[C@@H](Cc1ccccc1)C(=O)N1CCC[C@H]1C(=O)O", "NCC(=O)NCC(=O)NCC(=O)O"]  # issue 19's two peptides
+
+
+def _unsorted_batch(seed: int = 0) -> Batch:
+    """The two peptides in their bond order (ring-closure bonds last: the edge keys are not sorted) and the first
+    one again with its directed edges in a random order: a batch of three graphs."""
+    pytest.importorskip("rdkit")
+    from graphbench.data.molecules import smiles_to_graphs
+
+    graphs, kept, _ = smiles_to_graphs(PEPTIDES, workers=1)
+    assert kept == [0, 1]
+    gen = torch.Generator().manual_seed(seed)
+    src, dst = graphs[0].edges()
+    perm = torch.randperm(len(src), generator=gen)
+    shuffled = dgl.graph((src[perm], dst[perm]), num_nodes=graphs[0].num_nodes())
+    shuffled.ndata["feat"] = graphs[0].ndata["feat"]
+    shuffled.edata["feat"] = graphs[0].edata["feat"][perm]
+    g = dgl.batch([graphs[0], graphs[1], shuffled])
+    keys = (g.edges()[0] * g.num_nodes() + g.edges()[1]).tolist()
+    assert keys != sorted(keys)  # the inputs the old sorted-keys lookup got wrong
+    return Batch.from_graph(g, torch.randn(g.num_nodes(), 4, generator=gen))
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_deletions_remove_both_directions_on_unsorted_edge_lists(train):
+    """Every sampled deletion removes the edge in both directions, exactly ``del_k`` undirected edges per graph and
+    sample, whatever the order of the edge list (issue 19: molecules list ring-closure bonds last)."""
+    del_k = 3
+    batch = _unsorted_batch()
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", 4, 2, hidden=16, layers=1, add_k=0, del_k=del_k, priors=2, samples=4).train(train)
+    _, w, s = net.rewire(batch, net.encode(batch))
+    assert s == (2 * 4 if train else 2)
+    g = batch.graph
+    w = w.detach().reshape(s, -1)[:, :g.num_edges()]
+    src, dst = g.edges()
+    gid = torch.repeat_interleave(torch.arange(g.batch_size), g.batch_num_edges())
+    for k in range(s):
+        removed = {(u, v) for u, v, x in zip(src.tolist(), dst.tolist(), w[k].tolist()) if x == 0.0}
+        assert all((v, u) in removed for u, v in removed), k  # both directions
+        for i in range(g.batch_size):
+            assert int((w[k, gid == i] == 0).sum()) == 2 * del_k, (k, i)
+    assert set(w.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_deletion_item_lookup_matches_a_dictionary_on_a_permuted_multigraph():
+    """``undirected_item`` against a plain dictionary of node pairs, on a random multigraph with self-loops, parallel
+    edges and one-direction pairs, in a random edge order."""
+    from graphbench.models.prmpnn import undirected_item
+
+    gen = torch.Generator().manual_seed(3)
+    n = 12
+    src, dst = torch.randint(0, n, (60,), generator=gen), torch.randint(0, n, (60,), generator=gen)
+    fwd = (src < dst).nonzero().squeeze(1)
+    item, found = undirected_item(src, dst, fwd, n)
+    first = {}
+    for j, e in enumerate(fwd.tolist()):
+        first.setdefault((src[e].item(), dst[e].item()), j)
+    for j, (u, v) in enumerate(zip(src.tolist(), dst.tolist())):
+        pair = (min(u, v), max(u, v))
+        assert bool(found[j]) == (u != v and pair in first), j
+        if found[j]:
+            e = fwd[item[j]]
+            assert (src[e].item(), dst[e].item()) == pair

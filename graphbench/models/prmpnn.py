@@ -84,6 +84,26 @@ def _positions(group: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
     return torch.arange(len(group), device=group.device) - offsets[group]
 
 
+def undirected_item(src: torch.Tensor, dst: torch.Tensor, fwd: torch.Tensor,
+                    n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """For every directed edge ``src[j] → dst[j]`` of a graph with ``n`` nodes, the deletion item it belongs to:
+    ``(item [m], found [m])`` where ``fwd[item[j]]`` is the edge ``u → v`` with ``u < v`` of the same node pair
+    ``{src[j], dst[j]}``, and ``found[j]`` is false for self-loops and for a pair stored only as ``v → u``
+    (such an edge is no deletion candidate and keeps weight 1).
+
+    The edge list may be in any order (a molecule lists its ring-closure bonds last; a batch may be permuted): the
+    pair keys ``u · n + v`` of the items are sorted, with their permutation, before the binary search. Parallel
+    edges of one pair all map to the same item (the first in sorted order). See ``docs/models/prmpnn.md`` §4.
+    """
+    keys = torch.minimum(src, dst) * n + torch.maximum(src, dst)
+    if len(fwd) == 0:
+        return torch.zeros_like(keys), torch.zeros_like(keys, dtype=torch.bool)
+    item_keys, perm = torch.sort(src[fwd] * n + dst[fwd], stable=True)
+    where = torch.searchsorted(item_keys, keys).clamp(max=len(item_keys) - 1)
+    found = (item_keys[where] == keys) & (src != dst)
+    return perm[where], found
+
+
 @MODELS.register("pr-mpnn", hparams=PRMPNN_HPARAMS, search_space=PRMPNN_SEARCH_SPACE, edge_features=False,
                  task_levels=("graph", "node"), paper="Qian et al., ICLR 2024")
 class PRMPNN(MessagePassingNet):
@@ -163,11 +183,8 @@ class PRMPNN(MessagePassingNet):
             sizes = torch.bincount(gid, minlength=batch.num_graphs)
             z_del = self.select(-theta, gid, sizes, self.del_k)  # [S, M]
             s = z_del.shape[0] if s is None else s
-            keys = torch.minimum(src0, dst0) * n + torch.maximum(src0, dst0)
-            fkeys = src0[fwd] * n + dst0[fwd]
-            where = torch.searchsorted(fkeys, keys).clamp(max=max(len(fkeys) - 1, 0))
-            found = (fkeys[where] == keys) & (src0 != dst0)
-            w_orig = torch.where(found.unsqueeze(0), 1.0 - z_del[:, where], torch.ones_like(z_del[:, where]))
+            item, found = undirected_item(src0, dst0, fwd, n)
+            w_orig = torch.where(found.unsqueeze(0), 1.0 - z_del[:, item], torch.ones_like(z_del[:, item]))
         s = 1 if s is None else s
         weights.append(w_orig.expand(s, -1))
         if len(parts_src) > 1:

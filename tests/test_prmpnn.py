@@ -165,3 +165,51 @@ def test_deletion_item_lookup_matches_a_dictionary_on_a_permuted_multigraph():
         if found[j]:
             e = fwd[item[j]]
             assert (src[e].item(), dst[e].item()) == pair
+
+
+def _reference_run(vals: list[float], max_epochs: int = 1000, min_epochs: int = 250, stop_patience: int = 200,
+                   lr: float = 1e-3) -> tuple[int, list[float]]:
+    """The reference's loop (PR-MPNN@aa23fa47efff run.py / trainer.py) on a scripted validation AP sequence:
+    0-indexed epochs, a counter reset on a strict improvement, stop once it exceeds ``stop_patience`` after epoch
+    ``min_epochs``; ReduceLROnPlateau(max, 0.5, 50, absolute threshold, floor 1e-5) stepped on the validation
+    metric. Returns (epochs run, lr of every epoch before its step)."""
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=50,
+                                                       threshold_mode="abs", cooldown=0, min_lr=1e-5)
+    best, patience, lrs = None, 0, []
+    for epoch in range(max_epochs):
+        val = vals[epoch]
+        lrs.append(opt.param_groups[0]["lr"])
+        sched.step(val)
+        if best is None or val > best:
+            best, patience, stop = val, 0, False
+        else:
+            patience += 1
+            stop = patience > stop_patience
+        if epoch > min_epochs and stop:
+            return epoch + 1, lrs
+    return max_epochs, lrs
+
+
+@pytest.mark.parametrize("best_at", [10, 100, 400])
+def test_qian2024_schedule_stops_and_decays_as_the_reference(monkeypatch, best_at):
+    """The preset's trainer options reproduce the reference's early stopping (patience 200 counted the reference's
+    way, never before epoch 250) and plateau halving on the validation AP, on scripted validation curves."""
+    from graphbench.data import load_dataset
+    from graphbench.presets import get_preset
+    from graphbench.train.config import TrainConfig
+    from graphbench.train.trainer import Trainer
+
+    preset = get_preset("pr-mpnn", "qian2024")
+    cfg = TrainConfig(**{k: v for k, v in preset.hparams.items() if k in TrainConfig.__dataclass_fields__})
+    vals = [0.1 + 0.001 * min(e, best_at) for e in range(1, 1001)]  # improves until `best_at`, flat afterwards
+    ds = load_dataset("csl")
+    model = build_model("gcn", ds.node_features, 10, hidden=4, layers=1)
+    trainer = Trainer(model, ds, ds.splits[0], cfg)
+    script = iter(vals)
+    monkeypatch.setattr(trainer, "_train_epoch", lambda opt, epoch: 1.0)
+    monkeypatch.setattr(trainer, "evaluate_with_loss", lambda index: (next(script), 1.0))
+    res = trainer.fit()
+    ref_epochs, ref_lrs = _reference_run(vals)
+    assert res.epochs == ref_epochs and res.best_epoch == best_at
+    assert [h["lr"] for h in res.history] == pytest.approx(ref_lrs[:ref_epochs])

@@ -41,6 +41,8 @@ Choices where the paper / code leave room (documented):
 
 from __future__ import annotations
 
+import math
+
 import dgl
 import torch
 from dgl.nn import GINConv
@@ -48,8 +50,8 @@ from torch import nn
 
 import graphbench.transforms.candidates  # noqa: F401  (registers `edge_candidates`)
 from graphbench.hparams import HParam
-from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
-from graphbench.nn import MLP
+from graphbench.models.base import ACTIVATIONS, COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
+from graphbench.nn import MLP, FeatureEncoder
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
 from graphbench.rewiring.simple import imle_topk, relaxed_topk, simple_sample, topk_khot
@@ -64,6 +66,15 @@ PRMPNN_HPARAMS = {
     "layer_readout": HParam(str, "last", "graph tasks: read out the last layer's states (averaged over the sampled "
                             "graphs) into the head", choices=("last",)),
     "up_layers": HParam(int, 2, "upstream (rewirer) GIN layers", low=1),
+    "up_hidden": HParam(int, 0, "upstream width, its own input encoder included (0: `hidden`; reference "
+                        "Peptides-func: 256)", low=0),
+    "score_layers": HParam(int, 2, "layers of the score MLPs θ_add / θ_del (batch norm, ReLU and `dropout` between "
+                           "them; reference: 4)", low=1),
+    "scaled_residual": HParam(bool, False, "residual (h + h') / √2 instead of h + h' in both networks (the "
+                              "reference's GINE stacks)"),
+    "head_layers": HParam(int, 0, "graph tasks: 0 uses `head`; n > 0 replaces it by n linear layers with `norm` and "
+                          "ReLU between them and no dropout (the reference's intra- + inter-graph MLPs: 3 + 2)",
+                          low=0),
     "priors": HParam(int, 2, "E: independent score heads (priors), each sampled separately (paper: 5)", low=1),
     "samples": HParam(int, 1, "VE: k-subset samples per prior while training (paper: 1)", low=1),
     "add_k": HParam(int, 8, "candidate edges added per graph and sample (k of the k-subset)", low=0),
@@ -115,29 +126,53 @@ class PRMPNN(MessagePassingNet):
     def input_transforms(cls, hparams: dict) -> list[dict]:
         return [{"name": "edge_candidates", "pool": int(hparams.get("candidates", 0))}]
 
-    def __init__(self, in_dim, out_dim, *, up_layers: int = 2, priors: int = 2, samples: int = 1, add_k: int = 8,
-                 del_k: int = 0, candidates: int = 0, sampler: str = "simple", tau: float = 1.0,
+    def __init__(self, in_dim, out_dim, *, up_layers: int = 2, up_hidden: int = 0, score_layers: int = 2,
+                 scaled_residual: bool = False, head_layers: int = 0, priors: int = 2, samples: int = 1,
+                 add_k: int = 8, del_k: int = 0, candidates: int = 0, sampler: str = "simple", tau: float = 1.0,
                  imle_beta: float = 10.0, **common) -> None:
         if sampler not in SAMPLERS:
             raise ValueError(f"pr-mpnn: unknown sampler {sampler!r}; choose one of {SAMPLERS}")
-        if common.get("encoder", True) is False:
-            raise ValueError("pr-mpnn: the upstream rewirer reads the input encoder's output; keep encoder=true")
         self.priors, self.samples, self.add_k, self.del_k = priors, samples, add_k, del_k
         self.sampler, self.tau, self.imle_beta, self.candidates = sampler, tau, imle_beta, candidates
+        self.scaled_residual, self.act_name = scaled_residual, common.get("activation", "relu")
         super().__init__(in_dim, out_dim, **common)
-        d = self.hidden
-        self.upstream = nn.ModuleList(GINConv(MLP(d, d, d, 2, norm="batch"), "sum") for _ in range(up_layers))
+        d = up_hidden or self.hidden
+        p = self.dropout.p
+        # the upstream network has its own input encoder (the reference's `get_encoder(args, emb_hid_size)`)
+        self.up_encoder = FeatureEncoder(self.in_spec, d, pe_dim=int(common.get("pe_dim", 0)))
+        self.upstream = nn.ModuleList(self._gin(d, d, d) for _ in range(up_layers))
         self.up_norms = nn.ModuleList(nn.BatchNorm1d(d) for _ in range(up_layers))
-        self.score_add = MLP(2 * d, d, priors, 2)
-        self.score_del = MLP(2 * d, d, priors, 2) if del_k > 0 else None
+        self.score_add = MLP(2 * d, d, priors, score_layers, norm="batch", dropout=p)
+        self.score_del = MLP(2 * d, d, priors, score_layers, norm="batch", dropout=p) if del_k > 0 else None
+        if head_layers > 0 and self.task_level == "graph":
+            self.head = MLP(self.hidden, self.hidden, out_dim, head_layers, norm=common.get("norm", "batch"))
+
+    def _gin(self, in_dim: int, hidden: int, out_dim: int) -> GINConv:
+        """``h_v' = MLP((1 + ε) h_v + Σ_u w_uv h_u)`` with ``MLP = Linear → activation → Linear`` and a learnable ε
+        (initialised to 0), the reference's GINE convolution without bond features (docs/models/prmpnn.md §2)."""
+        mlp = nn.Sequential(nn.Linear(in_dim, hidden), ACTIVATIONS[self.act_name](), nn.Linear(hidden, out_dim))
+        return GINConv(mlp, "sum", learn_eps=True)
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
-        return GINConv(MLP(in_dim, self.hidden, out_dim, 2, norm="batch"), "sum")
+        return self._gin(in_dim, self.hidden, out_dim)
+
+    def _residual(self, h: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        return (h + out) / math.sqrt(2.0) if self.scaled_residual else h + out
+
+    def layer_step(self, i: int, h: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """norm → activation → dropout, then the residual ``h + out`` (or ``(h + out) / √2`` with
+        ``scaled_residual``) where the layer keeps its width."""
+        if i < len(self.norms):
+            out = self.layer_drop(self.activation(self.norms[i](out)))
+        return self._residual(h, out) if self.residual and out.shape == h.shape else out
 
     # -- upstream ---------------------------------------------------------------------------------------------
-    def upstream_embeddings(self, batch: Batch, h: torch.Tensor) -> torch.Tensor:
+    def upstream_embeddings(self, batch: Batch) -> torch.Tensor:
+        """The upstream node embeddings: own encoder, then ``up_layers`` × (GIN → BatchNorm → activation → dropout,
+        residual), as the reference's upstream GINE stack (docs/models/prmpnn.md §2)."""
+        h = self.up_encoder(batch.feat, batch.num_nodes, batch.pe)
         for conv, norm in zip(self.upstream, self.up_norms):
-            h = torch.relu(norm(conv(batch.graph, h)))
+            h = self._residual(h, self.dropout(self.activation(norm(conv(batch.graph, h)))))
         return h
 
     def select(self, theta: torch.Tensor, group: torch.Tensor, sizes: torch.Tensor, k: int) -> torch.Tensor:
@@ -161,7 +196,7 @@ class PRMPNN(MessagePassingNet):
 
     def rewire(self, batch: Batch, h: torch.Tensor) -> tuple[dgl.DGLGraph, torch.Tensor, int]:
         """``(union graph, edge weights, S)``: the S sampled graphs of the batch as one disjoint union."""
-        up = self.upstream_embeddings(batch, h)
+        up = self.upstream_embeddings(batch)
         n = batch.num_nodes
         src0, dst0 = batch.graph.edges()
         own = with_inputs(batch, self.extras, self.input_transforms({"candidates": self.candidates}))
@@ -207,14 +242,53 @@ class PRMPNN(MessagePassingNet):
         return states
 
 
+_REF = "chendiqian/PR-MPNN@aa23fa47efff"
+# configs/peptides-func/best1.yaml of the reference; run.py / trainer.py give the optimiser, schedule and stopping.
+_QIAN2024 = dict(
+    sampler="simple", add_k=80, del_k=50, candidates=350, priors=5, samples=1,
+    up_layers=8, up_hidden=256, score_layers=4,
+    layers=4, hidden=128, dropout=0.1, norm="batch", residual=True, scaled_residual=True, activation="gelu",
+    readout="mean", head_layers=5,
+    transforms=[{"name": "lappe", "k": 4}, {"name": "rwse", "steps": 20}],
+    batch_size=128, lr=1e-3, weight_decay=0.0, grad_clip=1.0,
+    scheduler="plateau", lr_factor=0.5, lr_patience=50, plateau_on="val_metric", plateau_mode="max", min_lr=0.0,
+    monitor="val_metric", ties="earlier", epochs=1000, patience=201, min_epochs=252,
+)
+
 register_preset(Preset(
-    "qian2024", "pr-mpnn", "Qian et al., PR-MPNN, ICLR 2024 (backup-branch config for Peptides-func; papers.md §5.2)",
-    "PR-MPNN on Peptides-func: SIMPLE, 80 edges added and 50 deleted per graph from 350 farthest candidates, 5 "
-    "priors, 1 sample each, upstream GIN 8 layers, downstream GIN 4 layers × 128, dropout 0.1, batch 128",
-    dict(sampler="simple", add_k=80, del_k=50, candidates=350, priors=5, samples=1, up_layers=8, layers=4,
-         hidden=128, dropout=0.1, batch_size=128, lr=1e-3, epochs=250, patience=250),
+    "qian2024", "pr-mpnn", "Qian et al., PR-MPNN, ICLR 2024 (reference config configs/peptides-func/best1.yaml; "
+    "docs/models/prmpnn.md §6)",
+    "PR-MPNN on Peptides-func: SIMPLE, 80 edges added and 50 deleted per graph from the 350 farthest non-edges, "
+    "5 priors, 1 sample each; upstream 8 GIN layers × 256 with its own encoder and 4-layer score MLPs; downstream 4 "
+    "GIN layers × 128 (GELU, BatchNorm, dropout 0.1, residual / √2), mean readout, 5-layer MLP head; LapPE (4) and "
+    "RWSE (20) inputs; AdamW-equivalent Adam 1e-3, gradient clip 1, plateau ×0.5 after 50 epochs on validation AP, "
+    "early stopping after 200 epochs without improvement, between 250 and 1000 epochs, batch 128",
+    _QIAN2024,
     datasets=("peptides-func",),
-    deviations="The reference's upstream is 256 wide and its networks are GINE (bond features); here both networks "
-               "share `hidden` (128) and read no edge features; its auxiliary KL loss between priors (mask_kl = 1) "
-               "is not implemented; the learning rate and schedule of the reference config are not recorded in "
-               "papers.md (Adam 1e-3 with the default plateau schedule here). No published Peptides-func number."))
+    reference=f"{_REF}:configs/peptides-func/best1.yaml (models/get_model.py, models/upstream.py, "
+              "models/downstream.py, models/my_convs.py, models/my_encoder.py, models/rewirer.py, run.py, trainer.py)",
+    params_dataset="peptides-func",
+    params_missing="neither the reference repository (no logs are committed; the backup branch's run.py logs the "
+                   "count to wandb only) nor the paper states a parameter count for this configuration",
+    deviations="Named in docs/models/prmpnn.md §6, in short: (1) no bond features — the reference's networks are "
+               "GINE (message GELU(h_u + bond embedding) · w, one bond encoder shared by all layers), ours GIN "
+               "(message h_u · w); (2) the sampled graphs' node states are averaged and read out once (one prediction "
+               "per graph); the reference predicts for every sampled graph separately (its `cat` inter-graph pooling "
+               "of a single candidate list is the identity), averages the loss over the 5 graphs per input and "
+               "scores the validation/test AP over all 5 × N rows; (3) at this commit the reference weights the "
+               "added edges by SIMPLE's marginals while training (every candidate, soft) and by marginal × top-k "
+               "mask in evaluation; ours adds the hard k-subset sample with weight 1 and SIMPLE's gradient (the "
+               "paper's estimator and the backup branch's `weight_edges: None`); (4) LapPE / RWSE enter as a linear "
+               "map added to the atom embedding; the reference encodes each by a 2-layer MLP (RWSE after a "
+               "BatchNorm of the raw values) to 16 dimensions and concatenates them with a 96 (upstream: 224) "
+               "dimensional atom embedding; (5) the auxiliary pairwise-KL loss between the priors' samples "
+               "(mask_kl = 1) is not implemented; (6) the plateau schedule uses torch's relative threshold 1e-4 "
+               "and no floor; the reference uses an absolute threshold 1e-4 and floors the rate at 1e-5 (reached "
+               "only after 7 reductions); (7) AdamW with weight decay 0 is Adam; (8) the reference's unused "
+               "original-graph GNN and intra-graph MLP (include_original_graph: false) are not built; (9) embedding "
+               "tables use PyTorch's N(0, 1) initialisation, the reference's Xavier-uniform; (10) candidates at "
+               "equal distance are ranked by (u, v), the reference's by numpy's unstable argsort; (11) LapPE signs are "
+               "flipped per graph once per batch and shared by both networks; the reference flips one sign per "
+               "eigenvector for the whole batch, drawn anew in each encoder call; (12) deletion items are the edges "
+               "u < v (the reference's u ≤ v also offers self-loops; peptides have none); (13) evaluation top-k takes "
+               "exactly k items, the reference's threshold test keeps every item tied with the k-th."))

@@ -1,38 +1,39 @@
 """PR-MPNN — Qian, Manolache, Ahmed, Zeng, Van den Broeck, Niepert, Morris, "Probabilistically Rewired Message-Passing
-Neural Networks", ICLR 2024; reference code ``chendiqian/PR-MPNN`` (branch ``backup``, the paper's code).
+Neural Networks", ICLR 2024; reference code ``chendiqian/PR-MPNN@aa23fa47efff`` (the paper's older code is on its
+``backup`` branch). Equations, choices and the reference's file locations: ``docs/models/prmpnn.md``.
 
-Two networks trained end to end (papers.md §5.1):
+Two networks trained end to end (docs/models/prmpnn.md §1–§2):
 
-1. **Upstream rewirer.** A GIN stack (``up_layers``) over the input graph gives node embeddings ``h``. Every
-   candidate pair ``(u, v)`` (non-edges, the ``edge_candidates`` transform: all of them, or the ``candidates``
-   farthest by shortest-path distance — the reference's ``longest_path``) gets one score per prior,
-   ``θ_add(u, v) = MLP_add([h_u ‖ h_v]) ∈ R^E`` (``priors`` = E); with ``del_k > 0`` every existing edge
-   ``u < v`` gets ``θ_del(u, v) = MLP_del([h_u ‖ h_v])`` too.
-2. **k-subset sampling** per graph and prior: ``add_k`` candidates are added (``del_k`` edges deleted, from
+1. **Upstream rewirer.** Its own input encoder (width ``up_hidden``) and ``up_layers`` GIN layers, each
+   ``h ← res(h, dropout(act(BN(GIN(h)))))`` with ``GIN(h)_v = MLP((1 + ε) h_v + Σ_u h_u)``, ``MLP = Linear → act →
+   Linear``, learnable ε. Every candidate pair ``(u, v)`` (non-edges, the ``edge_candidates`` transform: all of
+   them, or the ``candidates`` farthest by shortest-path distance — the reference's ``longest_path``) gets one
+   score per prior, ``θ_add(u, v) = MLP_add([h_u ‖ h_v]) ∈ R^E`` (``priors`` = E, ``score_layers`` layers with
+   batch norm); with ``del_k > 0`` every existing edge ``u < v`` gets ``θ_del(u, v) = MLP_del([h_u ‖ h_v])``.
+2. **k-subset sampling** per graph and prior (§3): ``add_k`` candidates are added (``del_k`` edges deleted, from
    ``−θ_del``) by an exact k-subset sample. ``sampler``: ``simple`` (default; SIMPLE, Ahmed et al. ICLR 2023:
    exact sampling forward, gradient of the exact marginals backward), ``imle`` (I-MLE perturb-and-MAP, target
    ``θ − β ∂L/∂z``) or ``gumbel`` (straight-through Gumbel-softmax relaxed top-k, temperature ``tau``); all from
    :mod:`graphbench.rewiring.simple`. While training each prior draws ``samples`` subsets (the reference's
    ``VE``); in evaluation each prior takes its deterministic top-k (the reference's choice with one sample).
-3. **Downstream predictor.** Every sampled graph (E × VE of them) is the input graph with the added edges
-   (both directions, weight ``z``) and the kept edges (weight ``1 − z_del``); a GIN with edge-weighted sum
-   aggregation (``h_v' = MLP(h_v + Σ_u w_uv h_u)``, DGL's ``GINConv(edge_weight=...)``) runs on all of them at
-   once as one disjoint union; the node states are averaged over the sampled graphs and read out as usual
-   (``readout`` → head).
+3. **Downstream predictor** (§4). Every sampled graph (E × VE of them) is the input graph with the added edges
+   (both directions, weight ``z``) and the kept edges (weight ``1 − z_del``, both directions of a deleted edge: the
+   edge list may be in any order, see :func:`undirected_item`); the same GIN layers, with edge-weighted sum
+   aggregation (``Σ_u w_uv h_u``), run on all of them at once as one disjoint union; the node states are averaged
+   over the sampled graphs and read out as usual (``readout`` → head, or the reference's ``head_layers`` MLP).
 
 Gradients reach the upstream scorer through the sampler's estimator (``z`` carries the marginals' gradient).
 
-Choices where the paper / code leave room (documented):
+Choices where the paper / code leave room (docs/models/prmpnn.md §5):
 
 - Every candidate stays in the downstream graph with its weight ``z_i`` (0 for the unsampled ones in the forward
-  pass), so the estimator sees ``∂L/∂z_i`` for every item as SIMPLE's derivation assumes; the reference keeps
-  only the sampled edges. The forward computation is the same.
-- The sampled graphs are combined by averaging node states before the readout: for sum / mean / target readouts
-  this equals the reference's ``inter_graph_pooling: mean`` of the pooled vectors (it differs for ``max``); the
-  reference's ``cat`` pooling and its optional extra pass over the original graph are not implemented.
-- The upstream GIN reads the shared input encoder's output (the reference encodes separately); edge features
-  are not used (the reference's GINE); PR-MPNN's auxiliary KL / variance regularisers between priors are not
-  implemented.
+  pass), so the estimator sees ``∂L/∂z_i`` for every item as SIMPLE's derivation assumes; the reference drops the
+  zero-weight edges in evaluation only. The forward computation is the same.
+- The sampled graphs are combined by averaging node states before the readout (one prediction per input graph);
+  the reference predicts per sampled graph and averages the loss over them; its optional extra pass over the
+  original graph is not implemented.
+- Edge features are not used (the reference's GINE); PR-MPNN's auxiliary KL / variance regularisers between priors
+  are not implemented.
 - A graph with fewer than ``add_k`` candidates (or ``del_k`` edges) adds (deletes) all of them: rows are padded
   with dummy items of logit −10⁴ that are only drawn when nothing else is left, then discarded.
 - The SIMPLE marginals are computed by a sequential log-space dynamic programme over the candidates (exact,

@@ -104,9 +104,9 @@ def test_pr_mpnn_trains_through_the_cli(tmp_path):
 PEPTIDES = ["N[C@@H](Cc1ccccc1)C(=O)N1CCC[C@H]1C(=O)O", "NCC(=O)NCC(=O)NCC(=O)O"]  # issue 19's two peptides
 
 
-def _unsorted_batch(seed: int = 0) -> Batch:
+def _unsorted_graph(seed: int = 0) -> dgl.DGLGraph:
     """The two peptides in their bond order (ring-closure bonds last: the edge keys are not sorted) and the first
-    one again with its directed edges in a random order: a batch of three graphs."""
+    one again with its directed edges in a random order: a batch of three graphs (OGB atom / bond features)."""
     pytest.importorskip("rdkit")
     from graphbench.data.molecules import smiles_to_graphs
 
@@ -121,7 +121,13 @@ def _unsorted_batch(seed: int = 0) -> Batch:
     g = dgl.batch([graphs[0], graphs[1], shuffled])
     keys = (g.edges()[0] * g.num_nodes() + g.edges()[1]).tolist()
     assert keys != sorted(keys)  # the inputs the old sorted-keys lookup got wrong
-    return Batch.from_graph(g, torch.randn(g.num_nodes(), 4, generator=gen))
+    return g
+
+
+def _unsorted_batch(seed: int = 0) -> Batch:
+    """:func:`_unsorted_graph` with random dense node features."""
+    g = _unsorted_graph(seed)
+    return Batch.from_graph(g, torch.randn(g.num_nodes(), 4, generator=torch.Generator().manual_seed(seed)))
 
 
 @pytest.mark.parametrize("train", [True, False])
@@ -213,3 +219,62 @@ def test_qian2024_schedule_stops_and_decays_as_the_reference(monkeypatch, best_a
     ref_epochs, ref_lrs = _reference_run(vals)
     assert res.epochs == ref_epochs and res.best_epoch == best_at
     assert [h["lr"] for h in res.history] == pytest.approx(ref_lrs[:ref_epochs])
+
+
+def test_weighted_gine_matches_a_loop_over_directed_edges():
+    """WeightedGINE on a directed multigraph in random edge order: MLP((1 + ε) h_v + Σ_{u→v} w · act(h_u + e))."""
+    from graphbench.models.prmpnn import WeightedGINE
+
+    gen = torch.Generator().manual_seed(1)
+    src, dst = torch.randint(0, 7, (20,), generator=gen), torch.randint(0, 7, (20,), generator=gen)
+    g = dgl.graph((src, dst), num_nodes=7)
+    h, e, w = torch.randn(7, 5, generator=gen), torch.randn(20, 5, generator=gen), torch.rand(20, generator=gen)
+    conv = WeightedGINE(5, 6, 3, "gelu")
+    with torch.no_grad():
+        conv.eps.fill_(0.3)
+        agg = torch.zeros(7, 5)
+        for j in range(20):
+            agg[dst[j]] += w[j] * torch.nn.functional.gelu(h[src[j]] + e[j])
+        assert torch.allclose(conv(g, h, e, w), conv.mlp(1.3 * h + agg), atol=1e-6)
+        plain = torch.zeros(7, 5).index_add_(0, dst, h[src])
+        assert torch.allclose(conv(g, h), conv.mlp(1.3 * h + plain), atol=1e-6)
+
+
+def test_bond_features_reach_both_networks_and_added_edges_get_the_zero_row_embedding():
+    """With edge features (the peptides' bond features) both networks are GINE; in every sampled graph the input
+    edges carry their own bond embedding and the added edges the embedding of the all-zero feature row."""
+    from graphbench.data.molecules import atom_spec, bond_spec
+
+    g = _unsorted_graph()
+    batch = Batch.from_graph(g)
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", atom_spec(), 2, edge_dim=bond_spec(), hidden=8, layers=1, add_k=3, del_k=2,
+                      priors=2, samples=2).train()
+    assert net.bond_encoder is not None and net.up_bond_encoder is not None
+    union, w, s = net.rewire(batch, net.encode(batch))
+    e = net.union_bond_embeddings(batch, union, s).reshape(s, -1, 8)
+    m = g.num_edges()
+    own = net.bond_encoder(batch.efeat, m)
+    zero = net.bond_encoder(torch.zeros(1, batch.efeat.shape[1], dtype=torch.long), 1)
+    for k in range(s):
+        assert torch.equal(e[k, :m], own) and torch.equal(e[k, m:], zero.expand(e.shape[1] - m, -1))
+    out = net(batch)
+    out.sum().backward()
+    for mod in (net.bond_encoder, net.up_bond_encoder):
+        assert sum(float(p.grad.abs().sum()) for p in mod.parameters() if p.grad is not None) > 0
+
+
+def test_qian2024_network_has_the_reference_layout_at_peptides_func_dimensions():
+    """Outside the input encoders, the preset's network holds exactly the parameters of the reference's modules
+    that its forward pass uses (counted from chendiqian/PR-MPNN@aa23fa47efff at Peptides-func's dimensions,
+    docs/models/prmpnn.md §6: 1,854,512 in all, of which 41,032 + 18,760 in the two input encoders)."""
+    from graphbench.data.molecules import atom_spec, bond_spec
+    from graphbench.models import count_parameters
+    from graphbench.presets import get_preset
+    from graphbench.train.config import TRAIN_HPARAMS
+
+    hp = {k: v for k, v in get_preset("pr-mpnn", "qian2024").hparams.items() if k not in TRAIN_HPARAMS}
+    net = build_model("pr-mpnn", atom_spec(), 10, edge_dim=bond_spec(), pe_dim=4 + 20, **hp)
+    encoders = count_parameters(net.encoder) + count_parameters(net.up_encoder)
+    assert count_parameters(net) - encoders == 1_854_512 - 41_032 - 18_760
+    assert count_parameters(net) == 1_871_136

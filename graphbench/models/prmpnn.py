@@ -4,9 +4,10 @@ Neural Networks", ICLR 2024; reference code ``chendiqian/PR-MPNN@aa23fa47efff`` 
 
 Two networks trained end to end (docs/models/prmpnn.md §1–§2):
 
-1. **Upstream rewirer.** Its own input encoder (width ``up_hidden``) and ``up_layers`` GIN layers, each
-   ``h ← res(h, dropout(act(BN(GIN(h)))))`` with ``GIN(h)_v = MLP((1 + ε) h_v + Σ_u h_u)``, ``MLP = Linear → act →
-   Linear``, learnable ε. Every candidate pair ``(u, v)`` (non-edges, the ``edge_candidates`` transform: all of
+1. **Upstream rewirer.** Its own input encoder (width ``up_hidden``) and ``up_layers`` GIN(E) layers, each
+   ``h ← res(h, dropout(act(BN(GIN(h)))))`` with ``GIN(h)_v = MLP((1 + ε) h_v + Σ_u m_uv)``, ``m_uv = act(h_u +
+   e_uv)`` with bond embeddings ``e`` (``h_u`` without edge features), ``MLP = Linear → act → Linear``, learnable ε.
+   Every candidate pair ``(u, v)`` (non-edges, the ``edge_candidates`` transform: all of
    them, or the ``candidates`` farthest by shortest-path distance — the reference's ``longest_path``) gets one
    score per prior, ``θ_add(u, v) = MLP_add([h_u ‖ h_v]) ∈ R^E`` (``priors`` = E, ``score_layers`` layers with
    batch norm); with ``del_k > 0`` every existing edge ``u < v`` gets ``θ_del(u, v) = MLP_del([h_u ‖ h_v])``.
@@ -18,8 +19,8 @@ Two networks trained end to end (docs/models/prmpnn.md §1–§2):
    ``VE``); in evaluation each prior takes its deterministic top-k (the reference's choice with one sample).
 3. **Downstream predictor** (§4). Every sampled graph (E × VE of them) is the input graph with the added edges
    (both directions, weight ``z``) and the kept edges (weight ``1 − z_del``, both directions of a deleted edge: the
-   edge list may be in any order, see :func:`undirected_item`); the same GIN layers, with edge-weighted sum
-   aggregation (``Σ_u w_uv h_u``), run on all of them at once as one disjoint union; the node states are averaged
+   edge list may be in any order, see :func:`undirected_item`); the same GIN(E) layers, with edge-weighted sum
+   aggregation (``Σ_u w_uv m_uv``), run on all of them at once as one disjoint union; the node states are averaged
    over the sampled graphs and read out as usual (``readout`` → head, or the reference's ``head_layers`` MLP).
 
 Gradients reach the upstream scorer through the sampler's estimator (``z`` carries the marginals' gradient).
@@ -32,8 +33,9 @@ Choices where the paper / code leave room (docs/models/prmpnn.md §5):
 - The sampled graphs are combined by averaging node states before the readout (one prediction per input graph);
   the reference predicts per sampled graph and averages the loss over them; its optional extra pass over the
   original graph is not implemented.
-- Edge features are not used (the reference's GINE); PR-MPNN's auxiliary KL / variance regularisers between priors
-  are not implemented.
+- With edge features both networks are GINE (message ``act(h_u + e_uv)``, one bond encoder per network shared by
+  its layers); an added edge carries the embedding of the all-zero feature row, as in the reference. PR-MPNN's
+  auxiliary KL / variance regularisers between priors are not implemented.
 - A graph with fewer than ``add_k`` candidates (or ``del_k`` edges) adds (deletes) all of them: rows are padded
   with dummy items of logit −10⁴ that are only drawn when nothing else is left, then discarded.
 - The SIMPLE marginals are computed by a sequential log-space dynamic programme over the candidates (exact,
@@ -46,12 +48,11 @@ import math
 
 import dgl
 import torch
-from dgl.nn import GINConv
 from torch import nn
 
 import graphbench.transforms.candidates  # noqa: F401  (registers `edge_candidates`)
 from graphbench.hparams import HParam
-from graphbench.models.base import ACTIVATIONS, COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
+from graphbench.models.base import ACTIVATIONS, COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet, as_spec
 from graphbench.nn import MLP, FeatureEncoder
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
@@ -96,6 +97,27 @@ def _positions(group: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
     return torch.arange(len(group), device=group.device) - offsets[group]
 
 
+class WeightedGINE(nn.Module):
+    """``h_v' = MLP((1 + ε) h_v + Σ_{u → v} w_uv · m_uv)`` with ``m_uv = act(h_u + e_uv)`` when bond embeddings
+    ``e`` are given (GINE) and ``m_uv = h_u`` otherwise (GIN); ``w`` defaults to 1; ``ε`` is learned, initialised to
+    0; ``MLP = Linear → act → Linear`` (docs/models/prmpnn.md §2, the reference's ``GINEConv``)."""
+
+    def __init__(self, in_dim: int, hidden: int, out_dim: int, activation: str) -> None:
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(in_dim, hidden), ACTIVATIONS[activation](), nn.Linear(hidden, out_dim))
+        self.act = ACTIVATIONS[activation]()
+        self.eps = nn.Parameter(torch.zeros(1))
+
+    def forward(self, graph: dgl.DGLGraph, h: torch.Tensor, e: torch.Tensor | None = None,
+                w: torch.Tensor | None = None) -> torch.Tensor:
+        src, dst = graph.edges()
+        msg = h[src] if e is None else self.act(h[src] + e)
+        if w is not None:
+            msg = msg * w.unsqueeze(-1)
+        agg = torch.zeros_like(h).index_add_(0, dst, msg)
+        return self.mlp((1 + self.eps) * h + agg)
+
+
 def undirected_item(src: torch.Tensor, dst: torch.Tensor, fwd: torch.Tensor,
                     n: int) -> tuple[torch.Tensor, torch.Tensor]:
     """For every directed edge ``src[j] → dst[j]`` of a graph with ``n`` nodes, the deletion item it belongs to:
@@ -116,7 +138,7 @@ def undirected_item(src: torch.Tensor, dst: torch.Tensor, fwd: torch.Tensor,
     return perm[where], found
 
 
-@MODELS.register("pr-mpnn", hparams=PRMPNN_HPARAMS, search_space=PRMPNN_SEARCH_SPACE, edge_features=False,
+@MODELS.register("pr-mpnn", hparams=PRMPNN_HPARAMS, search_space=PRMPNN_SEARCH_SPACE, edge_features=True,
                  task_levels=("graph", "node"), paper="Qian et al., ICLR 2024")
 class PRMPNN(MessagePassingNet):
     """Probabilistically rewired MPNN (see module docstring)."""
@@ -130,14 +152,20 @@ class PRMPNN(MessagePassingNet):
     def __init__(self, in_dim, out_dim, *, up_layers: int = 2, up_hidden: int = 0, score_layers: int = 2,
                  scaled_residual: bool = False, head_layers: int = 0, priors: int = 2, samples: int = 1,
                  add_k: int = 8, del_k: int = 0, candidates: int = 0, sampler: str = "simple", tau: float = 1.0,
-                 imle_beta: float = 10.0, **common) -> None:
+                 imle_beta: float = 10.0, edge_dim=None, **common) -> None:
         if sampler not in SAMPLERS:
             raise ValueError(f"pr-mpnn: unknown sampler {sampler!r}; choose one of {SAMPLERS}")
         self.priors, self.samples, self.add_k, self.del_k = priors, samples, add_k, del_k
         self.sampler, self.tau, self.imle_beta, self.candidates = sampler, tau, imle_beta, candidates
         self.scaled_residual, self.act_name = scaled_residual, common.get("activation", "relu")
-        super().__init__(in_dim, out_dim, **common)
+        super().__init__(in_dim, out_dim, edge_dim=edge_dim, **common)
         d = up_hidden or self.hidden
+        # one bond encoder per network, shared by its layers (the reference's GINE stacks); none without edge features
+        edge_spec = as_spec(edge_dim)
+        self.bond_encoder = self.up_bond_encoder = None
+        if edge_spec.kind != "none":
+            self.bond_encoder = FeatureEncoder(edge_spec, self.hidden)
+            self.up_bond_encoder = FeatureEncoder(edge_spec, d)
         p = self.dropout.p
         # the upstream network has its own input encoder (the reference's `get_encoder(args, emb_hid_size)`)
         self.up_encoder = FeatureEncoder(self.in_spec, d, pe_dim=int(common.get("pe_dim", 0)))
@@ -148,11 +176,8 @@ class PRMPNN(MessagePassingNet):
         if head_layers > 0 and self.task_level == "graph":
             self.head = MLP(self.hidden, self.hidden, out_dim, head_layers, norm=common.get("norm", "batch"))
 
-    def _gin(self, in_dim: int, hidden: int, out_dim: int) -> GINConv:
-        """``h_v' = MLP((1 + ε) h_v + Σ_u w_uv h_u)`` with ``MLP = Linear → activation → Linear`` and a learnable ε
-        (initialised to 0), the reference's GINE convolution without bond features (docs/models/prmpnn.md §2)."""
-        mlp = nn.Sequential(nn.Linear(in_dim, hidden), ACTIVATIONS[self.act_name](), nn.Linear(hidden, out_dim))
-        return GINConv(mlp, "sum", learn_eps=True)
+    def _gin(self, in_dim: int, hidden: int, out_dim: int) -> WeightedGINE:
+        return WeightedGINE(in_dim, hidden, out_dim, self.act_name)
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
         return self._gin(in_dim, self.hidden, out_dim)
@@ -172,8 +197,11 @@ class PRMPNN(MessagePassingNet):
         """The upstream node embeddings: own encoder, then ``up_layers`` × (GIN → BatchNorm → activation → dropout,
         residual), as the reference's upstream GINE stack (docs/models/prmpnn.md §2)."""
         h = self.up_encoder(batch.feat, batch.num_nodes, batch.pe)
+        e = None
+        if self.up_bond_encoder is not None:
+            e = self.up_bond_encoder(batch.efeat, batch.graph.num_edges())
         for conv, norm in zip(self.upstream, self.up_norms):
-            h = self._residual(h, self.dropout(self.activation(norm(conv(batch.graph, h)))))
+            h = self._residual(h, self.dropout(self.activation(norm(conv(batch.graph, h, e)))))
         return h
 
     def select(self, theta: torch.Tensor, group: torch.Tensor, sizes: torch.Tensor, k: int) -> torch.Tensor:
@@ -232,13 +260,27 @@ class PRMPNN(MessagePassingNet):
         return union, torch.cat(weights, dim=1).reshape(-1).to(h.dtype), s
 
     # -- downstream -------------------------------------------------------------------------------------------
+    def union_bond_embeddings(self, batch: Batch, graph: dgl.DGLGraph, s: int) -> torch.Tensor | None:
+        """Bond embeddings of the union graph's edges (``None`` without edge features): per sampled graph, the input
+        edges' own and, for every added edge, the embedding of the all-zero feature row (the reference pads the
+        added edges' features with zeros before its bond encoder)."""
+        if self.bond_encoder is None:
+            return None
+        efeat = batch.efeat
+        m = batch.graph.num_edges()
+        added = graph.num_edges() // s - m
+        zero = torch.zeros((1, *efeat.shape[1:]), dtype=efeat.dtype, device=efeat.device)
+        e_new = self.bond_encoder(zero, 1).expand(added, -1)
+        return torch.cat([self.bond_encoder(efeat, m), e_new], dim=0).repeat(s, 1)
+
     def layer_states(self, batch: Batch, h: torch.Tensor) -> list[torch.Tensor]:
         graph, w, s = self.rewire(batch, h)
+        e = self.union_bond_embeddings(batch, graph, s)
         n = batch.num_nodes
         x = h.repeat(s, 1)
         states = [h]
         for i, conv in enumerate(self.convs):
-            x = self.layer_step(i, x, conv(graph, x, edge_weight=w))
+            x = self.layer_step(i, x, conv(graph, x, e, w))
             states.append(x.reshape(s, n, -1).mean(0))  # average over the sampled graphs
         return states
 
@@ -260,8 +302,8 @@ register_preset(Preset(
     "qian2024", "pr-mpnn", "Qian et al., PR-MPNN, ICLR 2024 (reference config configs/peptides-func/best1.yaml; "
     "docs/models/prmpnn.md §6)",
     "PR-MPNN on Peptides-func: SIMPLE, 80 edges added and 50 deleted per graph from the 350 farthest non-edges, "
-    "5 priors, 1 sample each; upstream 8 GIN layers × 256 with its own encoder and 4-layer score MLPs; downstream 4 "
-    "GIN layers × 128 (GELU, BatchNorm, dropout 0.1, residual / √2), mean readout, 5-layer MLP head; LapPE (4) and "
+    "5 priors, 1 sample each; upstream 8 GINE layers × 256 with its own encoder and 4-layer score MLPs; downstream "
+    "4 GINE layers × 128 (GELU, BatchNorm, dropout 0.1, residual / √2), mean readout, 5-layer MLP head; LapPE (4) and "
     "RWSE (20) inputs; AdamW-equivalent Adam 1e-3, gradient clip 1, plateau ×0.5 after 50 epochs on validation AP, "
     "early stopping after 200 epochs without improvement, between 250 and 1000 epochs, batch 128",
     _QIAN2024,
@@ -270,26 +312,28 @@ register_preset(Preset(
               "models/downstream.py, models/my_convs.py, models/my_encoder.py, models/rewirer.py, run.py, trainer.py)",
     params_dataset="peptides-func",
     params_missing="neither the reference repository (no logs are committed; the backup branch's run.py logs the "
-                   "count to wandb only) nor the paper states a parameter count for this configuration",
-    deviations="Named in docs/models/prmpnn.md §6, in short: (1) no bond features — the reference's networks are "
-               "GINE (message GELU(h_u + bond embedding) · w, one bond encoder shared by all layers), ours GIN "
-               "(message h_u · w); (2) the sampled graphs' node states are averaged and read out once (one prediction "
-               "per graph); the reference predicts for every sampled graph separately (its `cat` inter-graph pooling "
-               "of a single candidate list is the identity), averages the loss over the 5 graphs per input and "
-               "scores the validation/test AP over all 5 × N rows; (3) at this commit the reference weights the "
-               "added edges by SIMPLE's marginals while training (every candidate, soft) and by marginal × top-k "
-               "mask in evaluation; ours adds the hard k-subset sample with weight 1 and SIMPLE's gradient (the "
-               "paper's estimator and the backup branch's `weight_edges: None`); (4) LapPE / RWSE enter as a linear "
-               "map added to the atom embedding; the reference encodes each by a 2-layer MLP (RWSE after a "
-               "BatchNorm of the raw values) to 16 dimensions and concatenates them with a 96 (upstream: 224) "
-               "dimensional atom embedding; (5) the auxiliary pairwise-KL loss between the priors' samples "
-               "(mask_kl = 1) is not implemented; (6) the plateau schedule uses torch's relative threshold 1e-4 "
-               "and no floor; the reference uses an absolute threshold 1e-4 and floors the rate at 1e-5 (reached "
-               "only after 7 reductions); (7) AdamW with weight decay 0 is Adam; (8) the reference's unused "
-               "original-graph GNN and intra-graph MLP (include_original_graph: false) are not built; (9) embedding "
-               "tables use PyTorch's N(0, 1) initialisation, the reference's Xavier-uniform; (10) candidates at "
-               "equal distance are ranked by (u, v), the reference's by numpy's unstable argsort; (11) LapPE signs are "
-               "flipped per graph once per batch and shared by both networks; the reference flips one sign per "
-               "eigenvector for the whole batch, drawn anew in each encoder call; (12) deletion items are the edges "
-               "u < v (the reference's u ≤ v also offers self-loops; peptides have none); (13) evaluation top-k takes "
-               "exactly k items, the reference's threshold test keeps every item tied with the k-th."))
+                   "count to wandb only) nor the paper states a parameter count. Counted from the reference code "
+                   "instead (docs/models/prmpnn.md §6): 1,854,512 in the modules its forward pass uses; ours is "
+                   "1,871,136, the 16,624 more being exactly the positional-encoding encoders' other form "
+                   "(deviation 3)",
+    deviations="Named in docs/models/prmpnn.md §6, in short: (1) the sampled graphs' node states are averaged and "
+               "read out once (one prediction per graph); the reference predicts for every sampled graph "
+               "separately (its `cat` inter-graph pooling of a single candidate list is the identity), averages "
+               "the loss over the 5 graphs per input and scores the validation/test AP over all 5 × N rows; (2) at "
+               "this commit the reference weights the added edges by SIMPLE's marginals while training (every "
+               "candidate, soft) and by marginal × top-k mask in evaluation; ours adds the hard k-subset sample "
+               "with weight 1 and SIMPLE's gradient (the paper's estimator and the backup branch's "
+               "`weight_edges: None`); (3) LapPE / RWSE enter as a linear map added to the atom embedding; the "
+               "reference encodes each by a 2-layer MLP (RWSE after a BatchNorm of the raw values) to 16 "
+               "dimensions and concatenates them with a 96 (upstream: 224) dimensional atom embedding; (4) the "
+               "auxiliary pairwise-KL loss between the priors' samples (mask_kl = 1) is not implemented; (5) the "
+               "plateau schedule uses torch's relative threshold 1e-4 and no floor; the reference uses an absolute "
+               "threshold 1e-4 and floors the rate at 1e-5 (reached only after 7 reductions); (6) the reference's "
+               "unused original-graph GNN and intra-graph MLP "
+               "(include_original_graph: false) are not built; (7) embedding tables use PyTorch's N(0, 1) "
+               "initialisation, the reference's Xavier-uniform; (8) candidates at equal distance are ranked by "
+               "(u, v), the reference's by numpy's unstable argsort; (9) LapPE signs are flipped per graph once "
+               "per batch and shared by both networks; the reference flips one sign per eigenvector for the whole "
+               "batch, drawn anew in each encoder call; (10) deletion items are the edges u < v (the reference's "
+               "u ≤ v also offers self-loops; peptides have none); (11) evaluation top-k takes exactly k items, the "
+               "reference's threshold test keeps every item tied with the k-th."))

@@ -265,16 +265,50 @@ def test_bond_features_reach_both_networks_and_added_edges_get_the_zero_row_embe
 
 
 def test_qian2024_network_has_the_reference_layout_at_peptides_func_dimensions():
-    """Outside the input encoders, the preset's network holds exactly the parameters of the reference's modules
-    that its forward pass uses (counted from chendiqian/PR-MPNN@aa23fa47efff at Peptides-func's dimensions,
-    docs/models/prmpnn.md §6: 1,854,512 in all, of which 41,032 + 18,760 in the two input encoders)."""
+    """The preset's network holds exactly the parameters of the reference's modules that its forward pass uses
+    (counted from chendiqian/PR-MPNN@aa23fa47efff at Peptides-func's dimensions, docs/models/prmpnn.md §6: 1,854,512
+    in all, 41,032 + 18,760 of them in the two input encoders), and the encoding parts follow the run's chain."""
     from graphbench.data.molecules import atom_spec, bond_spec
     from graphbench.models import count_parameters
     from graphbench.presets import get_preset
     from graphbench.train.config import TRAIN_HPARAMS
+    from graphbench.transforms.apply import chain_outputs
+    from graphbench.transforms.base import Node
+    from graphbench.transforms.config import run_steps
 
     hp = {k: v for k, v in get_preset("pr-mpnn", "qian2024").hparams.items() if k not in TRAIN_HPARAMS}
     net = build_model("pr-mpnn", atom_spec(), 10, edge_dim=bond_spec(), pe_dim=4 + 20, **hp)
-    encoders = count_parameters(net.encoder) + count_parameters(net.up_encoder)
-    assert count_parameters(net) - encoders == 1_854_512 - 41_032 - 18_760
-    assert count_parameters(net) == 1_871_136
+    assert (count_parameters(net.up_encoder), count_parameters(net.encoder)) == (41_032, 18_760)
+    assert count_parameters(net) == 1_854_512
+    preset = get_preset("pr-mpnn", "qian2024").hparams
+    steps = run_steps("pr-mpnn", hp, preset)
+    pe = [(k, s.kwargs()) for s in steps for k, o in s.info.outputs.items() if isinstance(o, Node) and o.role == "pe"]
+    assert [(k, kw.get("k", kw.get("steps"))) for k, kw in pe] == [("lappe", 4), ("rwse", 20)]  # pe_parts' order
+    keys = list(chain_outputs(steps))
+    assert keys.index("lappe") < keys.index("rwse")
+
+
+def test_concat_pe_encoder_and_xavier_tables():
+    """ConcatPEEncoder = [Emb(x) ‖ MLP(p_1) ‖ MLP(BN(p_2))] on the right columns; xavier_embeddings re-initialises
+    every embedding table (also after reset_parameters), bounded by the Xavier-uniform limit."""
+    from graphbench.data.base import FeatureSpec
+    from graphbench.models.prmpnn import ConcatPEEncoder, parse_pe_parts
+
+    assert parse_pe_parts("4, 20:batch") == [(4, False), (20, True)]
+    with pytest.raises(ValueError):
+        parse_pe_parts("4:layer")
+    spec = FeatureSpec("categorical", cardinalities=(7, 3))
+    enc = ConcatPEEncoder(spec, 40, parse_pe_parts("2,3:batch"), 8).eval()
+    feat, pe = torch.tensor([[1, 2], [6, 0], [3, 1]]), torch.randn(3, 5)
+    out = enc(feat, 3, pe)
+    assert out.shape == (3, 40)
+    assert torch.equal(out[:, :24], enc.features(feat, 3))
+    assert torch.allclose(out[:, 24:32], enc.mlps[0](pe[:, :2]))
+    assert torch.allclose(out[:, 32:], enc.mlps[1](enc.norms[1](pe[:, 2:])))
+    with pytest.raises(ValueError):
+        enc(feat, 3, pe[:, :4])
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", FeatureSpec("categorical", cardinalities=(300,)), 2, hidden=64, xavier_embeddings=True)
+    net.reset_parameters()
+    tables = [m.weight for m in net.modules() if isinstance(m, torch.nn.Embedding)]
+    assert len(tables) == 2 and all(float(t.detach().abs().max()) <= (6 / (300 + 64)) ** 0.5 for t in tables)

@@ -74,6 +74,13 @@ PRMPNN_HPARAMS = {
                            "them; reference: 4)", low=1),
     "scaled_residual": HParam(bool, False, "residual (h + h') / √2 instead of h + h' in both networks (the "
                               "reference's GINE stacks)"),
+    "pe_parts": HParam(str, "", "positional encodings the reference's way: the encoding columns split into parts "
+                       "`WIDTH[:batch],...` in chain order (e.g. `4,20:batch` for LapPE 4 then RWSE 20 with a "
+                       "BatchNorm of the raw values), each mapped by Linear → BN → ReLU → Linear to `pe_part_dim` and "
+                       "concatenated with the feature embedding (empty: the backbone's linear map added to it)"),
+    "pe_part_dim": HParam(int, 16, "pe_parts: output width of each part's MLP (the reference's dim_pe)", low=1),
+    "xavier_embeddings": HParam(bool, False, "Xavier-uniform initialisation of every embedding table (atom and "
+                                "bond encoders of both networks; the reference's OGB-style encoders)"),
     "head_layers": HParam(int, 0, "graph tasks: 0 uses `head`; n > 0 replaces it by n linear layers with `norm` and "
                           "ReLU between them and no dropout (the reference's intra- + inter-graph MLPs: 3 + 2)",
                           low=0),
@@ -95,6 +102,41 @@ def _positions(group: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
     """Index of every row within its graph (rows are ordered graph by graph)."""
     offsets = torch.cumsum(sizes, 0) - sizes
     return torch.arange(len(group), device=group.device) - offsets[group]
+
+
+def parse_pe_parts(text: str) -> list[tuple[int, bool]]:
+    """``"4,20:batch"`` → ``[(4, False), (20, True)]``: each part's width and whether its raw values are
+    batch-normalised first; raises ``ValueError`` on anything else."""
+    parts = []
+    for item in filter(None, (t.strip() for t in text.split(","))):
+        width, _, norm = item.partition(":")
+        if not width.isdigit() or int(width) < 1 or norm not in ("", "batch", "none"):
+            raise ValueError(f"pr-mpnn: pe_parts item {item!r} is not WIDTH[:batch|:none]")
+        parts.append((int(width), norm == "batch"))
+    return parts
+
+
+class ConcatPEEncoder(nn.Module):
+    """``h_v = [Emb(x_v) ‖ MLP_1(N_1(p_v,1)) ‖ … ‖ MLP_P(N_P(p_v,P))]``: the feature embedding (width ``hidden − P ·
+    dim``) concatenated with every encoding part ``p_v,i`` (columns of ``pe`` in chain order) through an optional
+    BatchNorm ``N_i`` and ``MLP_i = Linear(w_i, 2·dim) → BN → ReLU → Linear(2·dim, dim)`` (the reference's LapPE /
+    RWSE node encoders, docs/models/prmpnn.md §2)."""
+
+    def __init__(self, spec, hidden: int, parts: list[tuple[int, bool]], dim: int) -> None:
+        super().__init__()
+        if hidden - dim * len(parts) < 1:
+            raise ValueError(f"pr-mpnn: {len(parts)} encoding parts of width {dim} leave no room in width {hidden}")
+        self.features = FeatureEncoder(spec, hidden - dim * len(parts))
+        self.widths = [w for w, _ in parts]
+        self.norms = nn.ModuleList(nn.BatchNorm1d(w) if bn else nn.Identity() for w, bn in parts)
+        self.mlps = nn.ModuleList(MLP(w, 2 * dim, dim, 2, norm="batch") for w, _ in parts)
+
+    def forward(self, feat: torch.Tensor | None, num: int, pe: torch.Tensor | None = None) -> torch.Tensor:
+        if pe is None or pe.shape[-1] != sum(self.widths):
+            got = None if pe is None else pe.shape[-1]
+            raise ValueError(f"pr-mpnn: pe_parts expects {sum(self.widths)} encoding columns, got {got}")
+        cols = torch.split(pe.to(self.mlps[0].linears[0].weight.dtype), self.widths, dim=-1)
+        return torch.cat([self.features(feat, num)] + [m(n(c)) for c, n, m in zip(cols, self.norms, self.mlps)], -1)
 
 
 class WeightedGINE(nn.Module):
@@ -152,7 +194,8 @@ class PRMPNN(MessagePassingNet):
     def __init__(self, in_dim, out_dim, *, up_layers: int = 2, up_hidden: int = 0, score_layers: int = 2,
                  scaled_residual: bool = False, head_layers: int = 0, priors: int = 2, samples: int = 1,
                  add_k: int = 8, del_k: int = 0, candidates: int = 0, sampler: str = "simple", tau: float = 1.0,
-                 imle_beta: float = 10.0, edge_dim=None, **common) -> None:
+                 imle_beta: float = 10.0, pe_parts: str = "", pe_part_dim: int = 16, xavier_embeddings: bool = False,
+                 edge_dim=None, **common) -> None:
         if sampler not in SAMPLERS:
             raise ValueError(f"pr-mpnn: unknown sampler {sampler!r}; choose one of {SAMPLERS}")
         self.priors, self.samples, self.add_k, self.del_k = priors, samples, add_k, del_k
@@ -168,13 +211,33 @@ class PRMPNN(MessagePassingNet):
             self.up_bond_encoder = FeatureEncoder(edge_spec, d)
         p = self.dropout.p
         # the upstream network has its own input encoder (the reference's `get_encoder(args, emb_hid_size)`)
-        self.up_encoder = FeatureEncoder(self.in_spec, d, pe_dim=int(common.get("pe_dim", 0)))
+        pe_dim, parts = int(common.get("pe_dim", 0)), parse_pe_parts(pe_parts)
+        if parts:
+            if sum(w for w, _ in parts) != pe_dim or not self.encoder:
+                raise ValueError(f"pr-mpnn: pe_parts {pe_parts!r} covers {sum(w for w, _ in parts)} encoding "
+                                 f"columns, the run has {pe_dim} (and needs encoder=true)")
+            self.encoder = ConcatPEEncoder(self.in_spec, self.hidden, parts, pe_part_dim)
+            self.up_encoder = ConcatPEEncoder(self.in_spec, d, parts, pe_part_dim)
+        else:
+            self.up_encoder = FeatureEncoder(self.in_spec, d, pe_dim=pe_dim)
         self.upstream = nn.ModuleList(self._gin(d, d, d) for _ in range(up_layers))
         self.up_norms = nn.ModuleList(nn.BatchNorm1d(d) for _ in range(up_layers))
         self.score_add = MLP(2 * d, d, priors, score_layers, norm="batch", dropout=p)
         self.score_del = MLP(2 * d, d, priors, score_layers, norm="batch", dropout=p) if del_k > 0 else None
         if head_layers > 0 and self.task_level == "graph":
             self.head = MLP(self.hidden, self.hidden, out_dim, head_layers, norm=common.get("norm", "batch"))
+        self.xavier_embeddings = xavier_embeddings
+        self._init_embeddings()
+
+    def _init_embeddings(self) -> None:
+        if self.xavier_embeddings:
+            for m in self.modules():
+                if isinstance(m, nn.Embedding):
+                    nn.init.xavier_uniform_(m.weight)
+
+    def reset_parameters(self) -> None:
+        super().reset_parameters()
+        self._init_embeddings()
 
     def _gin(self, in_dim: int, hidden: int, out_dim: int) -> WeightedGINE:
         return WeightedGINE(in_dim, hidden, out_dim, self.act_name)
@@ -292,7 +355,8 @@ _QIAN2024 = dict(
     up_layers=8, up_hidden=256, score_layers=4,
     layers=4, hidden=128, dropout=0.1, norm="batch", residual=True, scaled_residual=True, activation="gelu",
     readout="mean", head_layers=5,
-    transforms=[{"name": "lappe", "k": 4}, {"name": "rwse", "steps": 20}],
+    transforms=[{"name": "lappe", "k": 4}, {"name": "rwse", "steps": 20}], pe_parts="4,20:batch", pe_part_dim=16,
+    xavier_embeddings=True,
     batch_size=128, lr=1e-3, weight_decay=0.0, grad_clip=1.0,
     scheduler="plateau", lr_factor=0.5, lr_patience=50, plateau_on="val_metric", plateau_mode="max", min_lr=0.0,
     monitor="val_metric", ties="earlier", epochs=1000, patience=201, min_epochs=252,
@@ -304,7 +368,8 @@ register_preset(Preset(
     "PR-MPNN on Peptides-func: SIMPLE, 80 edges added and 50 deleted per graph from the 350 farthest non-edges, "
     "5 priors, 1 sample each; upstream 8 GINE layers × 256 with its own encoder and 4-layer score MLPs; downstream "
     "4 GINE layers × 128 (GELU, BatchNorm, dropout 0.1, residual / √2), mean readout, 5-layer MLP head; LapPE (4) and "
-    "RWSE (20) inputs; AdamW-equivalent Adam 1e-3, gradient clip 1, plateau ×0.5 after 50 epochs on validation AP, "
+    "RWSE (20) each through a 2-layer MLP to 16 dimensions, concatenated with the atom embedding; "
+    "AdamW-equivalent Adam 1e-3, gradient clip 1, plateau ×0.5 after 50 epochs on validation AP, "
     "early stopping after 200 epochs without improvement, between 250 and 1000 epochs, batch 128",
     _QIAN2024,
     datasets=("peptides-func",),
@@ -313,9 +378,8 @@ register_preset(Preset(
     params_dataset="peptides-func",
     params_missing="neither the reference repository (no logs are committed; the backup branch's run.py logs the "
                    "count to wandb only) nor the paper states a parameter count. Counted from the reference code "
-                   "instead (docs/models/prmpnn.md §6): 1,854,512 in the modules its forward pass uses; ours is "
-                   "1,871,136, the 16,624 more being exactly the positional-encoding encoders' other form "
-                   "(deviation 3)",
+                   "instead (docs/models/prmpnn.md §6): 1,854,512 in the modules its forward pass uses, which "
+                   "tests/test_prmpnn.py checks ours against",
     deviations="Named in docs/models/prmpnn.md §6, in short: (1) the sampled graphs' node states are averaged and "
                "read out once (one prediction per graph); the reference predicts for every sampled graph "
                "separately (its `cat` inter-graph pooling of a single candidate list is the identity), averages "
@@ -323,17 +387,13 @@ register_preset(Preset(
                "this commit the reference weights the added edges by SIMPLE's marginals while training (every "
                "candidate, soft) and by marginal × top-k mask in evaluation; ours adds the hard k-subset sample "
                "with weight 1 and SIMPLE's gradient (the paper's estimator and the backup branch's "
-               "`weight_edges: None`); (3) LapPE / RWSE enter as a linear map added to the atom embedding; the "
-               "reference encodes each by a 2-layer MLP (RWSE after a BatchNorm of the raw values) to 16 "
-               "dimensions and concatenates them with a 96 (upstream: 224) dimensional atom embedding; (4) the "
-               "auxiliary pairwise-KL loss between the priors' samples (mask_kl = 1) is not implemented; (5) the "
-               "plateau schedule uses torch's relative threshold 1e-4 and no floor; the reference uses an absolute "
-               "threshold 1e-4 and floors the rate at 1e-5 (reached only after 7 reductions); (6) the reference's "
-               "unused original-graph GNN and intra-graph MLP "
-               "(include_original_graph: false) are not built; (7) embedding tables use PyTorch's N(0, 1) "
-               "initialisation, the reference's Xavier-uniform; (8) candidates at equal distance are ranked by "
-               "(u, v), the reference's by numpy's unstable argsort; (9) LapPE signs are flipped per graph once "
-               "per batch and shared by both networks; the reference flips one sign per eigenvector for the whole "
-               "batch, drawn anew in each encoder call; (10) deletion items are the edges u < v (the reference's "
-               "u ≤ v also offers self-loops; peptides have none); (11) evaluation top-k takes exactly k items, the "
-               "reference's threshold test keeps every item tied with the k-th."))
+               "`weight_edges: None`); (3) the auxiliary pairwise-KL loss between the priors' samples "
+               "(mask_kl = 1) is not implemented; (4) the plateau schedule uses torch's relative threshold 1e-4 "
+               "and no floor; the reference uses an absolute threshold 1e-4 and floors the rate at 1e-5 (reached "
+               "only after 7 reductions); (5) the reference's unused original-graph GNN and intra-graph MLP "
+               "(include_original_graph: false, lazy layers) are not built; (6) candidates at equal distance are "
+               "ranked by (u, v), the reference's by numpy's unstable argsort; (7) LapPE signs are flipped per "
+               "graph once per batch and shared by both networks; the reference flips one sign per eigenvector for "
+               "the whole batch, drawn anew in each encoder call; (8) deletion items are the edges u < v (the "
+               "reference's u ≤ v also offers self-loops; peptides have none); (9) evaluation top-k takes exactly "
+               "k items, the reference's threshold test keeps every item tied with the k-th."))

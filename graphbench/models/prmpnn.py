@@ -77,7 +77,8 @@ PRMPNN_HPARAMS = {
     "pe_parts": HParam(str, "", "positional encodings the reference's way: the encoding columns split into parts "
                        "`WIDTH[:batch],...` in chain order (e.g. `4,20:batch` for LapPE 4 then RWSE 20 with a "
                        "BatchNorm of the raw values), each mapped by Linear → BN → ReLU → Linear to `pe_part_dim` and "
-                       "concatenated with the feature embedding (empty: the backbone's linear map added to it)"),
+                       "concatenated with the feature embedding (empty: the backbone's linear map added to it; "
+                       "unused when the run has no encodings)"),
     "pe_part_dim": HParam(int, 16, "pe_parts: output width of each part's MLP (the reference's dim_pe)", low=1),
     "xavier_embeddings": HParam(bool, False, "Xavier-uniform initialisation of every embedding table (atom and "
                                 "bond encoders of both networks; the reference's OGB-style encoders)"),
@@ -212,7 +213,7 @@ class PRMPNN(MessagePassingNet):
         p = self.dropout.p
         # the upstream network has its own input encoder (the reference's `get_encoder(args, emb_hid_size)`)
         pe_dim, parts = int(common.get("pe_dim", 0)), parse_pe_parts(pe_parts)
-        if parts:
+        if parts and pe_dim > 0:  # pe_parts splits the encodings the run provides; a run without any has none
             if sum(w for w, _ in parts) != pe_dim or not self.encoder:
                 raise ValueError(f"pr-mpnn: pe_parts {pe_parts!r} covers {sum(w for w, _ in parts)} encoding "
                                  f"columns, the run has {pe_dim} (and needs encoder=true)")

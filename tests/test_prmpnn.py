@@ -337,3 +337,25 @@ def test_prior_kl_penalty_equals_the_pairwise_sum_and_reaches_the_loss():
     assert float(net.score_add.linears[0].weight.grad.abs().sum()) > 0
     net.eval()(_batch())
     assert float(net.regularization_loss()) == 0.0
+
+
+def test_marginal_add_weights_are_the_exact_marginals_in_training_and_on_the_top_k_in_evaluation():
+    """add_weight='marginal' (the reference at aa23fa47efff): every candidate carries μ while training (μ sums to k
+    per graph and prior), and μ on the top-k items in evaluation (k nonzero weights, each below 1)."""
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", 4, 3, hidden=8, layers=1, add_k=3, priors=2, samples=2, add_weight="marginal")
+    batch = _batch()
+    own = with_inputs(batch, net.extras, net.input_transforms({"candidates": 0}))
+    group = own.graph_ids("cand_index")
+    e0, c = batch.graph.num_edges(), own["cand_index"].shape[1]
+    for train in (True, False):
+        net.train(train)
+        _, w, s = net.rewire(batch, net.encode(batch))
+        added = w.detach().reshape(s, -1)[:, e0:e0 + c]
+        for gid in range(2):
+            part = added[:, group == gid]
+            if train:
+                assert torch.allclose(part.sum(1), torch.full((s,), 3.0), atol=1e-5)
+                assert bool((part > 0).all()) and bool((part < 1).all())
+            else:
+                assert ((part > 0).sum(1) == 3).all() and bool((part < 1).all()) and bool((part.sum(1) < 3).all())

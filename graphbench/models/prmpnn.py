@@ -30,6 +30,8 @@ Choices where the paper / code leave room (docs/models/prmpnn.md §5):
 - Every candidate stays in the downstream graph with its weight ``z_i`` (0 for the unsampled ones in the forward
   pass), so the estimator sees ``∂L/∂z_i`` for every item as SIMPLE's derivation assumes; the reference drops the
   zero-weight edges in evaluation only. The forward computation is the same.
+- ``add_weight``: the added edges carry the sample (default, the paper and the reference's ``backup`` branch) or,
+  as the reference at ``aa23fa47efff``, the exact marginals μ while training and μ on the top-k in evaluation.
 - The sampled graphs are combined by averaging node states before the readout (one prediction per input graph);
   the reference predicts per sampled graph and averages the loss over them; its optional extra pass over the
   original graph is not implemented.
@@ -57,7 +59,7 @@ from graphbench.models.base import ACTIVATIONS, COMMON_HPARAMS, COMMON_SEARCH_SP
 from graphbench.nn import MLP, FeatureEncoder
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
-from graphbench.rewiring.simple import imle_topk, relaxed_topk, simple_sample, topk_khot
+from graphbench.rewiring.simple import imle_topk, k_subset_marginals, relaxed_topk, simple_sample, topk_khot
 from graphbench.transforms.base import NodeIndex
 from graphbench.transforms.batch import Batch, with_inputs
 
@@ -96,6 +98,9 @@ PRMPNN_HPARAMS = {
     "candidates": HParam(int, 0, "candidate pool: the farthest non-edges by shortest-path distance (0: all "
                          "non-edges)", low=0),
     "sampler": HParam(str, "simple", "k-subset sampler and gradient estimator", choices=SAMPLERS),
+    "add_weight": HParam(str, "sample", "weight of the added edges: the k-subset sample (the paper) or, as the "
+                         "reference at aa23fa47efff, the exact marginals μ while training (every candidate, soft) and "
+                         "μ on the top-k in evaluation", choices=("sample", "marginal")),
     "tau": HParam(float, 1.0, "gumbel: softmax temperature", low=0.0, low_open=True),
     "imle_beta": HParam(float, 10.0, "imle: step β of the target distribution θ' = θ − β ∂L/∂z", low=0.0,
                         low_open=True),
@@ -214,8 +219,8 @@ class PRMPNN(MessagePassingNet):
     def __init__(self, in_dim, out_dim, *, up_layers: int = 2, up_hidden: int = 0, score_layers: int = 2,
                  scaled_residual: bool = False, head_layers: int = 0, priors: int = 2, samples: int = 1,
                  add_k: int = 8, del_k: int = 0, candidates: int = 0, sampler: str = "simple", tau: float = 1.0,
-                 imle_beta: float = 10.0, kl_weight: float = 0.0, pe_parts: str = "", pe_part_dim: int = 16,
-                 xavier_embeddings: bool = False,
+                 imle_beta: float = 10.0, add_weight: str = "sample", kl_weight: float = 0.0, pe_parts: str = "",
+                 pe_part_dim: int = 16, xavier_embeddings: bool = False,
                  edge_dim=None, **common) -> None:
         if sampler not in SAMPLERS:
             raise ValueError(f"pr-mpnn: unknown sampler {sampler!r}; choose one of {SAMPLERS}")
@@ -247,7 +252,7 @@ class PRMPNN(MessagePassingNet):
         self.score_del = MLP(2 * d, d, priors, score_layers, norm="batch", dropout=p) if del_k > 0 else None
         if head_layers > 0 and self.task_level == "graph":
             self.head = MLP(self.hidden, self.hidden, out_dim, head_layers, norm=common.get("norm", "batch"))
-        self.xavier_embeddings, self.kl_weight = xavier_embeddings, kl_weight
+        self.xavier_embeddings, self.kl_weight, self.add_weight = xavier_embeddings, kl_weight, add_weight
         self._aux_loss: torch.Tensor | None = None
         self._init_embeddings()
 
@@ -295,9 +300,12 @@ class PRMPNN(MessagePassingNet):
             h = self._residual(h, self.dropout(self.activation(norm(conv(batch.graph, h, e)))))
         return h
 
-    def select(self, theta: torch.Tensor, group: torch.Tensor, sizes: torch.Tensor, k: int) -> torch.Tensor:
+    def select(self, theta: torch.Tensor, group: torch.Tensor, sizes: torch.Tensor, k: int,
+               marginal: bool = False) -> torch.Tensor:
         """k-hot choices ``[S, items]`` from scores ``theta [items, E]`` grouped by graph: per graph and prior a
-        k-subset (``samples`` draws per prior while training, the top-k in evaluation); ``S = E · draws``."""
+        k-subset (``samples`` draws per prior while training, the top-k in evaluation); ``S = E · draws``. With
+        ``marginal`` the returned weights are the exact marginals μ instead (training; the samples still feed the
+        prior-KL loss), or μ on the top-k (evaluation): the reference's added-edge weights."""
         num_graphs, e = len(sizes), theta.shape[1]
         width = max(int(sizes.max()) if len(sizes) else 0, k, 1)
         pos = _positions(group, sizes)
@@ -314,6 +322,9 @@ class PRMPNN(MessagePassingNet):
         if self.training and self.kl_weight > 0:  # rows (draw, graph), items, priors: the reference's layout
             pen = self.kl_weight * prior_kl_penalty(z.transpose(-1, -2).reshape(-1, width, e))
             self._aux_loss = pen if self._aux_loss is None else self._aux_loss + pen
+        if marginal:
+            mu = k_subset_marginals(padded, k).unsqueeze(0)
+            z = mu.expand_as(z) if self.training else mu * z
         z = z[:, group, :, pos]  # [items, draws, E]
         return z.reshape(len(group), -1).transpose(0, 1)  # [S, items], sample s = draw · E + prior
 
@@ -329,7 +340,7 @@ class PRMPNN(MessagePassingNet):
         s = None
         if self.add_k > 0 and cand.shape[1] > 0:
             theta = self.score_add(torch.cat([up[cand[0]], up[cand[1]]], dim=-1))
-            z_add = self.select(theta, cgroup, csizes, self.add_k)
+            z_add = self.select(theta, cgroup, csizes, self.add_k, marginal=self.add_weight == "marginal")
             s = z_add.shape[0]
             parts_src += [cand[0], cand[1]]
             parts_dst += [cand[1], cand[0]]
@@ -383,7 +394,7 @@ class PRMPNN(MessagePassingNet):
 _REF = "chendiqian/PR-MPNN@aa23fa47efff"
 # configs/peptides-func/best1.yaml of the reference; run.py / trainer.py give the optimiser, schedule and stopping.
 _QIAN2024 = dict(
-    sampler="simple", add_k=80, del_k=50, candidates=350, priors=5, samples=1, kl_weight=1.0,
+    sampler="simple", add_k=80, del_k=50, candidates=350, priors=5, samples=1, kl_weight=1.0, add_weight="marginal",
     up_layers=8, up_hidden=256, score_layers=4,
     layers=4, hidden=128, dropout=0.1, norm="batch", residual=True, scaled_residual=True, activation="gelu",
     readout="mean", head_layers=5,
@@ -413,18 +424,15 @@ register_preset(Preset(
                    "instead (docs/models/prmpnn.md §6): 1,854,512 in the modules its forward pass uses, which "
                    "tests/test_prmpnn.py checks ours against",
     deviations="Named in docs/models/prmpnn.md §6, in short: (1) the sampled graphs' node states are averaged and "
-               "read out once (one prediction per graph); the reference predicts for every sampled graph "
-               "separately (its `cat` inter-graph pooling of a single candidate list is the identity), averages "
-               "the loss over the 5 graphs per input and scores the validation/test AP over all 5 × N rows; (2) at "
-               "this commit the reference weights the added edges by SIMPLE's marginals while training (every "
-               "candidate, soft) and by marginal × top-k mask in evaluation; ours adds the hard k-subset sample "
-               "with weight 1 and SIMPLE's gradient (the paper's estimator and the backup branch's "
-               "`weight_edges: None`); (3) the plateau schedule uses torch's relative threshold 1e-4 "
-               "and no floor; the reference uses an absolute threshold 1e-4 and floors the rate at 1e-5 (reached "
-               "only after 7 reductions); (4) the reference's unused original-graph GNN and intra-graph MLP "
-               "(include_original_graph: false, lazy layers) are not built; (5) candidates at equal distance are "
-               "ranked by (u, v), the reference's by numpy's unstable argsort; (6) LapPE signs are flipped per "
+               "read out once (one prediction per graph, as graphbench's trainer expects); the reference predicts "
+               "for every sampled graph separately (its `cat` inter-graph pooling of a single candidate list is the "
+               "identity), averages the loss over the 5 graphs per input and scores the validation/test AP over all "
+               "5 × N rows; (2) the plateau schedule uses torch's relative threshold 1e-4 and no floor; the "
+               "reference uses an absolute threshold 1e-4 and floors the rate at 1e-5 (reached only after 7 "
+               "reductions); (3) the reference's unused original-graph GNN and intra-graph MLP "
+               "(include_original_graph: false, lazy layers) are not built; (4) candidates at equal distance are "
+               "ranked by (u, v), the reference's by numpy's unstable argsort; (5) LapPE signs are flipped per "
                "graph once per batch and shared by both networks; the reference flips one sign per eigenvector for "
-               "the whole batch, drawn anew in each encoder call; (7) deletion items are the edges u < v (the "
-               "reference's u ≤ v also offers self-loops; peptides have none); (8) evaluation top-k takes exactly "
+               "the whole batch, drawn anew in each encoder call; (6) deletion items are the edges u < v (the "
+               "reference's u ≤ v also offers self-loops; peptides have none); (7) evaluation top-k takes exactly "
                "k items, the reference's threshold test keeps every item tied with the k-th."))

@@ -99,3 +99,263 @@ def test_pr_mpnn_trains_through_the_cli(tmp_path):
                  "--results", str(out)]) == 0
     df = pd.read_csv(out)
     assert df["status"].tolist() == ["ok"] and df["test_metric"].notna().all()
+
+
+PEPTIDES = ["N[C@@H](Cc1ccccc1)C(=O)N1CCC[C@H]1C(=O)O", "NCC(=O)NCC(=O)NCC(=O)O"]  # issue 19's two peptides
+
+
+def _unsorted_graph(seed: int = 0) -> dgl.DGLGraph:
+    """The two peptides in their bond order (ring-closure bonds last: the edge keys are not sorted) and the first
+    one again with its directed edges in a random order: a batch of three graphs (OGB atom / bond features)."""
+    pytest.importorskip("rdkit")
+    from graphbench.data.molecules import smiles_to_graphs
+
+    graphs, kept, _ = smiles_to_graphs(PEPTIDES, workers=1)
+    assert kept == [0, 1]
+    gen = torch.Generator().manual_seed(seed)
+    src, dst = graphs[0].edges()
+    perm = torch.randperm(len(src), generator=gen)
+    shuffled = dgl.graph((src[perm], dst[perm]), num_nodes=graphs[0].num_nodes())
+    shuffled.ndata["feat"] = graphs[0].ndata["feat"]
+    shuffled.edata["feat"] = graphs[0].edata["feat"][perm]
+    g = dgl.batch([graphs[0], graphs[1], shuffled])
+    keys = (g.edges()[0] * g.num_nodes() + g.edges()[1]).tolist()
+    assert keys != sorted(keys)  # the inputs the old sorted-keys lookup got wrong
+    return g
+
+
+def _unsorted_batch(seed: int = 0) -> Batch:
+    """:func:`_unsorted_graph` with random dense node features."""
+    g = _unsorted_graph(seed)
+    return Batch.from_graph(g, torch.randn(g.num_nodes(), 4, generator=torch.Generator().manual_seed(seed)))
+
+
+@pytest.mark.parametrize("train", [True, False])
+def test_deletions_remove_both_directions_on_unsorted_edge_lists(train):
+    """Every sampled deletion removes the edge in both directions, exactly ``del_k`` undirected edges per graph and
+    sample, whatever the order of the edge list (issue 19: molecules list ring-closure bonds last)."""
+    del_k = 3
+    batch = _unsorted_batch()
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", 4, 2, hidden=16, layers=1, add_k=0, del_k=del_k, priors=2, samples=4).train(train)
+    _, w, s = net.rewire(batch, net.encode(batch))
+    assert s == (2 * 4 if train else 2)
+    g = batch.graph
+    w = w.detach().reshape(s, -1)[:, :g.num_edges()]
+    src, dst = g.edges()
+    gid = torch.repeat_interleave(torch.arange(g.batch_size), g.batch_num_edges())
+    for k in range(s):
+        removed = {(u, v) for u, v, x in zip(src.tolist(), dst.tolist(), w[k].tolist()) if x == 0.0}
+        assert all((v, u) in removed for u, v in removed), k  # both directions
+        for i in range(g.batch_size):
+            assert int((w[k, gid == i] == 0).sum()) == 2 * del_k, (k, i)
+    assert set(w.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_deletion_item_lookup_matches_a_dictionary_on_a_permuted_multigraph():
+    """``undirected_item`` against a plain dictionary of node pairs, on a random multigraph with self-loops, parallel
+    edges and one-direction pairs, in a random edge order."""
+    from graphbench.models.prmpnn import undirected_item
+
+    gen = torch.Generator().manual_seed(3)
+    n = 12
+    src, dst = torch.randint(0, n, (60,), generator=gen), torch.randint(0, n, (60,), generator=gen)
+    fwd = (src < dst).nonzero().squeeze(1)
+    item, found = undirected_item(src, dst, fwd, n)
+    first = {}
+    for j, e in enumerate(fwd.tolist()):
+        first.setdefault((src[e].item(), dst[e].item()), j)
+    for j, (u, v) in enumerate(zip(src.tolist(), dst.tolist())):
+        pair = (min(u, v), max(u, v))
+        assert bool(found[j]) == (u != v and pair in first), j
+        if found[j]:
+            e = fwd[item[j]]
+            assert (src[e].item(), dst[e].item()) == pair
+
+
+def _reference_run(vals: list[float], max_epochs: int = 1000, min_epochs: int = 250, stop_patience: int = 200,
+                   lr: float = 1e-3) -> tuple[int, list[float]]:
+    """The reference's loop (PR-MPNN@aa23fa47efff run.py / trainer.py) on a scripted validation AP sequence:
+    0-indexed epochs, a counter reset on a strict improvement, stop once it exceeds ``stop_patience`` after epoch
+    ``min_epochs``; ReduceLROnPlateau(max, 0.5, 50, absolute threshold, floor 1e-5) stepped on the validation
+    metric. Returns (epochs run, lr of every epoch before its step)."""
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=0.5, patience=50,
+                                                       threshold_mode="abs", cooldown=0, min_lr=1e-5)
+    best, patience, lrs = None, 0, []
+    for epoch in range(max_epochs):
+        val = vals[epoch]
+        lrs.append(opt.param_groups[0]["lr"])
+        sched.step(val)
+        if best is None or val > best:
+            best, patience, stop = val, 0, False
+        else:
+            patience += 1
+            stop = patience > stop_patience
+        if epoch > min_epochs and stop:
+            return epoch + 1, lrs
+    return max_epochs, lrs
+
+
+@pytest.mark.parametrize("best_at", [10, 100, 400])
+def test_qian2024_schedule_stops_and_decays_as_the_reference(monkeypatch, best_at):
+    """The preset's trainer options reproduce the reference's early stopping (patience 200 counted the reference's
+    way, never before epoch 250) and plateau halving on the validation AP, on scripted validation curves."""
+    from graphbench.data import load_dataset
+    from graphbench.presets import get_preset
+    from graphbench.train.config import TrainConfig
+    from graphbench.train.trainer import Trainer
+
+    preset = get_preset("pr-mpnn", "qian2024")
+    cfg = TrainConfig(**{k: v for k, v in preset.hparams.items() if k in TrainConfig.__dataclass_fields__})
+    vals = [0.1 + 0.001 * min(e, best_at) for e in range(1, 1001)]  # improves until `best_at`, flat afterwards
+    ds = load_dataset("csl")
+    model = build_model("gcn", ds.node_features, 10, hidden=4, layers=1)
+    trainer = Trainer(model, ds, ds.splits[0], cfg)
+    script = iter(vals)
+    monkeypatch.setattr(trainer, "_train_epoch", lambda opt, epoch: 1.0)
+    monkeypatch.setattr(trainer, "evaluate_with_loss", lambda index: (next(script), 1.0))
+    res = trainer.fit()
+    ref_epochs, ref_lrs = _reference_run(vals)
+    assert res.epochs == ref_epochs and res.best_epoch == best_at
+    assert [h["lr"] for h in res.history] == pytest.approx(ref_lrs[:ref_epochs])
+
+
+def test_weighted_gine_matches_a_loop_over_directed_edges():
+    """WeightedGINE on a directed multigraph in random edge order: MLP((1 + ε) h_v + Σ_{u→v} w · act(h_u + e))."""
+    from graphbench.models.prmpnn import WeightedGINE
+
+    gen = torch.Generator().manual_seed(1)
+    src, dst = torch.randint(0, 7, (20,), generator=gen), torch.randint(0, 7, (20,), generator=gen)
+    g = dgl.graph((src, dst), num_nodes=7)
+    h, e, w = torch.randn(7, 5, generator=gen), torch.randn(20, 5, generator=gen), torch.rand(20, generator=gen)
+    conv = WeightedGINE(5, 6, 3, "gelu")
+    with torch.no_grad():
+        conv.eps.fill_(0.3)
+        agg = torch.zeros(7, 5)
+        for j in range(20):
+            agg[dst[j]] += w[j] * torch.nn.functional.gelu(h[src[j]] + e[j])
+        assert torch.allclose(conv(g, h, e, w), conv.mlp(1.3 * h + agg), atol=1e-6)
+        plain = torch.zeros(7, 5).index_add_(0, dst, h[src])
+        assert torch.allclose(conv(g, h), conv.mlp(1.3 * h + plain), atol=1e-6)
+
+
+def test_bond_features_reach_both_networks_and_added_edges_get_the_zero_row_embedding():
+    """With edge features (the peptides' bond features) both networks are GINE; in every sampled graph the input
+    edges carry their own bond embedding and the added edges the embedding of the all-zero feature row."""
+    from graphbench.data.molecules import atom_spec, bond_spec
+
+    g = _unsorted_graph()
+    batch = Batch.from_graph(g)
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", atom_spec(), 2, edge_dim=bond_spec(), hidden=8, layers=1, add_k=3, del_k=2,
+                      priors=2, samples=2).train()
+    assert net.bond_encoder is not None and net.up_bond_encoder is not None
+    union, w, s = net.rewire(batch, net.encode(batch))
+    e = net.union_bond_embeddings(batch, union, s).reshape(s, -1, 8)
+    m = g.num_edges()
+    own = net.bond_encoder(batch.efeat, m)
+    zero = net.bond_encoder(torch.zeros(1, batch.efeat.shape[1], dtype=torch.long), 1)
+    for k in range(s):
+        assert torch.equal(e[k, :m], own) and torch.equal(e[k, m:], zero.expand(e.shape[1] - m, -1))
+    out = net(batch)
+    out.sum().backward()
+    for mod in (net.bond_encoder, net.up_bond_encoder):
+        assert sum(float(p.grad.abs().sum()) for p in mod.parameters() if p.grad is not None) > 0
+
+
+def test_qian2024_network_has_the_reference_layout_at_peptides_func_dimensions():
+    """The preset's network holds exactly the parameters of the reference's modules that its forward pass uses
+    (counted from chendiqian/PR-MPNN@aa23fa47efff at Peptides-func's dimensions, docs/models/prmpnn.md §6: 1,854,512
+    in all, 41,032 + 18,760 of them in the two input encoders), and the encoding parts follow the run's chain."""
+    from graphbench.data.molecules import atom_spec, bond_spec
+    from graphbench.models import count_parameters
+    from graphbench.presets import get_preset
+    from graphbench.train.config import TRAIN_HPARAMS
+    from graphbench.transforms.apply import chain_outputs
+    from graphbench.transforms.base import Node
+    from graphbench.transforms.config import run_steps
+
+    hp = {k: v for k, v in get_preset("pr-mpnn", "qian2024").hparams.items() if k not in TRAIN_HPARAMS}
+    net = build_model("pr-mpnn", atom_spec(), 10, edge_dim=bond_spec(), pe_dim=4 + 20, **hp)
+    assert (count_parameters(net.up_encoder), count_parameters(net.encoder)) == (41_032, 18_760)
+    assert count_parameters(net) == 1_854_512
+    preset = get_preset("pr-mpnn", "qian2024").hparams
+    steps = run_steps("pr-mpnn", hp, preset)
+    pe = [(k, s.kwargs()) for s in steps for k, o in s.info.outputs.items() if isinstance(o, Node) and o.role == "pe"]
+    assert [(k, kw.get("k", kw.get("steps"))) for k, kw in pe] == [("lappe", 4), ("rwse", 20)]  # pe_parts' order
+    keys = list(chain_outputs(steps))
+    assert keys.index("lappe") < keys.index("rwse")
+
+
+def test_concat_pe_encoder_and_xavier_tables():
+    """ConcatPEEncoder = [Emb(x) ‖ MLP(p_1) ‖ MLP(BN(p_2))] on the right columns; xavier_embeddings re-initialises
+    every embedding table (also after reset_parameters), bounded by the Xavier-uniform limit."""
+    from graphbench.data.base import FeatureSpec
+    from graphbench.models.prmpnn import ConcatPEEncoder, parse_pe_parts
+
+    assert parse_pe_parts("4, 20:batch") == [(4, False), (20, True)]
+    with pytest.raises(ValueError):
+        parse_pe_parts("4:layer")
+    spec = FeatureSpec("categorical", cardinalities=(7, 3))
+    enc = ConcatPEEncoder(spec, 40, parse_pe_parts("2,3:batch"), 8).eval()
+    feat, pe = torch.tensor([[1, 2], [6, 0], [3, 1]]), torch.randn(3, 5)
+    out = enc(feat, 3, pe)
+    assert out.shape == (3, 40)
+    assert torch.equal(out[:, :24], enc.features(feat, 3))
+    assert torch.allclose(out[:, 24:32], enc.mlps[0](pe[:, :2]))
+    assert torch.allclose(out[:, 32:], enc.mlps[1](enc.norms[1](pe[:, 2:])))
+    with pytest.raises(ValueError):
+        enc(feat, 3, pe[:, :4])
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", FeatureSpec("categorical", cardinalities=(300,)), 2, hidden=64, xavier_embeddings=True)
+    net.reset_parameters()
+    tables = [m.weight for m in net.modules() if isinstance(m, torch.nn.Embedding)]
+    assert len(tables) == 2 and all(float(t.detach().abs().max()) <= (6 / (300 + 64)) ** 0.5 for t in tables)
+
+
+def test_prior_kl_penalty_equals_the_pairwise_sum_and_reaches_the_loss():
+    """The O(N·E) form equals the reference's pairwise definition (all item pairs i < j, KL both ways, mean over
+    rows and pairs, negated); with kl_weight the trainer's regularisation hook returns it after a training forward
+    pass, with gradients to the upstream scorer, and nothing in evaluation."""
+    from graphbench.models.prmpnn import prior_kl_penalty
+
+    z = torch.randn(3, 7, 4, generator=torch.Generator().manual_seed(2))
+    logq = torch.log_softmax(z, -1)
+    i, j = torch.triu_indices(7, 7, offset=1)
+    a, b = logq[:, i], logq[:, j]
+    pairwise = (b.exp() * (b - a)).sum(-1).mean() + (a.exp() * (a - b)).sum(-1).mean()
+    assert torch.allclose(prior_kl_penalty(z), -pairwise, atol=1e-6)
+    assert float(prior_kl_penalty(z[..., :1])) == 0.0
+
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", 4, 3, hidden=8, layers=1, add_k=3, del_k=2, priors=3, samples=2, kl_weight=0.5)
+    net.train()(_batch())
+    reg = net.regularization_loss()
+    assert float(reg) < 0 and reg.requires_grad
+    reg.backward()
+    assert float(net.score_add.linears[0].weight.grad.abs().sum()) > 0
+    net.eval()(_batch())
+    assert float(net.regularization_loss()) == 0.0
+
+
+def test_marginal_add_weights_are_the_exact_marginals_in_training_and_on_the_top_k_in_evaluation():
+    """add_weight='marginal' (the reference at aa23fa47efff): every candidate carries μ while training (μ sums to k
+    per graph and prior), and μ on the top-k items in evaluation (k nonzero weights, each below 1)."""
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", 4, 3, hidden=8, layers=1, add_k=3, priors=2, samples=2, add_weight="marginal")
+    batch = _batch()
+    own = with_inputs(batch, net.extras, net.input_transforms({"candidates": 0}))
+    group = own.graph_ids("cand_index")
+    e0, c = batch.graph.num_edges(), own["cand_index"].shape[1]
+    for train in (True, False):
+        net.train(train)
+        _, w, s = net.rewire(batch, net.encode(batch))
+        added = w.detach().reshape(s, -1)[:, e0:e0 + c]
+        for gid in range(2):
+            part = added[:, group == gid]
+            if train:
+                assert torch.allclose(part.sum(1), torch.full((s,), 3.0), atol=1e-5)
+                assert bool((part > 0).all()) and bool((part < 1).all())
+            else:
+                assert ((part > 0).sum(1) == 3).all() and bool((part < 1).all()) and bool((part.sum(1) < 3).all())

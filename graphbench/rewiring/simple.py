@@ -19,6 +19,8 @@ and, from the right, ``β_i(j) = log e_j(exp θ_i, …, exp θ_n)``. The exact m
 Shapes: ``theta`` is ``[..., n]``; every leading index is an independent distribution. ``mask`` (bool, same shape)
 excludes items (PR-MPNN pads per-graph candidate lists); a masked item has marginal 0 and is never sampled. Every
 row needs at least k unmasked items. Computation is in float64 internally for accuracy; outputs have theta's dtype.
+
+The equations and how PR-MPNN uses the samplers: ``docs/models/prmpnn.md`` §3.
 """
 
 from __future__ import annotations

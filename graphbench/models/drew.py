@@ -361,9 +361,9 @@ _GIN_DEV = ("The configs set gnn.l2norm true but network/drew_gin.py never reads
             "off too. " + _COMMON_DEV)
 _GIN_PE_DEV = (" drew_gin.py never applies GraphGym's init_weights, so the reference's LapPE linear layers keep "
                "torch's default initialisation there; ours start with GraphGym's (Xavier at ReLU gain).")
-_NO_COUNT = ("no exact count is published: the paper states only the ~500k budget of the LRGB protocol and the "
-             "repository ships no run logs{}. docs/models/drew.md §5 derives the reference network's count from its "
-             "code ({:,} at these dimensions), which tests/test_drew.py checks ours against")
+_COUNT_SOURCE = ("counted from the reference code's modules at these dimensions (docs/models/drew.md §5): no exact "
+                 "count is published — the paper states only the ~500k budget of the LRGB protocol and the "
+                 "repository ships no run logs{}")
 _LB = "vijaydwivedi75/lrgb README leaderboard"
 
 
@@ -374,8 +374,8 @@ def _drew_preset(name: str, model: str, dataset: str, config: str, what: str, hp
     stated = f"; the {_LB} rounds it to {rounded}" if rounded else ""
     register_preset(Preset(
         name, model, f"Gutteridge et al., DRew, ICML 2023 (paper_configs {config})", what, hparams,
-        datasets=(dataset,), deviations=dev.strip(), reference=_REPO + config, params=None, params_dataset=dataset,
-        params_missing=_NO_COUNT.format(stated, derived)))
+        datasets=(dataset,), deviations=dev.strip(), reference=_REPO + config, params=derived, params_dataset=dataset,
+        params_source=_COUNT_SOURCE.format(stated)))
 
 
 _SCHED = "Adam lr 1e-3, plateau on the val loss (0.5, patience 20), batch 128, 300 epochs, linear head"

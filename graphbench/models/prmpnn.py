@@ -419,10 +419,10 @@ register_preset(Preset(
     reference=f"{_REF}:configs/peptides-func/best1.yaml (models/get_model.py, models/upstream.py, "
               "models/downstream.py, models/my_convs.py, models/my_encoder.py, models/rewirer.py, run.py, trainer.py)",
     params_dataset="peptides-func",
-    params_missing="neither the reference repository (no logs are committed; the backup branch's run.py logs the "
-                   "count to wandb only) nor the paper states a parameter count. Counted from the reference code "
-                   "instead (docs/models/prmpnn.md §6): 1,854,512 in the modules its forward pass uses, which "
-                   "tests/test_prmpnn.py checks ours against",
+    params=1_854_512,
+    params_source="counted from the reference code (docs/models/prmpnn.md §6): the modules its forward pass uses; "
+                  "neither the repository (no logs are committed; the backup branch's run.py logs the count to "
+                  "wandb only) nor the paper states a count. Its unused original-graph modules would add 183,428",
     deviations="Named in docs/models/prmpnn.md §6, in short: (1) the sampled graphs' node states are averaged and "
                "read out once (one prediction per graph, as graphbench's trainer expects); the reference predicts "
                "for every sampled graph separately (its `cat` inter-graph pooling of a single candidate list is the "

@@ -1,5 +1,5 @@
-"""The registered subgraph GNNs (graphbench.models.sswl, .kl_gnn, .spen) through the shared model-input interface: cached
-transform → collator → model, as the trainer and the expressiveness protocol feed them."""
+"""The registered subgraph GNNs (graphbench.models.sswl, .kl_gnn, .spen) through the shared model-input interface:
+cached transform → collator → model, as the trainer and the expressiveness protocol feed them."""
 
 from __future__ import annotations
 

@@ -211,4 +211,6 @@ register_preset(Preset(
     reference=f"{KLGNN_REPO}:zinc/run_IDMPNN.py (zinc/README.md 'IDMPNN baseline' command; "
               "IDMPNN_Global.py:IDMPNN_Global_parallel)",
     params=None, params_dataset="zinc",
-    params_missing="the repository has no logs, the script prints no parameter count and the paper states none"))
+    params_missing="the repository has no logs, the script prints no parameter count and we found none in the paper; "
+                   "the count of the code's modules is in docs/models/kl-gnn.md §6, checked by "
+                   "tests/subgraph/test_reference_presets.py"))

@@ -147,4 +147,5 @@ register_preset(Preset(
     reference=f"{LPEGN_REPO}:lpegn/models/equivariant_gnn.py (lpegn/configs/10fold_config_MUTAG.json, "
               "lpegn/utils/config.py MUTAG entries, lpegn/trainers/trainer.py)",
     params=None, params_dataset="mutag",
-    params_missing="the repository has no logs and the paper states no parameter count"))
+    params_missing="the repository has no logs and we found no count in the paper; the count of the code's modules "
+                   "is in docs/models/spen.md §5, checked by tests/subgraph/test_reference_presets.py"))

@@ -237,9 +237,9 @@ _SSWL_DEVIATIONS = (
     "each subgraph first = the ZINC script's 'uG'). The code reports the test MAE of every epoch; ours keeps the "
     "best-validation epoch. Early stopping is off (patience = epochs) and the min-lr stop is off, as the code "
     "trains all 400 epochs (docs/models/sswl.md §5).")
-_SSWL_PARAMS_MISSING = ("the logs hold lr / loss / val / test per epoch only; main_zinc.py prints 'model size' to "
-                        "stdout (not logged) and the paper states no count; the code-derived count is in "
-                        "docs/models/sswl.md §6")
+_SSWL_PARAMS_MISSING = ("the logs hold lr / loss / val / test per epoch only (main_zinc.py prints 'model size' to "
+                        "the console, not to the log) and we found no count in the paper; the count of the code's "
+                        "modules is in docs/models/sswl.md §6, checked by tests/subgraph/test_reference_presets.py")
 for _model, _name, _string, _config in (
         ("gnn-sswl", "GNN-SSWL", "SSWL", " (config/zinc_subset_sswl.sh)"),
         ("gnn-sswl-plus", "GNN-SSWL+", "SSWL_P", " (config/zinc_subset_sswlp.sh)"),
@@ -264,4 +264,4 @@ register_preset(Preset(
                "depth, lr, batch size and schedule are the ZINC script's. " + _SSWL_DEVIATIONS,
     reference=f"{SWL_REPO}:logs/ogbg-molhiv/64-2-1.txt (logs only; no script)", params=None,
     params_dataset="ogbg-molhiv",
-    params_missing="the molhiv logs hold loss / val / test per epoch only and the paper states no count"))
+    params_missing="the molhiv logs hold loss / val / test per epoch only and we found no count in the paper"))

@@ -24,6 +24,6 @@ from graphbench.subgraph.product import (
 from graphbench.subgraph.spen import SPEN, ego_subgraphs
 
 __all__ = ["ATOMIC_AGGREGATIONS", "CONFIGS", "KLGNN", "SPEN", "KLGNNParallel", "LiftedGraphTooLarge", "LiftedSize",
-           "ProductBatch",           "ProductGraph", "SubgraphGNN", "SubgraphLayer", "SubgraphPool", "batch_product_graphs",
+           "ProductBatch", "ProductGraph", "SubgraphGNN", "SubgraphLayer", "SubgraphPool", "batch_product_graphs",
            "build_product_graph", "check_lifted_size", "clamp_distances", "ego_subgraphs", "estimate_lifted_size",
            "product_graph_of", "sample_tuples", "shortest_path_distances"]

@@ -89,7 +89,7 @@ def count_tuples(num_nodes: int, src, dst, k: int, max_dist: int) -> int:
     d = shortest_path_distances(num_nodes, src, dst).numpy()
     close = (d <= max_dist) & (d.T <= max_dist)
     np.fill_diagonal(close, False)
-    adj = [sum(1 << j for j in np.flatnonzero(close[i]) if j > i) for i in range(num_nodes)]
+    adj = [sum(1 << int(j) for j in np.flatnonzero(close[i]) if j > i) for i in range(num_nodes)]
     return max(_count_cliques(adj, k), 1)
 
 

@@ -118,3 +118,15 @@ def test_per_tuple_readout_is_applied_before_pooling_over_tuples():
     out = model(x, tri)
     model.tuple_readout = torch.nn.Identity()
     assert not torch.allclose(out, model(x, tri))
+
+
+@pytest.mark.parametrize("k", [2, 3, 4])
+def test_memory_guard_counts_exactly_the_tuples_the_transform_keeps(k):
+    from graphbench.models.kl_gnn import count_tuples
+
+    for seed in range(3):
+        nxg = nx.gnp_random_graph(9, 0.3, seed=seed)
+        src, dst = undirected(list(nxg.edges()))
+        for max_dist in (1, 2, 0):
+            kept = sample_tuples(9, src, dst, k, max_dist=max_dist or None)
+            assert count_tuples(9, src, dst, k, max_dist) == len(kept), (seed, max_dist)

@@ -57,6 +57,9 @@ KL_HPARAMS = {
                    "(1: all); evaluation always uses every tuple", low=0.0, high=1.0, low_open=True),
     "subset_pool": HParam(str, "max", "pooling of a graph's tuple embeddings (the code's global_pool)",
                           choices=SUBSET_POOLS),
+    "se_dim": HParam(int, 0, "with a positional / structural encoding (pe): map it linearly to se_dim channels and "
+                     "concatenate them to a (hidden - se_dim)-wide node embedding (the code's se_dim); 0: add a "
+                     "hidden-wide linear map of it instead", low=0),
     "lifted_budget_gb": BUDGET_HPARAM,
 }
 KL_SEARCH_SPACE = {"hidden": {"type": "categorical", "choices": [32, 64]},
@@ -130,13 +133,18 @@ class KLNet(nn.Module):
 
     def __init__(self, in_dim, out_dim, *, hidden: int = 64, layers: int = 4, architecture: str = "joint",
                  id_layers: int = 5, global_layers: int = 0, regression_layers: int = 4, combine: str = "hadamard",
-                 k: int = 2, tuple_max_dist: int = 0, rate: float = 0.1, subset_pool: str = "max",
+                 k: int = 2, tuple_max_dist: int = 0, rate: float = 0.1, subset_pool: str = "max", se_dim: int = 0,
                  lifted_budget_gb: float = 0.0, task_level: str = "graph", edge_dim=None, pe_dim: int = 0) -> None:
         super().__init__()
         if task_level != "graph":
             raise ValueError("kl-gnn supports graph-level tasks only")
         self.k, self.rate, self.tuple_max_dist = k, rate, tuple_max_dist
-        self.encoder = FeatureEncoder(as_spec(in_dim), hidden, pe_dim=pe_dim)
+        if se_dim and not 0 < se_dim < hidden:
+            raise ValueError(f"se_dim must be between 1 and hidden - 1 = {hidden - 1}, got {se_dim}")
+        # the code's input: [Emb(atom) (hidden - se_dim) ‖ Linear(rwse) (se_dim)] when se_dim and a pe are given
+        self.se = nn.Linear(pe_dim, se_dim) if (se_dim and pe_dim) else None
+        self.encoder = FeatureEncoder(as_spec(in_dim), hidden - se_dim if self.se is not None else hidden,
+                                      pe_dim=0 if self.se is not None else pe_dim)
         espec = as_spec(edge_dim)
         # the code's edge embedding (one table shared by every layer, padding row 0 for "no edge")
         self.edge_encoder = FeatureEncoder(espec, hidden) if espec.kind != "none" else None
@@ -173,7 +181,10 @@ class KLNet(nn.Module):
     def forward(self, batch, feat=None, efeat=None, pe=None) -> torch.Tensor:
         batch = with_inputs(as_batch(batch, feat, efeat, pe), self.extras,
                             self.input_transforms({"k": self.k, "tuple_max_dist": self.tuple_max_dist}))
-        x = self.encoder(batch.feat, batch.num_nodes, batch.pe)
+        if self.se is not None:
+            x = torch.cat([self.encoder(batch.feat, batch.num_nodes), self.se(batch.pe)], 1)
+        else:
+            x = self.encoder(batch.feat, batch.num_nodes, batch.pe)
         e = self.edge_encoder(batch.efeat, batch.graph.num_edges()) if self.edge_encoder is not None else None
         if self.training and self.rate < 1.0:
             return self.kl(x, self._input(batch, self._sample(batch)), e)
@@ -190,18 +201,20 @@ register_preset(Preset(
     f"{KLGNN_REPO}, zinc/README.md 'IDMPNN baseline')",
     "(k, 1)-GNN on ZINC as the official ZINC script builds it: the parallel network (8 MPNN layers on the graph, 5 on "
     "the identifiers of k = 4 tuples within distance 3, Hadamard merge, 5 layers per tuple, max over tuples, 4 "
-    "residual regression layers), width 64, 10% of the tuples per training step, every tuple at evaluation, batch "
+    "residual regression layers), atom embedding (48) ‖ RWSE map (16), width 64, 10% of the tuples per training step, every tuple at evaluation, batch "
     "32, Adam lr 1e-3 with a cosine schedule, L1 loss, 1000 epochs",
     dict(architecture="parallel", k=4, tuple_max_dist=3, rate=0.1, hidden=64, layers=8, id_layers=5,
-         global_layers=5, regression_layers=4, combine="hadamard", subset_pool="max", batch_size=32, lr=1e-3,
-         weight_decay=0.0, scheduler="cosine", epochs=1000, patience=1000, min_lr=0.0, monitor="val_metric"),
+         global_layers=5, regression_layers=4, combine="hadamard", subset_pool="max", pe="rwse", pe_dim=20,
+         se_dim=16, batch_size=32, lr=1e-3, weight_decay=0.0, scheduler="cosine", epochs=1000, patience=1000, min_lr=0.0,
+         monitor="val_metric"),
     datasets=("zinc",),
     deviations=(
         "Tuples: the script (no --no_cluster) restricts them to the communities of igraph's multilevel clustering "
         "at resolution 0.5 (graph2IDsubgraph_cluster); ours keeps every distance-filtered 4-subset (a superset). "
-        "Inputs: the script's model concatenates a 48-wide atom embedding with a 16-wide linear map of 20 "
-        "random-walk return probabilities (se_dim defaults to 16, and the preprocessing always computes them); "
-        "ours embeds the atom type to 64 and adds no RWSE. The code also builds two unused ModuleLists "
+        "Inputs: as the script's model (se_dim defaults to 16 and the preprocessing always computes the random-walk "
+        "encoding), a 48-wide atom embedding is concatenated with a 16-wide linear map of 20 random-walk return "
+        "probabilities; the code's 20 steps are walk lengths 0..19 (length 0 is the constant 1), graphbench's "
+        "rwse lengths 1..20. The code also builds two unused ModuleLists "
         "(graph_mlps_aggregate, id_mlps_aggregate: 13 × 8,448 parameters) that ours does not. Schedule: the "
         "code's cosine starts with a 50-epoch warm-up from 0.1·lr (adjust_learning_rate); ours is torch's "
         "CosineAnnealingLR without warm-up; its ReduceLROnPlateau(0.9, 5) is overwritten by the cosine every "

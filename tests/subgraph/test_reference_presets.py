@@ -59,8 +59,8 @@ CASES = [
     ("gnn-sswl-plus", "zhang2023", ZINC, swl_code_count(["uL", "vL", "vv"]), (174 - 28) * 96 + 6 * 2 * 9 * 96 + 1),
     ("pswl", "zhang2023", ZINC, swl_code_count(["uL", "vv"]), (174 - 28) * 96 + 6 * 9 * 96 + 1),
     ("swl", "zhang2023", ZINC, swl_code_count(["uL"]), (174 - 28) * 96 + 6 * 9 * 96 + 1),
-    # unused aggregate blocks; 21 × 48 atom rows + Linear(20, 16) RWSE instead of 28 × 64 atom rows
-    ("kl-gnn", "zhou2023", ZINC, klgnn_code_count(), 13 * (2 * (64 * 64 + 64) + 128) + 21 * 48 + 336 - 28 * 64),
+    # unused aggregate blocks; 21 atom rows in the code, 28 in ZINC's card
+    ("kl-gnn", "zhou2023", ZINC, klgnn_code_count(), 13 * (2 * (64 * 64 + 64) + 128) + (21 - 28) * 48),
     # the first layer's unused 1→2 and 1→1 maps in 3 size buckets
     ("spen", "mitton2021", MUTAG, spen_code_count(), 3 * (8 * 128 * 5 + 128 + 8 * 128 * 2 + 128)),
 ]
@@ -70,7 +70,8 @@ CASES = [
 def test_preset_counts_equal_the_reference_code_less_the_named_differences(model, preset, dims, code, named):
     p = get_preset(model, preset)
     hp = {k: v for k, v in p.hparams.items() if k in model_hparams(model, {})}
-    net = build_model(model, dims[0], dims[2], edge_dim=dims[1], **hp)
+    pe_dim = p.hparams.get("pe_dim", 16) if p.hparams.get("pe", "none") != "none" else 0
+    net = build_model(model, dims[0], dims[2], edge_dim=dims[1], pe_dim=pe_dim, **hp)
     assert count_parameters(net) == code - named
     assert p.reference and (p.params is not None or p.params_missing)
 

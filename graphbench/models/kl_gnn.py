@@ -201,12 +201,12 @@ register_preset(Preset(
     f"{KLGNN_REPO}, zinc/README.md 'IDMPNN baseline')",
     "(k, 1)-GNN on ZINC as the official ZINC script builds it: the parallel network (8 MPNN layers on the graph, 5 on "
     "the identifiers of k = 4 tuples within distance 3, Hadamard merge, 5 layers per tuple, max over tuples, 4 "
-    "residual regression layers), atom embedding (48) ‖ RWSE map (16), width 64, 10% of the tuples per training step, every tuple at evaluation, batch "
-    "32, Adam lr 1e-3 with a cosine schedule, L1 loss, 1000 epochs",
+    "residual regression layers), atom embedding (48) ‖ RWSE map (16), width 64, 10% of the tuples per training "
+    "step, every tuple at evaluation, batch 32, Adam lr 1e-3 with a cosine schedule, L1 loss, 1000 epochs",
     dict(architecture="parallel", k=4, tuple_max_dist=3, rate=0.1, hidden=64, layers=8, id_layers=5,
          global_layers=5, regression_layers=4, combine="hadamard", subset_pool="max", pe="rwse", pe_dim=20,
-         se_dim=16, batch_size=32, lr=1e-3, weight_decay=0.0, scheduler="cosine", epochs=1000, patience=1000, min_lr=0.0,
-         monitor="val_metric"),
+         se_dim=16, batch_size=32, lr=1e-3, weight_decay=0.0, scheduler="cosine", epochs=1000, patience=1000,
+         min_lr=0.0, monitor="val_metric"),
     datasets=("zinc",),
     deviations=(
         "Tuples: the script (no --no_cluster) restricts them to the communities of igraph's multilevel clustering "

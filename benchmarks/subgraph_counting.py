@@ -9,7 +9,7 @@ Tasks (``DATASET:TARGET``):
   :mod:`graphbench.data.synthetic.counting` (G(n, p) graphs; ``--random-*`` set their number and size).
 
 Every target is divided by its standard deviation over the dataset (``normalize=true``), the convention of the
-GNN-AK and SSWL counting code (papers.md §8.6), so the printed MAE is the papers' "normalised MAE"; one run per
+GNN-AK and SSWL counting code (docs/models/sswl.md §7), so the printed MAE is the papers' "normalised MAE"; one run per
 (model, target), as the papers (a separate regressor per count). Every run goes through the public API
 (:func:`graphbench.api.run`, i.e. the trainer and each model's registered input transforms), with the width
 ``hidden`` solved per model so that it has at most ``--budget`` trainable parameters

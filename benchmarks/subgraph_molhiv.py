@@ -7,8 +7,9 @@ trainable parameters (:func:`graphbench.sweep.budget.solve_hidden`). GNN-SSWL+ u
 default, **2-hop ego subgraphs** (``hops=2``, the NGNN / GNN-AK subgraph policy the framework offers): with full
 subgraphs a molhiv graph (mean 25.5 nodes, max 222) lifts to n² pair-nodes — 25.7 M per training epoch — which a
 short CPU schedule cannot afford; ``--hops 0`` runs the paper's full-subgraph model. The published reference is
-GNN-SSWL+ 79.08 ± 0.44 (released logs, 8 seeds, 100 epochs; papers.md §8.7); GIN's is the OGB paper's 75.58 ± 1.40
-(Hu et al., NeurIPS 2020, GIN without virtual node, 10 seeds; quoted from memory, not from papers.md).
+GNN-SSWL+ 79.08 ± 0.44 (released logs, 8 seeds, 100 epochs; docs/models/sswl.md §7); GIN's is the OGB paper's
+75.58 ± 1.40 (Hu et al., NeurIPS 2020, GIN without virtual node, 10 seeds; quoted from memory, not checked against
+the table).
 
     OMP_NUM_THREADS=1 GRAPHBENCH_TRANSFORM_WORKERS=1 GRAPHBENCH_SHARED_DATA=/work/shared/datasets nice -n 10 \\
         python benchmarks/subgraph_molhiv.py --epochs 1 --results /tmp/molhiv.csv
@@ -21,7 +22,7 @@ import os
 import sys
 import time
 
-PUBLISHED = {"gnn-sswl-plus": (79.08, 0.44, "Zhang et al. 2023, released logs (papers.md §8.7) [V-log]"),
+PUBLISHED = {"gnn-sswl-plus": (79.08, 0.44, "Zhang et al. 2023, released logs (docs/models/sswl.md §7) [V-log]"),
              "gin": (75.58, 1.40, "Hu et al. 2020 (OGB), GIN [recalled]")}
 
 

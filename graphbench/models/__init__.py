@@ -40,4 +40,5 @@ def count_parameters(model: nn.Module) -> int:
 
 __all__ = ["MODELS", "MessagePassingNet", "build_model", "count_parameters", "model_hparams"]
 
-from graphbench.models import subgraph  # noqa: E402, F401  (issue 14: subgraph GNNs; registration side effect)
+# subgraph GNNs (issue 14), one file per family; registration side effect
+from graphbench.models import kl_gnn, spen, sswl  # noqa: E402, F401

@@ -30,11 +30,16 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from graphbench.hparams import HParam
 from graphbench.subgraph.product import ATOMIC_AGGREGATIONS, LOCAL_AGGREGATIONS
 
 BUDGET_ENV = "GRAPHBENCH_SUBGRAPH_BUDGET_GB"
 DEFAULT_BUDGET_GB = 8.0
 GIB = 1024 ** 3
+#: The ``lifted_budget_gb`` hyperparameter every registered subgraph model takes.
+BUDGET_HPARAM = HParam(float, 0.0, "memory guard: stop before training when the lifted graph of the largest "
+                       "training batch is estimated above this many GiB (0: $GRAPHBENCH_SUBGRAPH_BUDGET_GB, else 8)",
+                       low=0.0)
 
 
 class LiftedGraphTooLarge(MemoryError):
@@ -165,3 +170,20 @@ def check_lifted_size(estimate: LiftedSize, budget_gb: float | None = None, *,
     raise LiftedGraphTooLarge(
         f"the lifted graph does not fit the memory budget: estimated {estimate.bytes / GIB:.2f} GiB > budget "
         f"{budget / GIB:.2f} GiB. {estimate.describe()}. To fit: " + "; ".join(hints) + ".")
+
+
+def graph_sizes(dataset) -> list[tuple[int, int]]:
+    """``(nodes, directed edges)`` of every graph of a dataset."""
+    return [(g.num_nodes(), g.num_edges()) for g in dataset.graphs]
+
+
+def check_budget(est: int, budget_gb: float | None, largest: str, remedy: str) -> None:
+    """Raise :class:`LiftedGraphTooLarge` when ``est`` bytes exceed the budget (``budget_gb``; ``None`` or 0: the
+    default): the message states the estimate, the budget, the largest batch (``largest``) and what to change
+    (``remedy``). The (k, 1)-GNN and SPEN guards use it; the SSWL guard uses :func:`check_lifted_size`."""
+    budget = budget_bytes(budget_gb or None)
+    if est > budget:
+        raise LiftedGraphTooLarge(
+            f"the lifted graph does not fit the memory budget: estimated {est / GIB:.2f} GiB > budget "
+            f"{budget / GIB:.2f} GiB. largest batch: {largest}. To fit: {remedy}; or raise the budget "
+            "(lifted_budget_gb / $GRAPHBENCH_SUBGRAPH_BUDGET_GB).")

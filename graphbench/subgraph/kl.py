@@ -1,32 +1,35 @@
 """(k, l)-GNN with l = 1 ("IDMPNN"): Zhou, Wang, Zhang, "From Relational Pooling to Subgraph GNNs: A Universal
-Framework for More Expressive GNNs", ICML 2023, §4–6 (official code ``zhouc20/KLGNN``, ``zinc/IDMPNN_Global.py``).
+Framework for More Expressive GNNs", ICML 2023, §4–6; the equations, choices and the reference code's locations
+are in ``docs/models/kl-gnn.md`` (official code ``zhouc20/KLGNN@a6b85b7316bf``, ``zinc/IDMPNN_Global.py``).
 
 (k, l)-WL individualises an ordered k-tuple of nodes (distinct labels 1..k), runs l-WL on the labelled graph and
-pools the colourings over orderings and tuples. For l = 1 the l-WL step is an MPNN:
+pools the colourings over orderings and tuples. For l = 1 the l-WL step is an MPNN. Two networks, the paper's
+architectures (a) and (b) (docs/models/kl-gnn.md §2 and §3):
 
-1. :func:`sample_tuples` (pre-processing, pure): all k-subsets of the nodes, optionally only those whose pairwise
-   shortest-path distances are ≤ ``max_dist`` (the code's ``distlimitu``), optionally a random fraction ``rate``
-   of them (training uses a fraction; the code's ``rate``).
-2. For every subset and each of its k! orderings a copy of the graph is made; the input encoding of the node at
-   position j of the ordering is multiplied element-wise by ``IDEmb(j + 1)``, every other node by ``IDEmb(0)``
-   (the code's ``idemb`` Hadamard product).
-3. ``layers`` MPNN layers on every copy: ``h_i ← h_i + MLP(Σ_{j ∈ N(i)} h_j ⊙ EdgeEnc(e_ji))`` (edge-type
-   weighting only with edge features), MLP = Linear → ReLU → Linear → LayerNorm → ReLU as in the code.
-4. Mean over the k! orderings (relational pooling) per node, an MLP, sum over nodes → one vector per subset;
-   pool the subsets of a graph (``mean``/``sum``/``max``) → output MLP.
-5. :meth:`KLGNN.ensemble`: test-time ensembling over ``times`` independent tuple samples (median or mean), as the
-   code's ``sample_times``.
+- :class:`KLGNN` (joint, the code's ``IDMPNN_Global``): the input encoding of the node at position j of an
+  ordering is multiplied element-wise by ``IDEmb(j)``; ``layers`` MPNN layers on every individualised copy.
+- :class:`KLGNNParallel` (the code's ``IDMPNN_Global_parallel``, what its ZINC script builds): ``graph_layers``
+  MPNN layers on the original graph, and separately ``id_layers`` MPNN layers on the identifier embeddings of every
+  individualised copy (no node features there); the two meet per tuple by a Hadamard product.
 
-Not modelled (documented choices): the code's ``num_layer_global`` post-pooling layers on the original graph, the
-``resolution`` cluster sampling, and the RWSE / transformer variants. A subset padded with ``-1`` (graphs with
-fewer than k nodes) individualises only its real nodes.
+Both: mean over the k! orderings per node, ``global_layers`` MPNN layers on each tuple's graph, sum over the nodes,
+Linear → ReLU per tuple (the inner multiset of the (k, l)-WL colour), pooling over a graph's tuples
+(``mean``/``sum``/``max``), then the output map. Every MPNN layer is ``h_i ← h_i + MLP(Σ_{j ∈ N(i)} E(e_ji) ⊙ h_j)``
+with one edge embedding ``E`` shared by all layers (``E = 1`` without edge features) and MLP = Linear → ReLU →
+Linear → LayerNorm → ReLU, as in the code.
+
+Tuples (:func:`sample_tuples`, pre-processing): all k-subsets, optionally only those whose pairwise shortest-path
+distances are ≤ ``max_dist`` (the code's ``distlimitu``). Training uses ``⌊rate · T⌋ + 1`` of a graph's T tuples
+drawn afresh every step (the code's ``rate``); evaluation uses every tuple, as the code does, so a prediction does
+not depend on the batch or the node numbering. A graph whose filter keeps no tuple gets one *empty* tuple (no node
+individualised: the plain MPNN reading of the graph, invariant to relabelling); a graph with fewer than k nodes gets
+one tuple of all its nodes, padded with ``-1`` (docs/models/kl-gnn.md §4).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -36,6 +39,7 @@ from graphbench.subgraph.layers import scatter_mean, scatter_sum
 from graphbench.subgraph.product import shortest_path_distances
 
 SUBSET_POOLS = ("mean", "sum", "max")
+COMBINES = ("hadamard", "add")
 
 
 def sample_tuples(num_nodes: int, src: torch.Tensor, dst: torch.Tensor, k: int, *, rate: float = 1.0,
@@ -43,29 +47,31 @@ def sample_tuples(num_nodes: int, src: torch.Tensor, dst: torch.Tensor, k: int, 
     """k-subsets of the nodes of one graph as ``[T, k]`` int64 (ascending node ids; local ids).
 
     ``max_dist``: keep only subsets whose pairwise shortest-path distances (along ``src → dst``) are all
-    ``≤ max_dist``; ``rate ∈ (0, 1]``: keep ``ceil(rate · #subsets)`` of them uniformly at random (``generator``
-    makes it reproducible), at least one. A graph with fewer than ``k`` nodes, or whose filter keeps nothing, gets
-    one subset of all its nodes (up to ``k``) padded with ``-1``.
+    ``≤ max_dist``; ``rate ∈ (0, 1]``: keep ``min(T, ⌊rate · T⌋ + 1)`` of them uniformly at random (the code's
+    count; ``generator`` makes it reproducible). A graph with fewer than ``k`` nodes gets one subset of all its
+    nodes padded with ``-1``; a graph whose filter keeps nothing gets one empty subset (all ``-1``: no node is
+    individualised), the same whatever the node numbering.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     if not 0.0 < rate <= 1.0:
         raise ValueError(f"rate must be in (0, 1], got {rate}")
     n = int(num_nodes)
+    if n < k:
+        row = torch.full((1, k), -1, dtype=torch.int64)
+        row[0, :n] = torch.arange(n)
+        return row
     subsets = torch.tensor(list(itertools.combinations(range(n), k)), dtype=torch.int64).reshape(-1, k)
-    if max_dist is not None and len(subsets) and k > 1:
+    if max_dist is not None and k > 1:
         dist = shortest_path_distances(n, src, dst)
         ok = torch.ones(len(subsets), dtype=torch.bool)
         for i, j in itertools.combinations(range(k), 2):
-            ok &= dist[subsets[:, i], subsets[:, j]] <= max_dist
+            ok &= (dist[subsets[:, i], subsets[:, j]] <= max_dist) & (dist[subsets[:, j], subsets[:, i]] <= max_dist)
         subsets = subsets[ok]
     if len(subsets) == 0:
-        row = torch.full((1, k), -1, dtype=torch.int64)
-        m = min(n, k)
-        row[0, :m] = torch.arange(m)
-        return row
+        return torch.full((1, k), -1, dtype=torch.int64)
     if rate < 1.0:
-        keep = max(1, math.ceil(rate * len(subsets)))
+        keep = min(len(subsets), math.floor(rate * len(subsets)) + 1)
         subsets = subsets[torch.randperm(len(subsets), generator=generator)[:keep].sort().values]
     return subsets
 
@@ -109,109 +115,218 @@ def _exclusive_cumsum(x: torch.Tensor) -> torch.Tensor:
 def _local_arange(counts: torch.Tensor) -> torch.Tensor:
     """``[0..c0-1, 0..c1-1, ...]``."""
     total = int(counts.sum())
-    return torch.arange(total) - _exclusive_cumsum(counts).repeat_interleave(counts, output_size=total)
+    return torch.arange(total, device=counts.device) - _exclusive_cumsum(counts).repeat_interleave(
+        counts, output_size=total)
 
 
-class KLGNN(nn.Module):
-    """(k, 1)-GNN (module docstring). ``forward(x [N, in_dim], inp: KLInput, efeat=None) -> [num_graphs, out]``."""
+def id_mlp(dim: int) -> nn.Sequential:
+    """The code's layer MLP: Linear → ReLU → Linear → LayerNorm → ReLU."""
+    return nn.Sequential(nn.Linear(dim, dim), nn.ReLU(), nn.Linear(dim, dim), nn.LayerNorm(dim), nn.ReLU())
 
-    def __init__(self, in_dim: int, out_dim: int, *, k: int = 2, hidden: int = 64, layers: int = 4,
-                 subset_pool: str = "mean", edge_dim: int | None = None) -> None:
+
+@dataclass
+class TupleGraphs:
+    """The individualised copies of a batch: copy ``c = t · k! + o`` is tuple ``t`` under ordering ``o``; its nodes
+    are the nodes of the tuple's graph (``orig_node``), ``label`` is 0 for a node outside the tuple and ``j + 1``
+    for position ``j`` of the ordering. ``src``/``dst``/``orig_edge`` are the copies' edges; ``slot`` maps a copy's
+    node to its (tuple, node) row, ``tuple_of_slot`` such a row to its tuple; ``tuple_slots`` is ``[T·n_t]``
+    (slot → original node) for the per-tuple graphs after the orderings are pooled."""
+
+    orig_node: torch.Tensor
+    label: torch.Tensor
+    src: torch.Tensor
+    dst: torch.Tensor
+    orig_edge: torch.Tensor
+    slot: torch.Tensor
+    tuple_of_slot: torch.Tensor
+    slot_node: torch.Tensor
+    slot_src: torch.Tensor
+    slot_dst: torch.Tensor
+    slot_edge: torch.Tensor
+    num_tuples: int
+
+
+def tuple_graphs(inp: KLInput, orderings: torch.Tensor) -> TupleGraphs:
+    """Index tensors of every individualised copy and of every tuple's graph (see :class:`TupleGraphs`)."""
+    k = orderings.shape[1]
+    if inp.tuples.shape[1] != k:
+        raise ValueError(f"tuples have {inp.tuples.shape[1]} columns but the model has k = {k}")
+    dev = inp.tuples.device
+    node_start, edge_start = _exclusive_cumsum(inp.node_counts), _exclusive_cumsum(inp.edge_counts)
+    n_orders, T = orderings.shape[0], inp.tuples.shape[0]
+
+    def replicate(owner_graph: torch.Tensor):
+        """Nodes and edges of one graph copy per entry of ``owner_graph``."""
+        n_per = inp.node_counts[owner_graph]
+        start = _exclusive_cumsum(n_per)
+        local = _local_arange(n_per)
+        orig_node = node_start[owner_graph].repeat_interleave(n_per) + local
+        e_per = inp.edge_counts[owner_graph]
+        owner_of_edge = torch.arange(len(owner_graph), device=dev).repeat_interleave(e_per)
+        orig_edge = edge_start[owner_graph].repeat_interleave(e_per) + _local_arange(e_per)
+        shift = (start - node_start[owner_graph])[owner_of_edge]
+        return n_per, start, local, orig_node, inp.src[orig_edge] + shift, inp.dst[orig_edge] + shift, orig_edge
+
+    copy_tuple = torch.arange(T, device=dev).repeat_interleave(n_orders)          # copy c = t · k! + o
+    copy_order = torch.arange(n_orders, device=dev).repeat(T)
+    copy_graph = inp.tuple_graph[copy_tuple]
+    n_per, copy_start, local, orig_node, src, dst, orig_edge = replicate(copy_graph)
+    label = torch.zeros(int(n_per.sum()), dtype=torch.int64, device=dev)
+    chosen = inp.tuples[copy_tuple[:, None], orderings[copy_order]]                 # [C, k] global ids in order
+    pos = torch.arange(1, k + 1, device=dev).expand_as(chosen)
+    real = chosen >= 0
+    where = (copy_start[:, None] + chosen - node_start[copy_graph][:, None])[real]
+    label[where] = pos[real]
+    tn, t_start, _, slot_node, s_src, s_dst, s_edge = replicate(inp.tuple_graph)
+    slot = t_start[copy_tuple].repeat_interleave(n_per) + local
+    return TupleGraphs(orig_node, label, src, dst, orig_edge, slot,
+                       torch.arange(T, device=dev).repeat_interleave(tn), slot_node, s_src, s_dst, s_edge, T)
+
+
+def mpnn_step(mlp: nn.Module, h: torch.Tensor, src: torch.Tensor, dst: torch.Tensor,
+              gate: torch.Tensor | None) -> torch.Tensor:
+    """``h_i + MLP(Σ_{j→i} E(e_ji) ⊙ h_j)`` (``gate``: the edges' ``E``, ``None``: 1)."""
+    msg = h[src] if gate is None else h[src] * gate
+    return h + mlp(scatter_sum(msg, dst, h.shape[0]))
+
+
+class _KLBase(nn.Module):
+    """The parts the joint and the parallel network share: inputs, edge embedding, orderings, the per-tuple
+    global layers and readout (docs/models/kl-gnn.md §3), tuple pooling, chunked evaluation."""
+
+    def __init__(self, in_dim: int | None, out_dim: int, *, k: int, hidden: int, global_layers: int,
+                 subset_pool: str, edge_dim: int | None, encode: bool) -> None:
         super().__init__()
         if k not in (1, 2, 3, 4):
             raise ValueError(f"k must be 1..4 (k! orderings per subset), got {k}")
         if subset_pool not in SUBSET_POOLS:
             raise ValueError(f"unknown subset_pool {subset_pool!r}; choose one of {SUBSET_POOLS}")
-        self.k, self.subset_pool = k, subset_pool
+        self.k, self.hidden, self.subset_pool = k, hidden, subset_pool
         self.register_buffer("orderings", torch.tensor(list(itertools.permutations(range(k))), dtype=torch.int64),
                              persistent=False)
-        self.encoder = nn.Linear(in_dim, hidden)
-        self.id_embedding = nn.Embedding(k + 1, hidden)
-        self.edge_encoders = nn.ModuleList(nn.Linear(edge_dim, hidden) for _ in range(layers)) if edge_dim else None
-        self.mlps = nn.ModuleList(
-            nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.LayerNorm(hidden),
-                          nn.ReLU()) for _ in range(layers))
-        self.node_mlp = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
-        self.head = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, out_dim))
+        # encode=False: x is already [N, hidden] and efeat [E, hidden] (the registry model's encoders)
+        self.encoder = nn.Linear(in_dim, hidden) if encode else nn.Identity()
+        self.edge_encoder = nn.Linear(edge_dim, hidden) if (encode and edge_dim) else nn.Identity()
+        # the code's IDEmb has k + 2 rows: positions 0..k-1, k unused, k + 1 "not in the tuple" (parallel model)
+        self.id_embedding = nn.Embedding(k + 2, hidden)
+        self.global_mlps = nn.ModuleList(id_mlp(hidden) for _ in range(global_layers))
+        self.tuple_readout = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU())     # the code's setmlp2
 
-    def tuple_embeddings(self, x: torch.Tensor, inp: KLInput, efeat: torch.Tensor | None = None) -> torch.Tensor:
-        """One vector per subset, ``[T, hidden]`` (steps 2–4 of the module docstring)."""
-        if inp.tuples.shape[1] != self.k:
-            raise ValueError(f"tuples have {inp.tuples.shape[1]} columns but the model has k = {self.k}")
-        node_start = _exclusive_cumsum(inp.node_counts)
-        edge_start = _exclusive_cumsum(inp.edge_counts)
-        n_orders = self.orderings.shape[0]
-        T = inp.tuples.shape[0]
-        copy_tuple = torch.arange(T).repeat_interleave(n_orders)                 # copy c = t · k! + o
-        copy_order = torch.arange(n_orders).repeat(T)
-        copy_graph = inp.tuple_graph[copy_tuple]
-        n_per = inp.node_counts[copy_graph]
-        copy_start = _exclusive_cumsum(n_per)
-        local = _local_arange(n_per)
-        orig_node = node_start[copy_graph].repeat_interleave(n_per) + local
-        # individualisation labels: position j of ordering o gets label j + 1
-        label = torch.zeros(int(n_per.sum()), dtype=torch.int64)
-        chosen = inp.tuples[copy_tuple[:, None], self.orderings[copy_order]]      # [C, k] global ids in order
-        pos = torch.arange(1, self.k + 1).expand_as(chosen)
-        real = chosen >= 0
-        where = (copy_start[:, None] + chosen - node_start[copy_graph][:, None])[real]
-        label[where] = pos[real]
-        h = self.encoder(x)[orig_node] * self.id_embedding(label)
-        # replicate the edges of each copy's graph
-        e_per = inp.edge_counts[copy_graph]
-        copy_of_edge = torch.arange(len(copy_graph)).repeat_interleave(e_per)
-        orig_edge = edge_start[copy_graph].repeat_interleave(e_per) + _local_arange(e_per)
-        shift = (copy_start - node_start[copy_graph])[copy_of_edge]
-        src, dst = inp.src[orig_edge] + shift, inp.dst[orig_edge] + shift
-        for i, mlp in enumerate(self.mlps):
-            msg = h[src]
-            if self.edge_encoders is not None and efeat is not None:
-                msg = msg * self.edge_encoders[i](efeat)[orig_edge]
-            h = h + mlp(scatter_sum(msg, dst, h.shape[0]))
-        # relational pooling: mean over the k! orderings of the same subset, node by node
-        tuple_nodes = inp.node_counts[inp.tuple_graph]
-        slot = _exclusive_cumsum(tuple_nodes)[copy_tuple].repeat_interleave(n_per) + local
-        h = self.node_mlp(scatter_mean(h, slot, int(tuple_nodes.sum())))
-        return scatter_sum(h, torch.arange(T).repeat_interleave(tuple_nodes), T)
+    def gate(self, efeat: torch.Tensor | None) -> torch.Tensor | None:
+        return None if efeat is None else self.edge_encoder(efeat)
+
+    def per_tuple(self, h: torch.Tensor, tg: TupleGraphs, gate: torch.Tensor | None) -> torch.Tensor:
+        """Per-tuple node states ``[T·n, d]`` → ``global_layers`` MPNN layers on each tuple's graph → sum over the
+        nodes → Linear → ReLU: one vector per tuple ``[T, d]``."""
+        g = None if gate is None else gate[tg.slot_edge]
+        for mlp in self.global_mlps:
+            h = mpnn_step(mlp, h, tg.slot_src, tg.slot_dst, g)
+        return self.tuple_readout(scatter_sum(h, tg.tuple_of_slot, tg.num_tuples))
+
+    def tuple_embeddings(self, x: torch.Tensor, inp: KLInput, gate: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+    def embed(self, x: torch.Tensor, inp: KLInput, efeat: torch.Tensor | None = None, *,
+              chunk_copies: int | None = None) -> torch.Tensor:
+        """One vector per tuple ``[T, hidden]``; ``chunk_copies``: in chunks of at most about this many node
+        copies (tuples are independent, so the result is the same; bounds memory where nothing is kept for
+        backward)."""
+        x, gate = self.encoder(x), self.gate(efeat)
+        if chunk_copies is None:
+            return self.tuple_embeddings(x, inp, gate)
+        copies = inp.node_counts[inp.tuple_graph] * self.orderings.shape[0]
+        chunk = torch.div(torch.cumsum(copies, 0) - copies, max(int(chunk_copies), 1), rounding_mode="floor")
+        parts = []
+        for c in torch.unique(chunk).tolist():   # contiguous ranges: the tuple order is kept
+            m = chunk == c
+            parts.append(self.tuple_embeddings(x, KLInput(inp.src, inp.dst, inp.node_counts, inp.edge_counts,
+                                                          inp.tuples[m], inp.tuple_graph[m]), gate))
+        return torch.cat(parts) if parts else x.new_zeros(0, self.hidden)
+
+    def pool_tuples(self, z: torch.Tensor, inp: KLInput) -> torch.Tensor:
+        """Pool the tuple embeddings ``z [T, d]`` of every graph: ``[num_graphs, d]``."""
+        if self.subset_pool == "max":
+            g = z.new_full((inp.num_graphs, z.shape[1]), float("-inf"))
+            return g.scatter_reduce(0, inp.tuple_graph[:, None].expand_as(z), z, reduce="amax")
+        if self.subset_pool == "sum":
+            return scatter_sum(z, inp.tuple_graph, inp.num_graphs)
+        return scatter_mean(z, inp.tuple_graph, inp.num_graphs)
+
+    def head(self, g: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     def forward(self, x: torch.Tensor, inp: KLInput, efeat: torch.Tensor | None = None, *,
                 chunk_copies: int | None = None) -> torch.Tensor:
-        """``chunk_copies``: embed the tuples in chunks of at most about this many node copies (tuples are
-        independent, so the result is the same; bounds memory at evaluation, where nothing is kept for backward)."""
-        if chunk_copies is None:
-            z = self.tuple_embeddings(x, inp, efeat)
-        else:
-            copies = inp.node_counts[inp.tuple_graph] * self.orderings.shape[0]
-            chunk = torch.div(torch.cumsum(copies, 0) - copies, max(int(chunk_copies), 1), rounding_mode="floor")
-            parts = []
-            for c in torch.unique(chunk).tolist():   # contiguous ranges: the tuple order is kept
-                m = chunk == c
-                parts.append(self.tuple_embeddings(x, KLInput(inp.src, inp.dst, inp.node_counts, inp.edge_counts,
-                                                              inp.tuples[m], inp.tuple_graph[m]), efeat))
-            z = torch.cat(parts) if parts else x.new_zeros(0, self.head[0].in_features)
-        return self.readout(z, inp)
+        """``x [N, in_dim]``, ``efeat [E, edge_dim]`` or ``None`` → ``[num_graphs, out_dim]``."""
+        return self.head(self.pool_tuples(self.embed(x, inp, efeat, chunk_copies=chunk_copies), inp))
 
-    def readout(self, z: torch.Tensor, inp: KLInput) -> torch.Tensor:
-        """Pool the tuple embeddings ``z [T, hidden]`` per graph and apply the head."""
-        if self.subset_pool == "max":
-            g = z.new_full((inp.num_graphs, z.shape[1]), float("-inf"))
-            g = g.scatter_reduce(0, inp.tuple_graph[:, None].expand_as(z), z, reduce="amax")
-        elif self.subset_pool == "sum":
-            g = scatter_sum(z, inp.tuple_graph, inp.num_graphs)
-        else:
-            g = scatter_mean(z, inp.tuple_graph, inp.num_graphs)
-        return self.head(g)
 
-    @torch.no_grad()
-    def ensemble(self, x: torch.Tensor, sample: Callable[[torch.Generator], KLInput], *, times: int = 5,
-                 reduce: str = "median", seed: int = 0, efeat: torch.Tensor | None = None) -> torch.Tensor:
-        """Test-time ensembling: ``times`` forward passes on independent tuple samples ``sample(generator)``
-        (e.g. :func:`sample_tuples` with ``rate < 1`` per graph + :func:`kl_batch`), combined by ``median`` or
-        ``mean``."""
-        if reduce not in ("median", "mean"):
-            raise ValueError(f"reduce must be 'median' or 'mean', got {reduce!r}")
-        if times < 1:
-            raise ValueError(f"times must be >= 1, got {times}")
-        gen = torch.Generator().manual_seed(seed)
-        outs = torch.stack([self(x, sample(gen), efeat) for _ in range(times)])
-        return outs.median(0).values if reduce == "median" else outs.mean(0)
+class KLGNN(_KLBase):
+    """Joint (k, 1)-GNN, the paper's architecture (a) (module docstring; docs/models/kl-gnn.md §2):
+    ``h⁰ = Enc(x) ⊙ IDEmb(j)`` on the node at position j of the ordering (other nodes keep ``Enc(x)``), ``layers``
+    MPNN layers on every copy, mean over orderings, Linear → ReLU, ``global_layers`` layers per tuple, sum over
+    nodes, Linear → ReLU, tuple pooling, Linear."""
+
+    def __init__(self, in_dim: int | None, out_dim: int, *, k: int = 2, hidden: int = 64, layers: int = 4,
+                 global_layers: int = 0, subset_pool: str = "max", edge_dim: int | None = None,
+                 encode: bool = True) -> None:
+        super().__init__(in_dim, out_dim, k=k, hidden=hidden, global_layers=global_layers, subset_pool=subset_pool,
+                         edge_dim=edge_dim, encode=encode)
+        self.mlps = nn.ModuleList(id_mlp(hidden) for _ in range(layers))
+        self.order_readout = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU())     # the code's setmlp1
+        self.out = nn.Linear(hidden, out_dim)
+
+    def tuple_embeddings(self, x: torch.Tensor, inp: KLInput, gate: torch.Tensor | None) -> torch.Tensor:
+        tg = tuple_graphs(inp, self.orderings)
+        h = x[tg.orig_node]
+        marked = tg.label > 0
+        h = torch.where(marked[:, None], h * self.id_embedding(torch.clamp(tg.label - 1, min=0)), h)
+        g = None if gate is None else gate[tg.orig_edge]
+        for mlp in self.mlps:
+            h = mpnn_step(mlp, h, tg.src, tg.dst, g)
+        h = self.order_readout(scatter_mean(h, tg.slot, len(tg.slot_node)))    # relational pooling per node
+        return self.per_tuple(h, tg, gate)
+
+    def head(self, g: torch.Tensor) -> torch.Tensor:
+        return self.out(g)
+
+
+class KLGNNParallel(_KLBase):
+    """Parallel (k, 1)-GNN, the paper's architecture (b) and the code's ZINC network (module docstring;
+    docs/models/kl-gnn.md §3): ``graph_layers`` MPNN layers on the original graph's node states ``x``;
+    ``id_layers`` MPNN layers on every copy's identifiers ``z⁰ = IDEmb(j)`` (``IDEmb(k + 1)`` off the tuple); per
+    tuple ``MLP₄(x ⊙ Linear→ReLU(mean_orderings z))`` (``combine="add"``: ``x + …``), ``global_layers`` layers,
+    sum over nodes, Linear → ReLU, tuple pooling, ``regression_layers`` residual MLP layers, Linear."""
+
+    def __init__(self, in_dim: int | None, out_dim: int, *, k: int = 4, hidden: int = 64, graph_layers: int = 8,
+                 id_layers: int = 5, global_layers: int = 5, regression_layers: int = 4, subset_pool: str = "max",
+                 combine: str = "hadamard", edge_dim: int | None = None, encode: bool = True) -> None:
+        super().__init__(in_dim, out_dim, k=k, hidden=hidden, global_layers=global_layers, subset_pool=subset_pool,
+                         edge_dim=edge_dim, encode=encode)
+        if combine not in COMBINES:
+            raise ValueError(f"unknown combine {combine!r}; choose one of {COMBINES}")
+        self.combine = combine
+        self.graph_mlps = nn.ModuleList(id_mlp(hidden) for _ in range(graph_layers))
+        self.id_mlps = nn.ModuleList(id_mlp(hidden) for _ in range(id_layers))
+        self.order_readout = nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU())     # the code's setmlp1
+        self.merge = id_mlp(hidden)                                                  # the code's setmlp4
+        self.regression = nn.ModuleList(id_mlp(hidden) for _ in range(regression_layers))   # setmlp3
+        self.out = nn.Linear(hidden, out_dim)
+
+    def tuple_embeddings(self, x: torch.Tensor, inp: KLInput, gate: torch.Tensor | None) -> torch.Tensor:
+        for mlp in self.graph_mlps:                    # the original graph, once per batch
+            x = mpnn_step(mlp, x, inp.src, inp.dst, gate)
+        tg = tuple_graphs(inp, self.orderings)
+        z = self.id_embedding(torch.where(tg.label > 0, tg.label - 1, self.k + 1))
+        g = None if gate is None else gate[tg.orig_edge]
+        for mlp in self.id_mlps:
+            z = mpnn_step(mlp, z, tg.src, tg.dst, g)
+        z = self.order_readout(scatter_mean(z, tg.slot, len(tg.slot_node)))    # relational pooling per node
+        h = x[tg.slot_node]
+        h = self.merge(h * z if self.combine == "hadamard" else h + z)
+        return self.per_tuple(h, tg, gate)
+
+    def head(self, g: torch.Tensor) -> torch.Tensor:
+        for mlp in self.regression:
+            g = g + mlp(g)
+        return self.out(g)

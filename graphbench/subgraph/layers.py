@@ -7,15 +7,18 @@ Tests", ICML 2023. Layer (paper Eq. 3 with the GIN instantiation of the official
     h'(u, v) = ReLU( Norm( Σ_{a ∈ A} MLP_a( (1 + ε_a) · h(u, v) + Σ_{src ∈ a(u, v)} m_a(src) ) ) )
 
 with one ``MLP_a`` (Linear → Norm → ReLU → Linear) and one learned ``ε_a`` (initialised 0) per aggregation, and
-messages ``m = ReLU(h_src + EdgeEnc(e))`` for the local aggregations ``uL``/``vL`` when edge features are given,
-``m = h_src`` otherwise. The ``uv`` aggregation is the self term alone (``MLP_uv((1 + ε)·h(u, v) + h(u, v))``).
+messages ``m = ReLU(h_src + EdgeEnc_a(e))`` for the local aggregations ``uL``/``vL`` when edge features are given
+(one edge encoder per local aggregation and layer, as the code's ``Bond`` modules), ``m = h_src`` otherwise. The
+``uv`` aggregation is the self term alone (``MLP_uv((1 + ε)·h(u, v) + h(u, v))``). Equations and the reference
+code's locations: ``docs/models/sswl.md``.
 
-Pooling (paper §2, "VS" and "SV"; official code: an extra aggregation layer without self term, then a mean over all
-pairs): ``VS`` sums ``h(u, ·)`` over the nodes of each subgraph first, ``SV`` sums ``h(·, v)`` over subgraphs
-first; the sum goes through an MLP, is broadcast back to the pairs and averaged over all pair-nodes of a graph. With
-full subgraphs this equals the mean over roots (VS) resp. nodes (SV). Naming follows the paper's definition (VS =
-"vertex then subgraph" = pool over v within each subgraph first); the official ``main_zinc.py`` and
-``main_substructure.py`` disagree on which string means which (papers.md §8.8).
+Pooling (paper §2, "VS" and "SV"; official code: an extra aggregation layer without self term ending with BatchNorm
+→ ReLU, then a mean over all pairs; docs/models/sswl.md §3): ``VS`` sums ``h(u, ·)`` over the nodes of each
+subgraph first, ``SV`` sums ``h(·, v)`` over subgraphs first; the sum is broadcast back to the pairs, goes through
+``ReLU(Norm(MLP(·)))`` pair by pair (so BatchNorm's statistics are over pairs, as in the code) and is averaged over
+all pair-nodes of a graph. Naming follows the paper's definition (VS = "vertex then subgraph" = pool over v within
+each subgraph first); the official ``main_zinc.py`` and ``main_substructure.py`` disagree on which string means
+which (docs/models/sswl.md §3).
 
 **Implementation choice.** Message passing is ``torch.index_add`` over the typed index tensors of
 :class:`~graphbench.subgraph.product.ProductGraph` (one scatter-sum per aggregation), not a DGL heterograph: the
@@ -54,6 +57,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from graphbench.data.base import FeatureSpec
+from graphbench.nn.encoders import FeatureEncoder
 from graphbench.nn.mlp import make_norm
 from graphbench.subgraph.product import ATOMIC_AGGREGATIONS, LOCAL_AGGREGATIONS, ProductBatch
 
@@ -97,13 +102,24 @@ def check_aggregations(aggregations) -> tuple[str, ...]:
     return aggs
 
 
-class SubgraphLayer(nn.Module):
-    """One framework layer (module docstring). ``forward(h [P, d], batch, efeat=None) -> [P, d_out]``;
-    ``efeat [E, d]`` are encoded input-edge features used by the local aggregations. ``post=False`` returns the
-    sum ``Σ_a MLP_a(...)`` without the outer norm and ReLU (a caller that applies them itself, e.g. the shared
-    ``MessagePassingNet.layer_step``)."""
+def edge_spec_of(edge_dim: int | FeatureSpec | None) -> FeatureSpec:
+    """An edge-feature spec from a spec, a dense width or ``None`` (no edge features)."""
+    if isinstance(edge_dim, FeatureSpec):
+        return edge_dim
+    return FeatureSpec("dense", dim=int(edge_dim)) if edge_dim else FeatureSpec("none")
 
-    def __init__(self, in_dim: int, out_dim: int, aggregations, *, norm: str = "batch", post: bool = True) -> None:
+
+class SubgraphLayer(nn.Module):
+    """One framework layer (module docstring). ``forward(h [P, d], batch, efeat=None) -> [P, d_out]``.
+
+    ``edge_dim`` (a :class:`~graphbench.data.FeatureSpec` or a dense width): the layer owns one edge encoder per
+    local aggregation (``uL``/``vL``), as the code's ``Bond`` modules, and ``efeat`` are the raw input-edge
+    features ``[E, ...]``; without ``edge_dim``, ``efeat`` (if given) are already encoded ``[E, in_dim]`` and
+    shared by the local aggregations. ``post=False`` returns the sum ``Σ_a MLP_a(...)`` without the outer norm and
+    ReLU (a caller that applies them itself, e.g. the shared ``MessagePassingNet.layer_step``)."""
+
+    def __init__(self, in_dim: int, out_dim: int, aggregations, *, norm: str = "batch", post: bool = True,
+                 edge_dim: int | FeatureSpec | None = None) -> None:
         super().__init__()
         self.aggregations = check_aggregations(aggregations)
         self.post = post
@@ -113,6 +129,9 @@ class SubgraphLayer(nn.Module):
             for a in self.aggregations})
         self.eps = nn.ParameterDict({a: nn.Parameter(torch.zeros(1)) for a in self.aggregations})
         self.norm = make_norm(norm, out_dim) if post else nn.Identity()
+        spec = edge_spec_of(edge_dim)
+        self.edge_encoders = nn.ModuleDict({a: FeatureEncoder(spec, in_dim) for a in self.aggregations
+                                            if a in LOCAL_AGGREGATIONS}) if spec.kind != "none" else None
 
     def aggregate(self, agg: str, h: torch.Tensor, batch: ProductBatch,
                   efeat: torch.Tensor | None) -> torch.Tensor:
@@ -124,7 +143,8 @@ class SubgraphLayer(nn.Module):
         src, dst = batch.edges[agg]
         msg = h[src]
         if agg in LOCAL_AGGREGATIONS and efeat is not None:
-            msg = torch.relu(msg + efeat[batch.edge_ids[agg]])
+            e = self.edge_encoders[agg](efeat, efeat.shape[0]) if self.edge_encoders is not None else efeat
+            msg = torch.relu(msg + e[batch.edge_ids[agg]])
         return scatter_sum(msg, dst, h.shape[0])
 
     def forward(self, h: torch.Tensor, batch: ProductBatch, efeat: torch.Tensor | None = None) -> torch.Tensor:
@@ -139,7 +159,8 @@ class SubgraphLayer(nn.Module):
 
 
 class SubgraphPool(nn.Module):
-    """VS / SV pooling (module docstring): ``[P, d] -> [num_graphs, d]``."""
+    """VS / SV pooling (module docstring): ``[P, d] -> [num_graphs, d]``; the code's final aggregation layer
+    ``ReLU(Norm(MLP(Σ)))`` applied pair by pair, then the mean over a graph's pairs."""
 
     def __init__(self, dim: int, pool: str = "VS", *, norm: str = "batch") -> None:
         super().__init__()
@@ -147,11 +168,18 @@ class SubgraphPool(nn.Module):
             raise ValueError(f"unknown pooling {pool!r}; choose one of {POOLS}")
         self.pool = pool
         self.mlp = nn.Sequential(nn.Linear(dim, dim), make_norm(norm, dim), nn.ReLU(), nn.Linear(dim, dim))
+        self.norm = make_norm(norm, dim)
 
     def forward(self, h: torch.Tensor, batch: ProductBatch) -> torch.Tensor:
         key = batch.root if self.pool == "VS" else batch.node      # VS: Σ_v h(u, v) per root u; SV: Σ_u per v
-        pooled = torch.relu(self.mlp(scatter_sum(h, key, batch.num_nodes)))
-        return scatter_mean(pooled[key], batch.pair_graph, batch.num_graphs)
+        pooled = torch.relu(self.norm(self.mlp(scatter_sum(h, key, batch.num_nodes)[key])))
+        return scatter_mean(pooled, batch.pair_graph, batch.num_graphs)
+
+
+def wide_head(dim: int, out_dim: int, dropout: float = 0.0) -> nn.Sequential:
+    """The code's prediction MLP: Linear(d, 2d) → ReLU → Linear(2d, out), no norm (``dropout`` before the last
+    Linear; the code has none)."""
+    return nn.Sequential(nn.Linear(dim, 2 * dim), nn.ReLU(), nn.Dropout(dropout), nn.Linear(2 * dim, out_dim))
 
 
 class SubgraphGNN(nn.Module):
@@ -177,22 +205,18 @@ class SubgraphGNN(nn.Module):
         self.residual = residual
         self.node_encoder = nn.Linear(in_dim, hidden)
         self.label_embedding = nn.Embedding(num_labels, hidden)
-        self.edge_encoders = None
-        if edge_dim:
-            self.edge_encoders = nn.ModuleList(nn.Linear(edge_dim, hidden) for _ in range(layers))
-        self.layers = nn.ModuleList(SubgraphLayer(hidden, hidden, self.aggregations, norm=norm)
+        self.layers = nn.ModuleList(SubgraphLayer(hidden, hidden, self.aggregations, norm=norm, edge_dim=edge_dim)
                                     for _ in range(layers))
         self.pool = SubgraphPool(hidden, pool or "VS", norm=norm)
-        self.head = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.ReLU(), nn.Linear(2 * hidden, out_dim))
+        self.head = wide_head(hidden, out_dim)
 
     def pair_states(self, x: torch.Tensor, batch: ProductBatch, efeat: torch.Tensor | None = None) -> torch.Tensor:
         if batch.num_pairs and int(batch.label.max()) >= self.label_embedding.num_embeddings:
             raise ValueError(f"pair label {int(batch.label.max())} exceeds the label embedding "
                              f"({self.label_embedding.num_embeddings} entries); raise num_labels or lower max_dist")
         h = self.node_encoder(x)[batch.node] + self.label_embedding(batch.label)
-        for i, layer in enumerate(self.layers):
-            e = self.edge_encoders[i](efeat) if (self.edge_encoders is not None and efeat is not None) else None
-            out = layer(h, batch, e)
+        for layer in self.layers:
+            out = layer(h, batch, efeat)
             h = h + out if self.residual else out
         return h
 

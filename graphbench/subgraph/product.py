@@ -34,7 +34,7 @@ Generation policy (initial pair label, §2 "node marking" / "distance encoding")
 - ``"distance"``: ``label(u, v) = min(d(u, v), max_dist)`` with ``d`` the exact shortest-path distance
   (breadth-first search on the unweighted graph); unreachable pairs (``d = ∞``) get ``unreachable`` (default
   ``max_dist``, as the official code's clamp) — the clamp happens on the float distances *before* the cast to an
-  integer, so ``∞`` never overflows an embedding index (papers.md §8.8).
+  integer, so ``∞`` never overflows an embedding index (docs/models/sswl.md §1).
 
 The initial state is ``h⁰(u, v) = NodeEnc(x_v) + LabelEmb(label(u, v))`` (paper Eq. 2 / ``src/model.py::Atom``);
 :class:`ProductGraph` stores ``node`` (= v) and ``label`` so the model can build it.

@@ -1,24 +1,27 @@
 """SPEN — Subgraph Permutation Equivariant Networks (Mitton & Murray-Smith, arXiv 2111.11840; first titled "Local
-Permutation Equivariance for Graph Neural Networks"; official code ``JoshuaMitton/LPEGN``).
+Permutation Equivariance for Graph Neural Networks"; official code ``JoshuaMitton/LPEGN@98458de0c182``). Equations,
+choices and the reference code's locations: ``docs/models/spen.md``.
 
 1. :func:`ego_subgraphs` (pre-processing, pure): for every node i its ``hops``-hop ego network S_i (the centre
-   included — the paper's definition; the LPEGN code includes it only when the input has self-loops), grouped by
-   size |S_i| so that each group is one dense batch.
+   included — the paper's definition; the LPEGN code includes it because its inputs carry the node labels on the
+   diagonal, which makes every labelled node its own neighbour), grouped by size |S_i| so that each group is one
+   dense batch.
 2. Each layer applies, per subgraph, the linear permutation-equivariant maps of Maron et al. ("Invariant and
    Equivariant Graph Networks", ICLR 2019) between order-2 (pair) and order-1 (node) tensors of the subgraph's
-   node set: **2→2** (15 basis operations), **1→2** (5), **2→1** (5), **1→1** (2), plus biases. Sums over indices
-   are means (the code's normalisation), so one set of weights fits several sizes. Weights are **bucketed by
-   subgraph size** (``size_buckets``: bucket b holds sizes ≤ ``size_buckets[b]``, the last one everything larger):
-   subgraphs of the same bucket share weights (the code's ``weight_degrees``/``degree_mapping``).
+   node set: **2→2** (15 basis operations), **1→2** (5), **2→1** (5), **1→1** (2), plus biases, and concatenates
+   the order-2 and order-1 outputs as the code does (:class:`EquivariantLayer`; the first layer reads the order-2
+   input only). Sums over indices are means (the code's normalisation), so one set of weights fits several sizes.
+   Weights are **bucketed by subgraph size** (``size_buckets``: bucket b holds sizes ≤ ``size_buckets[b]``, the
+   last one everything larger), the code's ``weight_degrees``/``degree_mapping``.
 3. **Sync**: order-2 outputs for a global pair (a, b) are averaged over all subgraphs containing both a and b;
-   order-1 outputs for node a over all subgraphs containing a. Then ELU (and an optional residual).
-4. Readout per subgraph: the 2→0 basis (mean of the diagonal, mean of all entries) and 1→0 (mean) → Linear →
-   ELU → mean over the subgraphs of a graph → MLP head (the code's FC 256 → 128 → out is ``head_hidden``).
+   order-1 outputs for node a over all subgraphs containing a. Then the residual (from the second layer on, before
+   the activation), ELU and GraphNorm, in the code's order.
+4. Readout per subgraph: the 2→0 basis (mean of the diagonal, mean of all entries) and 1→0 (mean), concatenated,
+   ELU, mean over the subgraphs of a graph, then the code's fully connected head 2·width → 256 → 128 → out with
+   ReLU and dropout 0.5.
 
-Initial tensors: order-1 = node features; order-2 = [adjacency 1[a→b], 1[a = b], edge features of a→b (zeros
-off-edge)]. Because each map is equivariant in the subgraph's node order and weights depend only on the size,
-the whole network is permutation equivariant (node states) and invariant (graph output). Not modelled: GraphNorm
-and dropout 0.01 of the code.
+Because each map is equivariant in the subgraph's node order and weights depend only on the size, the whole network
+is permutation equivariant (node states) and invariant (graph output).
 """
 
 from __future__ import annotations
@@ -139,90 +142,154 @@ def _basis_1_to_1(v: torch.Tensor) -> torch.Tensor:
     return torch.stack([v, v.mean(1, keepdim=True).expand_as(v)], 2)
 
 
+def _basis_2_to_0(x: torch.Tensor) -> torch.Tensor:
+    """The 2 maps ``[B, n, n, c]`` → ``[B, 2, c]``: mean of the diagonal, mean of all entries."""
+    return torch.stack([torch.diagonal(x, dim1=1, dim2=2).mean(-1), x.mean((1, 2))], 1)
+
+
+def _coeffs(num_buckets: int, basis: int, c_in: int, c_out: int) -> nn.Parameter:
+    """One weight set per size bucket, ``N(0, 2 / (c_in + c_out))`` as the code's equivariant layers."""
+    return nn.Parameter(torch.randn(num_buckets, basis, c_in, c_out) * np.sqrt(2.0 / (c_in + c_out)))
+
+
 class EquivariantLayer(nn.Module):
-    """2→2, 1→2, 2→1, 1→1 equivariant maps with one weight set per size bucket.
-    ``forward(x2 [B, n, n, c2], x1 [B, n, c1], bucket) -> ([B, n, n, d2], [B, n, d1])``."""
+    """One SPEN layer (docs/models/spen.md §2) with one weight set per size bucket. ``forward(x2 [B, n, n, c2],
+    x1 [B, n, c1] or None, bucket) -> ([B, n, n, d2], [B, n, d1])``.
 
-    def __init__(self, c2: int, c1: int, d2: int, d1: int, num_buckets: int) -> None:
+    With an order-1 input (``c1 > 0``) the outputs are the concatenations ``[P₂₂(x2), P₁₂(x1)]`` and
+    ``[P₂₁(x2), P₁₁(x1)]`` of ``width`` channels each (2·width in all, as the code's ``torch.cat``); without one (the
+    first layer) ``P₂₂(x2)`` and ``P₂₁(x2)`` of 2·width channels. Biases: all entries and diagonal for 2→2, one per
+    channel for the others, initialised 0."""
+
+    def __init__(self, c2: int, c1: int, width: int, num_buckets: int) -> None:
         super().__init__()
+        d = width if c1 else 2 * width
+        self.w22, self.w21 = _coeffs(num_buckets, 15, c2, d), _coeffs(num_buckets, 5, c2, d)
+        self.b22_all, self.b22_diag = (nn.Parameter(torch.zeros(num_buckets, d)) for _ in range(2))
+        self.b21 = nn.Parameter(torch.zeros(num_buckets, d))
+        self.order1 = bool(c1)
+        if c1:
+            self.w12, self.w11 = _coeffs(num_buckets, 5, c1, d), _coeffs(num_buckets, 2, c1, d)
+            self.b12, self.b11 = (nn.Parameter(torch.zeros(num_buckets, d)) for _ in range(2))
 
-        def w(*shape):
-            return nn.Parameter(torch.randn(num_buckets, *shape) / np.sqrt(shape[0] * shape[1]))
-
-        self.w22, self.w12 = w(15, c2, d2), w(5, c1, d2)
-        self.w21, self.w11 = w(5, c2, d1), w(2, c1, d1)
-        self.b2_all, self.b2_diag = nn.Parameter(torch.zeros(num_buckets, d2)), nn.Parameter(
-            torch.zeros(num_buckets, d2))
-        self.b1 = nn.Parameter(torch.zeros(num_buckets, d1))
-
-    def forward(self, x2: torch.Tensor, x1: torch.Tensor, bucket: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x2: torch.Tensor, x1: torch.Tensor | None, bucket: int) -> tuple[torch.Tensor, torch.Tensor]:
         n = x2.shape[1]
         eye = torch.eye(n, dtype=x2.dtype, device=x2.device).view(1, n, n, 1)
-        y2 = (torch.einsum("bijkc,kcd->bijd", _basis_2_to_2(x2), self.w22[bucket])
-              + torch.einsum("bijkc,kcd->bijd", _basis_1_to_2(x1), self.w12[bucket])
-              + self.b2_all[bucket] + eye * self.b2_diag[bucket])
-        y1 = (torch.einsum("bikc,kcd->bid", _basis_2_to_1(x2), self.w21[bucket])
-              + torch.einsum("bikc,kcd->bid", _basis_1_to_1(x1), self.w11[bucket]) + self.b1[bucket])
-        return y2, y1
+        y2 = (torch.einsum("bijkc,kcd->bijd", _basis_2_to_2(x2), self.w22[bucket]) + self.b22_all[bucket]
+              + eye * self.b22_diag[bucket])
+        y1 = torch.einsum("bikc,kcd->bid", _basis_2_to_1(x2), self.w21[bucket]) + self.b21[bucket]
+        if not self.order1:
+            return y2, y1
+        z2 = torch.einsum("bijkc,kcd->bijd", _basis_1_to_2(x1), self.w12[bucket]) + self.b12[bucket]
+        z1 = torch.einsum("bikc,kcd->bid", _basis_1_to_1(x1), self.w11[bucket]) + self.b11[bucket]
+        return torch.cat([y2, z2], -1), torch.cat([y1, z1], -1)
+
+
+class GraphNorm(nn.Module):
+    """GraphNorm (Cai et al., ICML 2021), the code's ``torch_geometric.nn.GraphNorm``: per graph,
+    ``γ ⊙ (x − α ⊙ mean) / sqrt(var + ε) + β`` with learned ``γ`` (1), ``β`` (0), ``α`` (1)."""
+
+    def __init__(self, dim: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.weight, self.bias = nn.Parameter(torch.ones(dim)), nn.Parameter(torch.zeros(dim))
+        self.mean_scale, self.eps = nn.Parameter(torch.ones(dim)), eps
+
+    def forward(self, x: torch.Tensor, graph: torch.Tensor, num_graphs: int) -> torch.Tensor:
+        out = x - scatter_mean(x, graph, num_graphs)[graph] * self.mean_scale
+        std = (scatter_mean(out * out, graph, num_graphs) + self.eps).sqrt()[graph]
+        return self.weight * out / std + self.bias
 
 
 class SPEN(nn.Module):
-    """SPEN (module docstring). ``forward(x [N, in_dim], ego: EgoSubgraphs, src, dst, efeat=None)`` →
-    ``[num_graphs, out_dim]``; :meth:`node_states` returns the synced order-1 states ``[N, hidden]``."""
+    """SPEN (module docstring; docs/models/spen.md). ``forward(x [N, in_dim], ego: EgoSubgraphs, src, dst,
+    efeat=None)`` → ``[num_graphs, out_dim]``; :meth:`node_states` returns the synced order-1 states
+    ``[N, 2·width]``.
 
-    def __init__(self, in_dim: int, out_dim: int, *, hidden: int = 32, layers: int = 3, edge_dim: int = 0,
-                 size_buckets: tuple[int, ...] = DEFAULT_BUCKETS, residual: bool = True,
-                 head_hidden: int = 128) -> None:
+    ``x`` are the raw node features (one-hot labels for categorical ones, as the code's diagonal label channels);
+    the order-2 input of a pair (a, b) is ``[Â_ab, Â_ab + x_a,1·1[a=b], …, Â_ab + x_a,F·1[a=b], e_ab]`` with
+    ``Â = D^{-1/2} A D^{-1/2}`` (the code's ``noramlize_graph``: the normalised adjacency in every channel, the
+    labels added on the diagonal) and the edge features ``e`` (zeros off-edge) where the dataset has them."""
+
+    def __init__(self, in_dim: int, out_dim: int, *, width: int = 64, layers: int = 5, edge_dim: int = 0,
+                 size_buckets: tuple[int, ...] = DEFAULT_BUCKETS, residual: bool = True, norm: bool = True,
+                 head_dims: tuple[int, ...] = (256, 128), head_dropout: float = 0.5) -> None:
         super().__init__()
         if list(size_buckets) != sorted(set(size_buckets)) or not size_buckets:
             raise ValueError(f"size_buckets must be strictly increasing, got {size_buckets}")
-        self.size_buckets, self.residual, self.edge_dim = tuple(size_buckets), residual, edge_dim
+        if layers < 1:
+            raise ValueError(f"SPEN needs at least one equivariant layer, got {layers}")
+        self.size_buckets, self.residual, self.edge_dim, self.in_dim = tuple(size_buckets), residual, edge_dim, in_dim
         nb = len(size_buckets) + 1
-        c2 = 2 + edge_dim
-        dims2, dims1 = [c2] + [hidden] * layers, [in_dim] + [hidden] * layers
-        self.layers = nn.ModuleList(EquivariantLayer(dims2[i], dims1[i], dims2[i + 1], dims1[i + 1], nb)
+        c2, d = 1 + in_dim + edge_dim, 2 * width
+        self.layers = nn.ModuleList(EquivariantLayer(c2 if i == 0 else d, 0 if i == 0 else d, width, nb)
                                     for i in range(layers))
-        self.readout = nn.Linear(2 * hidden + hidden, hidden)
-        self.head = nn.Sequential(nn.Linear(hidden, head_hidden), nn.ELU(), nn.Linear(head_hidden, out_dim))
+        self.norms2 = nn.ModuleList(GraphNorm(d) for _ in range(layers)) if norm else None
+        self.norms1 = nn.ModuleList(GraphNorm(d) for _ in range(layers)) if norm else None
+        self.w20, self.w10 = _coeffs(nb, 2, d, width), _coeffs(nb, 1, d, width)
+        self.b20, self.b10 = (nn.Parameter(torch.zeros(nb, width)) for _ in range(2))
+        dims = (d,) + tuple(head_dims)
+        fc: list[nn.Module] = []
+        for i in range(len(head_dims)):
+            fc += [nn.Linear(dims[i], dims[i + 1]), nn.ReLU(), nn.Dropout(head_dropout)]
+        fc.append(nn.Linear(dims[-1], out_dim))
+        self.head = nn.Sequential(*fc)
+        for m in self.head:
+            if isinstance(m, nn.Linear):   # the code's fully_connected: Xavier-normal weights, bias 0.1
+                nn.init.xavier_normal_(m.weight)
+                nn.init.constant_(m.bias, 0.1)
 
     def bucket(self, size: int) -> int:
         return next((b for b, bound in enumerate(self.size_buckets) if size <= bound), len(self.size_buckets))
 
     def initial_pairs(self, x: torch.Tensor, ego: EgoSubgraphs, src: torch.Tensor, dst: torch.Tensor,
                       efeat: torch.Tensor | None) -> torch.Tensor:
+        """The order-2 input on the global pair list ``[Pg, 1 + in_dim + edge_dim]`` (class docstring)."""
         n = ego.num_nodes
+        x = x.to(self.w20.dtype)
+        src, dst = torch.as_tensor(src), torch.as_tensor(dst)
         keys = ego.pairs[:, 0] * n + ego.pairs[:, 1]
-        edge_keys = torch.as_tensor(src) * n + torch.as_tensor(dst)
+        edge_keys = src * n + dst
         pos = torch.searchsorted(keys, edge_keys)                    # keys are sorted (torch.unique)
         ok = (pos < len(keys)) & (keys[pos.clamp(max=len(keys) - 1)] == edge_keys)
-        out = x.new_zeros(len(keys), 2 + self.edge_dim)
-        out[pos[ok], 0] = 1.0
-        out[:, 1] = (ego.pairs[:, 0] == ego.pairs[:, 1]).to(x.dtype)
+        deg = torch.zeros(n, dtype=x.dtype, device=x.device).index_add_(0, dst, torch.ones_like(dst, dtype=x.dtype))
+        inv = torch.where(deg > 0, deg.clamp(min=1).rsqrt(), torch.zeros_like(deg))
+        adj = x.new_zeros(len(keys))
+        adj.index_add_(0, pos[ok], (inv[src] * inv[dst])[ok])
+        diag = (ego.pairs[:, 0] == ego.pairs[:, 1]).to(x.dtype)[:, None]
+        parts = [adj[:, None], adj[:, None] + diag * x.to(adj.dtype)[ego.pairs[:, 0]]]
         if self.edge_dim:
             if efeat is None:
                 raise ValueError(f"this SPEN was built with edge_dim={self.edge_dim} but got no edge features")
-            out[pos[ok], 2:] = efeat[ok].to(x.dtype)
-        return out
+            e = x.new_zeros(len(keys), self.edge_dim)
+            e[pos[ok]] = efeat[ok].to(x.dtype).reshape(-1, self.edge_dim)
+            parts.append(e)
+        return torch.cat(parts, 1)
 
     def _states(self, x, ego, src, dst, efeat):
-        p = self.initial_pairs(x, ego, src, dst, efeat)
-        h = x
-        for layer in self.layers:
-            out2 = p.new_zeros(0, layer.b2_all.shape[1])
+        p, h = self.initial_pairs(x, ego, src, dst, efeat), None
+        node_graph = torch.zeros(ego.num_nodes, dtype=torch.int64, device=x.device)
+        for size, nodes in ego.groups.items():
+            node_graph[nodes] = ego.subgraph_graph[size][:, None].expand_as(nodes)
+        pair_graph = node_graph[ego.pairs[:, 0]]
+        res2 = res1 = None
+        for i, layer in enumerate(self.layers):
             acc2, idx2, acc1, idx1 = [], [], [], []
             for size, nodes in ego.groups.items():
                 pidx = ego.pair_index[size]
-                y2, y1 = layer(p[pidx], h[nodes], self.bucket(size))
+                y2, y1 = layer(p[pidx], None if h is None else h[nodes], self.bucket(size))
                 acc2.append(y2.reshape(-1, y2.shape[-1]))
                 idx2.append(pidx.reshape(-1))
                 acc1.append(y1.reshape(-1, y1.shape[-1]))
                 idx1.append(nodes.reshape(-1))
-            out2 = scatter_mean(torch.cat(acc2), torch.cat(idx2), len(ego.pairs))     # sync to global pairs
-            out1 = scatter_mean(torch.cat(acc1), torch.cat(idx1), ego.num_nodes)      # sync to global nodes
-            out2, out1 = F.elu(out2), F.elu(out1)
-            if self.residual and out2.shape == p.shape and out1.shape == h.shape:
-                out2, out1 = out2 + p, out1 + h
-            p, h = out2, out1
+            p = scatter_mean(torch.cat(acc2), torch.cat(idx2), len(ego.pairs))     # sync to global pairs
+            h = scatter_mean(torch.cat(acc1), torch.cat(idx1), ego.num_nodes)      # sync to global nodes
+            if self.residual and res2 is not None:                                # from the second layer on
+                p, h = p + res2, h + res1
+            res2, res1 = p, h
+            p, h = F.elu(p), F.elu(h)
+            if self.norms2 is not None:
+                p = self.norms2[i](p, pair_graph, ego.num_graphs)
+                h = self.norms1[i](h, node_graph, ego.num_graphs)
         return p, h
 
     def node_states(self, x: torch.Tensor, ego: EgoSubgraphs, src: torch.Tensor, dst: torch.Tensor,
@@ -234,9 +301,10 @@ class SPEN(nn.Module):
         p, h = self._states(x, ego, src, dst, efeat)
         reps, graph_ids = [], []
         for size, nodes in ego.groups.items():
-            x2, x1 = p[ego.pair_index[size]], h[nodes]
-            diag = torch.diagonal(x2, dim1=1, dim2=2).mean(-1)             # 2→0: mean of the diagonal
-            reps.append(torch.cat([diag, x2.mean((1, 2)), x1.mean(1)], 1))  # 2→0 (all), 1→0
+            b = self.bucket(size)
+            z2 = torch.einsum("bkc,kcd->bd", _basis_2_to_0(p[ego.pair_index[size]]), self.w20[b]) + self.b20[b]
+            z1 = torch.einsum("bc,cd->bd", h[nodes].mean(1), self.w10[b, 0]) + self.b10[b]
+            reps.append(torch.cat([z2, z1], 1))                                   # 2→0 and 1→0, per subgraph
             graph_ids.append(ego.subgraph_graph[size])
-        z = F.elu(self.readout(torch.cat(reps)))
+        z = F.elu(torch.cat(reps))
         return self.head(scatter_mean(z, torch.cat(graph_ids), ego.num_graphs))

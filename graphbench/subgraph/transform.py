@@ -86,14 +86,14 @@ def sswl_product(graph, extras, *, policy: str, max_dist: int, hops: int, aggreg
 
 
 @register_transform(
-    "kl_tuples", version=1, paper="Zhou, Wang, Zhang, ICML 2023 ((k, l)-WL), zinc/preprocess.py",
+    "kl_tuples", version=2, paper="Zhou, Wang, Zhang, ICML 2023 ((k, l)-WL), zinc/preprocess.py",
     hparams={"k": HParam(int, 2, "nodes individualised per tuple", low=1, high=4),
              "max_dist": HParam(int, 0, "keep only k-subsets whose pairwise shortest-path distances are <= this "
                                 "(the code's distlimitu; 0: keep all)", low=0)},
     outputs={"kl_tuples": NodeIndex()})
 def kl_tuples(graph, extras, *, k: int, max_dist: int) -> TransformResult:
     """All k-subsets of the graph's nodes (ascending ids, ``[T, k]``), distance-filtered; ``-1`` pads a graph with
-    fewer than k nodes (or whose filter keeps nothing) to one partial tuple."""
+    fewer than k nodes to one partial tuple; a graph whose filter keeps nothing gets one empty tuple (all ``-1``)."""
     src, dst = graph.edges()
     tup = sample_tuples(graph.num_nodes(), src, dst, k, rate=1.0, max_dist=max_dist or None)
     return TransformResult(extras={"kl_tuples": tup.to(torch.int32)})

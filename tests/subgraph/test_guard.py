@@ -69,7 +69,7 @@ def test_guard_counts_ego_subgraphs_when_hops_is_set():
     import dgl
     import torch
 
-    from graphbench.models.subgraph import GNNSSWLPlus
+    from graphbench.models.sswl import GNNSSWLPlus
     from graphbench.subgraph.guard import LiftedGraphTooLarge
 
     class _Data:  # a dataset of long paths: full subgraphs are n², 1-hop ego subgraphs ~3n

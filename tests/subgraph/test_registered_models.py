@@ -1,5 +1,5 @@
-"""The registered subgraph GNNs (graphbench.models.subgraph) through the shared model-input interface: cached
-transform → collator → model, as the trainer and the expressiveness protocol feed them."""
+"""The registered subgraph GNNs (graphbench.models.sswl, .kl_gnn, .spen) through the shared model-input interface:
+cached transform → collator → model, as the trainer and the expressiveness protocol feed them."""
 
 from __future__ import annotations
 
@@ -129,6 +129,44 @@ def test_two_triangles_vs_hexagon_after_random_initialisation(name):
         assert gap < 1e-12
     else:
         assert gap > 1e-6, name
+
+
+@pytest.mark.parametrize("architecture", ["joint", "parallel"])
+def test_kl_gnn_evaluation_is_independent_of_batch_position_and_node_numbering(architecture):
+    """Eval mode with rate < 1: every tuple is used, so a graph's prediction alone equals its prediction at every
+    position of a batch of 4, and a relabelled copy gets the same output (the old code sampled 30% of the tuples
+    with a per-batch seed: -0.1944 alone, -0.2052 first of 4, -0.1854 last of 4)."""
+    torch.manual_seed(0)
+    graphs = []
+    for seed in range(4):
+        nxg = nx.gnp_random_graph(7, 0.45, seed=seed)
+        graphs.append(undirected_graph(7, list(nxg.edges()), torch.randn(7, 3, dtype=torch.float64)))
+    hp = {**SMALL, "rate": 0.3, "k": 2, "architecture": architecture, "id_layers": 1, "global_layers": 1,
+          "regression_layers": 1}
+    g = graphs[0]
+    perm = torch.randperm(7)
+    src, dst = g.edges()
+    gp = dgl.graph((perm[src], perm[dst]), num_nodes=7)
+    xp = torch.empty_like(g.ndata["feat"])
+    xp[perm] = g.ndata["feat"]
+    gp.ndata["feat"] = xp
+    model, batch = model_inputs("kl-gnn", hp, [g])
+    model.eval()
+    alone = model(batch)[0]
+    state = model.state_dict()
+    for pos in range(4):
+        others = graphs[1:]
+        m, b = model_inputs("kl-gnn", hp, others[:pos] + [g] + others[pos:])
+        m.load_state_dict(state)
+        m.eval()
+        assert torch.allclose(m(b)[pos], alone, atol=1e-10), pos
+    m, b = model_inputs("kl-gnn", hp, [gp])
+    m.load_state_dict(state)
+    m.eval()
+    assert torch.allclose(m(b)[0], alone, atol=1e-10)
+    model.train()                                      # training samples ⌊0.3 · T⌋ + 1 tuples per graph afresh
+    outs = torch.stack([model(batch)[0] for _ in range(4)])
+    assert (outs - outs[0]).abs().max() > 1e-8
 
 
 def test_memory_guard_stops_the_run_through_the_cli(tmp_path):

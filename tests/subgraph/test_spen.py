@@ -82,7 +82,7 @@ def test_basis_is_equivariant_and_independent():
 def test_spen_permutation_equivariant_nodes_and_invariant_output(hops):
     torch.manual_seed(0)
     edges, perm, x, xp, edges_p, ef = relabelled_random_graph(9, 0.3, seed=4)  # ef: edge order unchanged
-    model = SPEN(2, 3, hidden=6, layers=2, edge_dim=1, size_buckets=(2, 3, 4)).double()
+    model = SPEN(2, 3, width=6, layers=2, edge_dim=1, size_buckets=(2, 3, 4)).double().eval()
     s, d = undirected(edges)
     sp, dp = undirected(edges_p)
     ego, egop = ego_subgraphs(9, s, d, hops=hops), ego_subgraphs(9, sp, dp, hops=hops)
@@ -96,7 +96,7 @@ def test_weights_are_bucketed_by_subgraph_size():
     s, d = undirected([(0, 1), (1, 2), (2, 3)])                    # ego sizes 2, 3, 3, 2
     ego = ego_subgraphs(4, s, d, hops=1)
     x = torch.randn(4, 1, dtype=torch.float64)
-    model = SPEN(1, 1, hidden=4, layers=1, size_buckets=(2, 3)).double()
+    model = SPEN(1, 1, width=4, layers=1, size_buckets=(2, 3)).double().eval()
     assert [model.bucket(n) for n in (1, 2, 3, 4, 10)] == [0, 0, 1, 2, 2]
     before = model(x, ego, s, d)
     with torch.no_grad():
@@ -111,7 +111,7 @@ def test_separates_two_triangles_from_hexagon():
     tri = [(0, 1), (1, 2), (2, 0), (3, 4), (4, 5), (5, 3)]
     hexagon = [(i, (i + 1) % 6) for i in range(6)]
     torch.manual_seed(0)
-    model = SPEN(1, 2, hidden=8, layers=2).double()
+    model = SPEN(1, 2, width=8, layers=2).double().eval()
     x = torch.ones(6, 1, dtype=torch.float64)
     outs = [model(x, ego_subgraphs(6, *undirected(e), hops=1), *undirected(e)) for e in (tri, hexagon)]
     assert (outs[0] - outs[1]).abs().max() > 1e-6

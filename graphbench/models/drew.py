@@ -347,7 +347,8 @@ _LAPPE = dict(pe="lappe", pe_dim=9, pe_encoder="deepset", pe_code=16)
 _GIN = dict(_LRGB, norm="none", residual=False, l2norm=False, learn_eps=False)
 _COMMON_DEV = (
     "AdamW with weight decay 0 is Adam. The reference's ReduceLROnPlateau clamps the lr at 1e-5 and trains on to "
-    "epoch 300, as the preset (lr_floor 1e-5, min_lr 0: no stop). The reference skips ring k for a whole batch when no pair of that batch is k apart; here "
+    "epoch 300, as the preset (lr_floor 1e-5, min_lr 0: no stop). The reference skips ring k for a whole batch "
+    "when no pair of that batch is k apart; here "
     "every (k, t) module always runs, so a graph's output does not depend on its batch-mates (on Peptides "
     "10.5 % of the graphs have a diameter below 23, so a batch without a pair 23 apart has probability "
     "< 0.105^121). OGB's AtomEncoder tables are Xavier-initialised as the "

@@ -92,6 +92,10 @@ PROTOCOLS = {p.name: p for p in (
              "batch norm, mean pooling, 1 post-MP layer, batch 128, AdamW lr 1e-3, plateau schedule factor 0.5 "
              "patience 20, min lr 1e-5, 100 epochs), GraphGym's best-validation-epoch test accuracy; the configs set "
              "dataset.repeat = 50. What the paper's ± is must be read in its table caption (see the row's note)"),
+    Protocol("prmpnn-tu-10fold", "10-fold", "test-cv", "Qian et al. 2024 (PR-MPNN), as the released TU code reads "
+             "(chendiqian/PR-MPNN, backup branch, data/get_data.py get_TU): fold i of 10 is the test part of a fresh "
+             "StratifiedKFold(random_state=i), so the ten test parts do not partition the dataset, and the test "
+             "part doubles as the validation part (the epoch is chosen on it)"),
     Protocol("spen-10fold-last10", "10-fold", "no-validation", "Mitton & Murray-Smith (SPEN), as the released code "
              "runs it (JoshuaMitton/LPEGN@72f5e04: lpegn/main_scripts/main_10fold_experiment.py, "
              "lpegn/trainers/trainer.py, lpegn/utils/doc_utils.py): 10-fold cross-validation with no validation "

@@ -3,8 +3,9 @@
 Both models train on the full standard split (10 873 / 2 331 / 2 331) through the normal runner (one results row
 each, test AP of the best-validation epoch), with the same optimiser, batch size and number of epochs:
 
-- ``drew-gcn``: the paper preset ``gutteridge2023-lappe`` (7 layers × 130, ν = ∞, LapPE 16, BN, mean pooling,
-  Adam lr 1e-3, plateau schedule) with ``epochs`` cut to ``--epochs``;
+- ``drew-gcn``: the paper preset ``gutteridge2023-lappe`` (7 layers × 130, ν = ∞, LapPE through the reference's
+  DeepSet encoder, per-module BN + L2, mean pooling, linear head, Adam lr 1e-3, plateau schedule on the validation
+  loss) with ``epochs`` cut to ``--epochs``;
 - ``gcn``: the LRGB GCN baseline's shape (``--gcn-layers`` layers, default 5, mean pooling, BN, residual), its
   width solved for the same 500k budget.
 

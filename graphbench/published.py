@@ -262,23 +262,37 @@ def gap_display(gap: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     })
 
 
-def format_published(df: pd.DataFrame) -> str:
-    """Plain-text listing for ``graphbench published``."""
+def format_published(df: pd.DataFrame, reproduced: dict[tuple[str, str, str], str] | None = None) -> str:
+    """Plain-text listing for ``graphbench published``: one line per number, with beside it whether graphbench has
+    reproduced it and how close (``reproduced``: ``(model, preset, dataset) -> text``, from the reproduction ledger
+    :func:`graphbench.reproduce.ledger.reproduced_lookup`; "not reproduced" where the ledger has no row)."""
     if df.empty:
         return "no published results match"
-    lines = [f"{'model':<6} {'preset':<22} {'dataset':<16} {'metric':<9} {'value':>15} {'runs':>5}  "
-             f"{'protocol':<17} {'certainty':<10} source"]
+    reproduced = reproduced or {}
+    rows = []
     for r in df.itertuples():
         value = f"{r.value:.3f}" + (f" ± {r.std:.3f}" if not pd.isna(r.std) else "")
         runs = "" if pd.isna(r.runs) else str(int(r.runs))
-        lines.append(f"{r.model:<6} {r.preset:<22} {r.dataset:<16} {r.metric:<9} {value:>15} {runs:>5}  "
-                     f"{r.protocol:<17} {r.certainty:<10} {r.source}")
+        ours = reproduced.get((r.model, r.preset, r.dataset), "not reproduced")
+        rows.append((r.model, r.preset or "-", r.dataset, r.metric, value, runs, ours, r.protocol, r.certainty,
+                     r.source))
+    head = ("model", "preset", "dataset", "metric", "value", "runs", "graphbench reproduction", "protocol",
+            "certainty", "source")
+    widths = [max(len(str(x[i])) for x in [head, *rows]) for i in range(len(head) - 1)]
+    right = {4, 5}  # value, runs
+
+    def line(cells) -> str:
+        out = [str(c).rjust(w) if i in right else str(c).ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        return "  ".join(out) + "  " + str(cells[-1])
+
+    lines = [line(head)] + [line(r) for r in rows]
     used = sorted(set(df["protocol"]))
     lines.append("")
     lines += [f"{p}: {PROTOCOLS[p].description}" for p in used]
     lines.append("certainty: paper-table / released-logs (the authors' repository) / quoted (by the source named) / "
                  "recalled (from memory of the paper's table, not found in a stored copy; verify before citing). "
-                 "Values in graphbench units (accuracy as a fraction).")
+                 "Values in graphbench units (accuracy as a fraction). graphbench reproduction: ours from the "
+                 "reproduction ledger (graphbench/reproductions.csv; `graphbench reproduce` re-runs a row).")
     return "\n".join(lines)
 
 

@@ -12,6 +12,9 @@ EPILOG = "examples:\n  graphbench published gcn cora\n  graphbench published gin
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("model", nargs="?", help="model name (or a dataset name alone)")
     p.add_argument("dataset", nargs="?", help="dataset name")
+    p.add_argument("--ledger", default=None, metavar="CSV",
+                   help="also read this reproduction ledger (e.g. results/reproductions.csv, written by "
+                        "`graphbench reproduce`); its rows take precedence over the project's shipped ledger")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -22,5 +25,10 @@ def handle(args: argparse.Namespace) -> int:
     model, dataset = args.model, args.dataset
     if model is not None and dataset is None and model not in MODELS and model.lower() in published_datasets():
         model, dataset = None, model
-    print(format_published(published(model, dataset)))
+    from graphbench.reproduce.ledger import read_ledger, reproduced_lookup
+
+    reproduced = reproduced_lookup(read_ledger())
+    if args.ledger:
+        reproduced.update(reproduced_lookup(read_ledger(args.ledger)))
+    print(format_published(published(model, dataset), reproduced))
     return 0

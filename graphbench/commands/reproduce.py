@@ -38,6 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no live display")
     p.add_argument("--dry-run", action="store_true",
                    help="print the plan and a time estimate from one measured epoch; trains nothing else")
+    p.add_argument("--record-plan", action="store_true",
+                   help="as --dry-run, and add the plan to the ledger as 'not yet reproduced' with its measured "
+                        "cost (for reproductions too long for this machine)")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -48,4 +51,4 @@ def handle(args: argparse.Namespace) -> int:
     return reproduce(args.model, args.preset, args.dataset, workers=args.workers, data_root=args.data_root,
                      out_dir=args.out, ledger=None if args.ledger == "none" else args.ledger, trials=args.trials,
                      seeds=args.seeds, pruner=args.pruner, dry_run=args.dry_run, quiet=args.quiet,
-                     threads=args.threads)
+                     threads=args.threads, record_plan=args.record_plan)

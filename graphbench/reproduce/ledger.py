@@ -5,7 +5,8 @@ The project's ledger ships with the package (``graphbench/reproductions.csv``, v
 whose rows are copied into the package's ledger when the project adopts them. A row records our mean ± std, the
 paper's value, the gap and whether it lies within the combined std, every protocol difference, the command that
 re-runs it, the commit, the machine (CPU model, torch's kernel ISA, threads) and the wall and CPU time. A row whose
-status is ``not yet reproduced`` has no number: it records the planned protocol and its measured cost instead.
+status is ``not yet reproduced`` has no number: it records the planned protocol and its measured cost instead
+(``cpu_hours`` is then the plan's upper bound from one measured epoch, ``graphbench reproduce --record-plan``).
 
 :func:`ledger_markdown` renders the docs page (``docs/reproductions.md``, kept in sync by a test) and
 :func:`gap_figure` the figure a reader takes in at a glance: ours against the paper's number for every row, both
@@ -125,7 +126,8 @@ def ledger_table(df: pd.DataFrame) -> pd.DataFrame:
         "paper": [pm(m, s) for m, s in zip(df["paper_value"], df["paper_std"])],
         "gap": [("" if pd.isna(g) else ("+" if g >= 0 else "") + _fmt(g)) for g in df["gap"]],
         "within std": [w if st != "not yet reproduced" else "" for w, st in zip(within, df["status"])],
-        "CPU hours": [_fmt(h, 2) for h in df["cpu_hours"]],
+        "CPU hours": [("≤ " if st == "not yet reproduced" and not pd.isna(h) else "") + _fmt(h, 2)
+                      for h, st in zip(df["cpu_hours"], df["status"])],
         "status": df["status"],
     })
 

@@ -177,11 +177,28 @@ def estimate(plan: Plan, *, data_root: str | None) -> dict[str, float]:
     return {"epoch_s": epoch_s, "epochs": epochs, "prep_s": float(row["total_time_s"]) - 2 * epoch_s}
 
 
+def _record_plan(plan: Plan, command: str, ledger: str | Path, cpu_hours: float | None, note: str, out) -> None:
+    """A ledger row for a reproduction not yet run: its planned protocol and measured cost, no number."""
+    from graphbench.env import environment
+
+    p = plan.paper
+    write_row(ledger, {
+        "model": plan.model, "preset": plan.preset.name, "dataset": plan.dataset, "metric": str(p["metric"]),
+        "status": "not yet reproduced", "paper_value": float(p["value"]),
+        "paper_std": None if p["std"] != p["std"] else float(p["std"]),
+        "paper_runs": None if p["runs"] != p["runs"] else int(p["runs"]), "configs_per_study": plan.trials,
+        "grid_size": plan.grid_size, "protocol_differences": "; ".join(plan.differences), "command": command,
+        "commit": environment().get("git_commit", ""), "machine": cpu_model(), "isa": kernel_isa(), "threads": 1,
+        "cpu_hours": cpu_hours, "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"), "note": note})
+    print(f"  ledger: {ledger} (not yet reproduced; planned cost recorded)", file=out)
+
+
 def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_root: str | None = None,
               out_dir: str | Path = "results/reproduce", ledger: str | Path | None = "results/reproductions.csv",
               trials: int | None = None, seeds: int | None = None, pruner: str = "none", dry_run: bool = False,
-              quiet: bool = False, threads: int | None = None, out=None) -> int:
-    """``graphbench reproduce``: plan, (dry run: print the plan and a measured-epoch estimate), run, record."""
+              quiet: bool = False, threads: int | None = None, record_plan: bool = False, out=None) -> int:
+    """``graphbench reproduce``: plan, (dry run: print the plan and a measured-epoch estimate; ``record_plan``: also
+    add it to the ledger as "not yet reproduced" with that cost), run, record."""
     from graphbench.sweep.launch import Options, run_sweep
     from graphbench.sweep.launch import plan as sweep_plan
 
@@ -190,7 +207,7 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
     out_dir = Path(out_dir)
     command = command_line(plan, trials, seeds, pruner)
     print("\n".join(plan.describe()), file=out)
-    if dry_run:
+    if dry_run or record_plan:
         # The dry run writes nothing into out_dir: the sweep file goes to a temporary folder.
         import tempfile
 
@@ -203,8 +220,10 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
             try:
                 n = sweep.num_splits(plan.dataset)
             except Exception as exc:  # the data is not here: the plan is still shown
-                print(f"  no time estimate: {plan.dataset} cannot be loaded here ({str(exc).splitlines()[0]})",
-                      file=out)
+                why = f"{plan.dataset} cannot be loaded here ({str(exc).splitlines()[0]})"
+                print(f"  no time estimate: {why}", file=out)
+                if record_plan and ledger is not None:
+                    _record_plan(plan, command, ledger, None, f"cost not measured: {why}", out)
                 return 0
             studies = sweep.studies()
             runs = sum(plan.trials * len(s.search_runs(n)) + len(s.final_runs(n)) for s in studies)
@@ -214,6 +233,11 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
                   f"excluded); {runs} runs × up to {est['epochs']} epochs ≤ {upper / 3600:.1f} CPU-hours "
                   f"(≈ {upper / 3600 / workers:.1f} h wall with {workers} worker(s); early stopping shortens it)",
                   file=out)
+            if record_plan and ledger is not None:
+                note = (f"planned: {runs} runs × up to {est['epochs']} epochs at {est['epoch_s']:.3f} s per "
+                        f"training epoch measured on 1 thread (cpu_hours is that upper bound; early stopping "
+                        f"shortens it)")
+                _record_plan(plan, command, ledger, upper / 3600, note, out)
         return 0
     path = write_sweep(plan, out_dir, data_root=data_root, threads=threads)
     t0, c0 = time.monotonic(), _cpu_seconds()

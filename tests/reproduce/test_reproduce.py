@@ -116,3 +116,33 @@ def test_docs_page_is_generated_from_the_shipped_ledger():
     page = Path(__file__).resolve().parents[2] / "docs" / "reproductions.md"
     assert page.read_text(encoding="utf-8") == ledger_mod.ledger_markdown(), \
         "docs/reproductions.md is stale: regenerate it with graphbench.reproduce.ledger.ledger_markdown()"
+
+
+def test_record_plan_adds_a_not_yet_row_with_the_measured_cost(fake_paper, tmp_path):
+    led = tmp_path / "ledger.csv"
+    text = io.StringIO()
+    assert reproduce("gin", FAKE.name, "csl", out_dir=tmp_path / "r", ledger=led, quiet=True, record_plan=True,
+                     out=text) == 0
+    row = ledger_mod.read_ledger(led).iloc[0]
+    assert row["status"] == "not yet reproduced" and pd.isna(row["ours_mean"])
+    assert row["cpu_hours"] > 0 and "s per training epoch measured" in row["note"]
+    assert row["grid_size"] == 2 and row["configs_per_study"] == 2
+    shown = ledger_mod.reproduced_lookup(ledger_mod.read_ledger(led))[("gin", FAKE.name, "csl")]
+    assert shown.startswith("not yet (") and "CPU-h planned" in shown
+
+
+def test_published_shows_the_reproduction_or_not_reproduced(tmp_path, capsys):
+    from graphbench.cli import main
+
+    led = tmp_path / "ledger.csv"
+    row = {c: "" for c in ledger_mod.COLUMNS} | {
+        "model": "gcn", "preset": "kipf2017", "dataset": "cora", "metric": "accuracy", "status": "reproduced",
+        "ours_mean": 0.811, "ours_std": 0.006, "ours_runs": 100, "paper_value": 0.815, "gap": -0.004,
+        "tolerance": 0.006, "within": True, "command": "graphbench reproduce gcn --preset kipf2017 --dataset cora"}
+    ledger_mod.write_row(led, row)
+    assert main(["published", "gcn", "cora", "--ledger", str(led)]) == 0
+    out = capsys.readouterr().out
+    kipf = next(line for line in out.splitlines() if "kipf2017" in line)
+    assert "0.811 ± 0.006 (-0.004, within std)" in kipf
+    borf = next(line for line in out.splitlines() if "nguyen2023-borf-cora" in line)
+    assert "not reproduced" in borf

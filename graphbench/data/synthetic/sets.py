@@ -6,12 +6,22 @@ in-neighbourhood is exactly the leaf multiset and one aggregation at the centre 
 sees the whole set. Node features ``ndata["feat"]`` are ``[value, is_centre]`` floats (the centre's value is 0).
 The graph-level regression target is a function of the leaf values:
 
-- ``set-second-min``: the second-smallest leaf value (ties counted: ``sorted(values)[1]``). Each star draws a
-  range ``[a, b] ⊂ [0, 1]`` (the sorted pair of two uniforms) and its leaves uniformly from it, so the target stays
-  spread over ``[0, 1]`` at every ``d`` instead of collapsing to 0 as ``d`` grows.
-- ``set-top2-sum``: the sum of the two largest leaf values, same value distribution.
-- ``set-distinct-count``: the number of distinct leaf values; each star draws an alphabet size ``K ∈ {1..16}``
-  and integer leaf values uniformly from ``{0..K−1}`` — the answer needs set-union (idempotent) semantics.
+- ``set-second-min``: the second-smallest leaf value (ties counted: ``sorted(values)[1]``). Each star draws the
+  gap ``g ~ U(0, 1/2)`` between its two smallest leaves, the minimum ``m ~ U(0, 1 − g)``, puts one leaf at ``m`` and
+  one at ``m + g``, and draws the other ``d − 2`` leaves uniformly from ``[m + g, 1]``. The answer a min
+  aggregator gives for free (the minimum) is then wrong by ``g`` — 0.25 on average — at *every* set size, so a
+  model that learned "about the minimum" fails instead of scoring well by accident.
+- ``set-top2-sum``: the sum of the two largest leaf values, drawn the mirror way (the largest ``M``, the second
+  ``M − g``, the rest uniform in ``[0, M − g]``): twice the maximum is wrong by ``g``.
+- ``set-distinct-count``: the number of distinct leaf values. Each star draws an alphabet of ``K ∈ {1..16}``
+  distinct values from the sparse range ``{0..63}`` and its leaves uniformly from that alphabet. The answer needs
+  set-union (idempotent) semantics; with a sparse alphabet neither the largest value (``max + 1``) nor the sum or
+  the count of the leaves stands in for it.
+
+These generators replace the first reconstruction (version 1: leaves uniform in a random range; an alphabet
+``{0..K−1}``), on which the trivial answers were nearly right at the test sizes (the minimum was within 0.005 of
+the second minimum for ``d`` = 32–128, and ``max + 1`` equalled the distinct count in 95 % of the test stars), so
+those tasks could not separate an aggregator that computes the target from one that does not.
 
 Split ``extrapolation``: train and validation stars have ``d`` uniform in ``train_degrees`` (default 2..16), the
 test stars ``d`` uniform in ``test_degrees`` (default 32..128). Validation is therefore *in-distribution* (model
@@ -35,15 +45,29 @@ from graphbench.data.base import DatasetCard, GraphDataset, Split
 from graphbench.registry import DATASETS
 
 MAX_ALPHABET = 16
+#: The alphabet of ``set-distinct-count`` is drawn from ``{0..ALPHABET_RANGE−1}`` (sparse: ``max + 1`` is no count).
+ALPHABET_RANGE = 64
+#: Version of the generators (1: the first reconstruction; 2: the gap and sparse-alphabet draws above).
+GENERATOR_VERSION = 2
 
 
-def _range_values(rng: np.random.Generator, d: int) -> np.ndarray:
-    lo, hi = np.sort(rng.random(2))
-    return lo + (hi - lo) * rng.random(d)
+def _gap_low_values(rng: np.random.Generator, d: int) -> np.ndarray:
+    """``d`` values whose two smallest are ``m`` and ``m + g`` with ``g ~ U(0, 1/2)``; the rest above ``m + g``."""
+    g = 0.5 * rng.random()
+    m = (1.0 - g) * rng.random()
+    rest = m + g + (1.0 - m - g) * rng.random(d - 2)
+    return rng.permutation(np.concatenate([[m, m + g], rest]))
 
 
-def _alphabet_values(rng: np.random.Generator, d: int) -> np.ndarray:
-    return rng.integers(0, rng.integers(1, MAX_ALPHABET + 1), size=d).astype(np.float64)
+def _gap_high_values(rng: np.random.Generator, d: int) -> np.ndarray:
+    """The mirror of :func:`_gap_low_values`: the two largest are ``M − g`` and ``M``; the rest below."""
+    return 1.0 - _gap_low_values(rng, d)
+
+
+def _sparse_alphabet_values(rng: np.random.Generator, d: int) -> np.ndarray:
+    """``d`` leaves drawn uniformly from ``K ∈ {1..16}`` distinct values of ``{0..63}``."""
+    alphabet = rng.choice(ALPHABET_RANGE, size=int(rng.integers(1, MAX_ALPHABET + 1)), replace=False)
+    return rng.choice(alphabet, size=d).astype(np.float64)
 
 
 def second_min(values: np.ndarray) -> float:
@@ -68,12 +92,12 @@ class SetTask:
 
 
 SET_TASKS: dict[str, SetTask] = {t.name: t for t in (
-    SetTask("set-second-min", "second-smallest leaf value of a star (range per star in [0, 1])",
-            _range_values, second_min, 2),
-    SetTask("set-top2-sum", "sum of the two largest leaf values of a star (range per star in [0, 1])",
-            _range_values, top2_sum, 2),
-    SetTask("set-distinct-count", f"number of distinct integer leaf values (alphabet 1..{MAX_ALPHABET} per star)",
-            _alphabet_values, distinct_count, 1),
+    SetTask("set-second-min", "second-smallest leaf value of a star (gap to the minimum ~ U(0, 1/2))",
+            _gap_low_values, second_min, 2),
+    SetTask("set-top2-sum", "sum of the two largest leaf values of a star (gap between them ~ U(0, 1/2))",
+            _gap_high_values, top2_sum, 2),
+    SetTask("set-distinct-count", f"number of distinct integer leaf values (1..{MAX_ALPHABET} values of "
+            f"{{0..{ALPHABET_RANGE - 1}}} per star)", _sparse_alphabet_values, distinct_count, 1),
 )}
 
 
@@ -123,7 +147,7 @@ def make_set_dataset(task: SetTask, *, seed: int = 0, num_train: int = 1000, num
     y = torch.tensor(labels, dtype=torch.float32).unsqueeze(-1)
     split = Split("extrapolation", parts["train"], parts["val"], parts["test"])
     return GraphDataset(task.name, graphs, y, "graph", "regression", "mae", [split], num_classes=1, card=card,
-                        meta={"degrees": np.asarray(degrees)})
+                        meta={"degrees": np.asarray(degrees), "generator_version": GENERATOR_VERSION})
 
 
 def _register(task: SetTask) -> None:

@@ -181,7 +181,10 @@ def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None 
         if trials < 1:
             raise ReproductionError("--trials must be at least 1")
         if searched and trials < size:
-            differences.append(f"{trials} of the grid's {size} configurations searched per study (sampled by TPE)")
+            differences.append("only the preset point of the grid searched per study (1 of its "
+                               f"{size} configurations)" if trials == 1 else
+                               f"{trials} of the grid's {size} configurations searched per study (the preset "
+                               "point, then TPE samples)")
         n_trials = min(trials, size) if searched else 1
     if k_fold and proto.name.startswith("errica"):
         final, holdout = tuple(range(ERRICA_FINAL_SEEDS)), ERRICA_HOLDOUT

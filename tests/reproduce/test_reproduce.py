@@ -39,7 +39,7 @@ def test_plan_searches_the_grid_per_fold_with_erricas_final_phase(fake_paper):
     assert p.final_seeds == (0, 1, 2) and p.holdout == 0.1
     capped = plan_mod.make_plan("gin", FAKE.name, "csl", trials=1, seeds=1)
     assert capped.trials == 1 and capped.final_seeds == (0,)
-    assert any("1 of the grid's 2 configurations" in d for d in capped.differences)
+    assert any("only the preset point of the grid" in d for d in capped.differences)
     assert any("1 of the paper's 3 repetitions" in d for d in capped.differences)
 
 

@@ -336,8 +336,8 @@ class StudyRunner:
                  "selection_trials": selection_trials}
         return RunSpec(self.spec.model, self.spec.dataset, seed=seed, fold=fold, hparams=hp,
                        dataset_options=self.sweep.dataset_options, data_root=self.sweep.data_root,
-                       device=self.sweep.device, stage=stage, study=self.spec.name, trial=trial,
-                       param_budget=self.sweep.param_budget, score_test=not search,
+                       device=self.sweep.device, deterministic=self.sweep.deterministic, stage=stage,
+                       study=self.spec.name, trial=trial, param_budget=self.sweep.param_budget, score_test=not search,
                        holdout=None if search else self.spec.protocol.final.holdout, extra=extra)
 
     def run_search_trial(self) -> FrozenTrial | None:

@@ -250,6 +250,12 @@ def _environment_warnings(counted: pd.DataFrame) -> list[str]:
         values = sorted(counted[col].dropna().unique())
         if len(values) > 1:
             out.append(f"Counted runs mix {col.replace('_', ' ')}s: {', '.join(values)}.")
+    kernels = sorted({f"{c} kernels" + (f" (pinned {p})" if isinstance(p, str) and p else " (not pinned)")
+                      for c, p in zip(counted["cpu_capability"].fillna("?"), counted["isa_pin"], strict=True)})
+    if len(kernels) > 1:
+        out.append(f"Counted runs used CPU kernels of several instruction sets: {', '.join(kernels)}; their last "
+                   "bits differ, and training amplifies that as much as another seed does (pin with "
+                   "--deterministic or isa: avx2).")
     return out
 
 

@@ -92,6 +92,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                             "(the CPU's best; the default without --deterministic); set before torch is imported "
                             "and recorded on every row (isa_pin)")
     where.add_argument("--quiet", action="store_true", help="no progress bar")
+    where.add_argument("--dry-run", action="store_true",
+                       help="check everything (names, hyperparameters, data, folds, results file) and print the "
+                            "runs, without training or writing anything")
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
@@ -133,6 +136,20 @@ def pin_requested_isa(isa: str | None, deterministic: bool, config: str | None) 
     return level
 
 
+def plan_text(specs: list, results: str) -> str:
+    """What ``--dry-run`` prints: the runs per (model, dataset) and where their rows would go."""
+    from collections import Counter
+
+    counts = Counter((s.model, s.dataset) for s in specs)
+    lines = [f"{len(specs)} run(s), rows to {results}:"]
+    for (model, dataset), n in counts.items():
+        spec = next(s for s in specs if (s.model, s.dataset) == (model, dataset))
+        folds = sorted({s.fold for s in specs if (s.model, s.dataset) == (model, dataset)})
+        lines.append(f"  {model} on {dataset}: {n} run(s), folds {folds}, threads {spec.threads}, "
+                     f"hparams {json.dumps(spec.hparams, sort_keys=True, default=str)}")
+    return "\n".join(lines)
+
+
 def handle(args: argparse.Namespace) -> int:
     level = pin_requested_isa(args.isa, args.deterministic, args.config)  # first: torch reads the pin at import
 
@@ -172,6 +189,10 @@ def handle(args: argparse.Namespace) -> int:
                           dataset_options=cfg.get("dataset_options"), data_root=args.data_root or cfg.get("data_root"),
                           device=device, deterministic=args.deterministic or cfg.get("deterministic", False),
                           threads=args.threads or cfg.get("threads"), preset=preset, isa=level)
+
+    if args.dry_run:
+        print(plan_text(specs, results))
+        return 0
 
     rows: list[dict] = []
     bar = tqdm(total=len(specs), desc="runs", unit="run", disable=args.quiet, file=sys.stderr)

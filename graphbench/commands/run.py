@@ -16,7 +16,7 @@ EPILOG = """examples:
   graphbench run --model gin --dataset mutag --folds 0 1 --lr 0.01 --set aggregator=pna
   graphbench run --model mygnn gin --dataset csl --set mygnn.alpha=0.3   (a knob of one model)
   graphbench run --config run.yaml --epochs 10          (flags override the file)
-  graphbench run --model gin --dataset csl --deterministic   (the same numbers on every x86-64 CPU)
+  graphbench run --model gin --dataset csl --deterministic   (the same numbers on any x86-64 CPU with AVX2)
 
 Hyperparameters not listed here go through --set KEY=VALUE; `graphbench info MODEL` lists a model's own. With
 several models, --set MODEL.KEY=VALUE sets a hyperparameter of that model alone."""

@@ -70,11 +70,12 @@ def build_parser(command: str | None = "*") -> argparse.ArgumentParser:
 def _user_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that are the user's to fix: printed as one line, exit status 2 (no traceback)."""
     from graphbench.config import ConfigError
+    from graphbench.env import IsaPinError
     from graphbench.hparams import HyperparameterError
     from graphbench.registry import UnknownNameError
     from graphbench.results.schema import SchemaError
 
-    return UnknownNameError, HyperparameterError, ConfigError, SchemaError, FileNotFoundError, ValueError
+    return UnknownNameError, HyperparameterError, ConfigError, SchemaError, FileNotFoundError, ValueError, IsaPinError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,7 +11,9 @@ A run file holds the same things as the command-line flags::
     dataset_options: {}
     results: results/results.csv
     device: cpu
-    deterministic: false
+    deterministic: false        # true: deterministic algorithms and the kernel instruction set pinned to avx2
+    isa: native                 # torch/MKL/oneDNN kernels: avx2 | avx512 | default (pinned), native (the CPU's
+                                #  best); default: avx2 when deterministic, else native
     threads: 1                  # torch CPU threads (default: chosen from the machine and the dataset)
     data_root: datasets
 
@@ -27,7 +29,7 @@ from typing import Any
 import yaml
 
 RUN_KEYS = ("model", "models", "dataset", "datasets", "seeds", "folds", "hparams", "dataset_options", "results",
-            "device", "deterministic", "data_root", "threads", "transforms", "preset")
+            "device", "deterministic", "data_root", "threads", "transforms", "preset", "isa")
 
 
 class ConfigError(ValueError):
@@ -139,9 +141,31 @@ def load_run_config(path: str | Path) -> dict[str, Any]:
         if not isinstance(data["deterministic"], bool):
             raise ConfigError(f"{path}: 'deterministic'{line_of(data, 'deterministic')} must be true or false")
         out["deterministic"] = data["deterministic"]
+    if "isa" in data:
+        out["isa"] = _isa(data, path)
     if "threads" in data:
         t = data["threads"]
         if isinstance(t, bool) or not isinstance(t, int) or t < 1:
             raise ConfigError(f"{path}: 'threads'{line_of(data, 'threads')} must be a positive integer")
         out["threads"] = t
     return out
+
+
+def _isa(data: dict, path: str | Path) -> str:
+    from graphbench.env import ISA_CHOICES
+
+    isa = data["isa"]
+    if not isinstance(isa, str) or isa.lower() not in ISA_CHOICES:
+        raise ConfigError(f"{path}: 'isa'{line_of(data, 'isa')} must be one of {', '.join(ISA_CHOICES)}, got {isa!r}")
+    return isa.lower()
+
+
+def requested_isa(path: str | Path) -> tuple[str | None, bool]:
+    """``(isa, deterministic)`` as a run or sweep file sets them (None, False when it does not), read before torch
+    is imported: the command line pins the kernel instruction set from them first (:func:`graphbench.env.pin_isa`).
+    The rest of the file is validated later, by its own loader."""
+    data = load_yaml(path)
+    det = data.get("deterministic", False)
+    if not isinstance(det, bool):
+        raise ConfigError(f"{path}: 'deterministic'{line_of(data, 'deterministic')} must be true or false")
+    return (_isa(data, path) if data.get("isa") is not None else None), det

@@ -7,14 +7,19 @@ import json
 import sys
 from typing import Any
 
+from graphbench.env import ISA_CHOICES
+
 DESCRIPTION = ("Train and evaluate models on datasets: every model x dataset x fold x seed is one run, appended "
                "as one row to the results CSV as soon as it ends. Prints a leaderboard of the runs at the end.")
 EPILOG = """examples:
   graphbench run --model gin gcn --dataset csl --seeds 0 1 2 --epochs 50
   graphbench run --model gin --dataset mutag --folds 0 1 --lr 0.01 --set aggregator=pna
+  graphbench run --model mygnn gin --dataset csl --set mygnn.alpha=0.3   (a knob of one model)
   graphbench run --config run.yaml --epochs 10          (flags override the file)
+  graphbench run --model gin --dataset csl --deterministic   (the same numbers on any x86-64 CPU with AVX2)
 
-Hyperparameters not listed here go through --set KEY=VALUE; `graphbench info MODEL` lists a model's own."""
+Hyperparameters not listed here go through --set KEY=VALUE; `graphbench info MODEL` lists a model's own. With
+several models, --set MODEL.KEY=VALUE sets a hyperparameter of that model alone."""
 
 #: Hyperparameters with their own flag: name -> (type, help). The help repeats the declaration's help text
 #: (graphbench.train.config.TRAIN_HPARAMS, graphbench.models.base.COMMON_HPARAMS; a test keeps them equal) so
@@ -66,7 +71,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         hp.add_argument(f"--{name.replace('_', '-')}", dest=name, type=typ, default=None,
                         metavar=typ.__name__.upper(), help=text)
     hp.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="any other hyperparameter, e.g. --set heads=8 (repeatable; values are JSON or text)")
+                    help="any other hyperparameter, e.g. --set heads=8, or of one model: --set gat.heads=8 "
+                         "(repeatable; values are JSON or text)")
     hp.add_argument("--preset", metavar="NAME", help="a paper preset of the model (`graphbench info MODEL` lists "
                     "them); flags override its values, and such runs are not recorded as the preset")
     where = p.add_argument_group("where and how")
@@ -78,9 +84,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                        help="torch CPU threads (default: 1 for small graphs, else the idle cores); recorded on "
                             "every row")
     where.add_argument("--deterministic", action="store_true",
-                       help="use deterministic algorithms only (bit-for-bit repeatable for the same seed, thread "
-                            "count and device)")
+                       help="deterministic algorithms only, and the CPU kernels' instruction set pinned to avx2 "
+                            "(unless --isa says otherwise): bit-for-bit repeatable for the same seed, threads and "
+                            "library versions on every x86-64 CPU with AVX2")
+    where.add_argument("--isa", choices=ISA_CHOICES, default=None, type=str.lower,
+                       help="instruction set of torch's, MKL's and oneDNN's CPU kernels: a level to pin, or native "
+                            "(the CPU's best; the default without --deterministic); set before torch is imported "
+                            "and recorded on every row (isa_pin)")
     where.add_argument("--quiet", action="store_true", help="no progress bar")
+    where.add_argument("--dry-run", action="store_true",
+                       help="check everything (names, hyperparameters, data, folds, results file) and print the "
+                            "runs, without training or writing anything")
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
@@ -108,7 +122,37 @@ def _device(name: str) -> str:
     return name
 
 
+def pin_requested_isa(isa: str | None, deterministic: bool, config: str | None) -> str:
+    """Pin the kernel instruction set the command asks for (flags over the run file's ``isa`` / ``deterministic``)
+    before torch is imported; returns the level (``native``: nothing pinned). Refuses when torch is already
+    imported without the pin (:class:`graphbench.env.IsaPinError`)."""
+    from graphbench.config import requested_isa
+    from graphbench.env import isa_level, pin_isa
+
+    file_isa, file_det = requested_isa(config) if config else (None, False)
+    level = isa_level(isa or file_isa, deterministic or file_det)
+    if level != "native":
+        pin_isa(level, strict=True)
+    return level
+
+
+def plan_text(specs: list, results: str) -> str:
+    """What ``--dry-run`` prints: the runs per (model, dataset) and where their rows would go."""
+    from collections import Counter
+
+    counts = Counter((s.model, s.dataset) for s in specs)
+    lines = [f"{len(specs)} run(s), rows to {results}:"]
+    for (model, dataset), n in counts.items():
+        spec = next(s for s in specs if (s.model, s.dataset) == (model, dataset))
+        folds = sorted({s.fold for s in specs if (s.model, s.dataset) == (model, dataset)})
+        lines.append(f"  {model} on {dataset}: {n} run(s), folds {folds}, threads {spec.threads}, "
+                     f"hparams {json.dumps(spec.hparams, sort_keys=True, default=str)}")
+    return "\n".join(lines)
+
+
 def handle(args: argparse.Namespace) -> int:
+    level = pin_requested_isa(args.isa, args.deterministic, args.config)  # first: torch reads the pin at import
+
     from tqdm.auto import tqdm
 
     from graphbench import api
@@ -144,7 +188,11 @@ def handle(args: argparse.Namespace) -> int:
     specs = api.plan_runs(models, datasets, seeds=seeds, folds=folds, hparams=hparams,
                           dataset_options=cfg.get("dataset_options"), data_root=args.data_root or cfg.get("data_root"),
                           device=device, deterministic=args.deterministic or cfg.get("deterministic", False),
-                          threads=args.threads or cfg.get("threads"), preset=preset)
+                          threads=args.threads or cfg.get("threads"), preset=preset, isa=level)
+
+    if args.dry_run:
+        print(plan_text(specs, results))
+        return 0
 
     rows: list[dict] = []
     bar = tqdm(total=len(specs), desc="runs", unit="run", disable=args.quiet, file=sys.stderr)

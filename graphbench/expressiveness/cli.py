@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> int:
         lines = [f"\n{head['model']} on {head['dataset']} (seed {head['seed']}, {config.mode}, "
                  f"T² threshold {config.threshold:.2f}):"]
         if result is None:
-            lines.append(f"  failed: {head['error']}")
+            failed = [r for r in rows if r["status"] == "failed"]
+            lines.append(f"  failed from category {failed[0]['expr_category']} on: {failed[0]['error']}")
         else:
             lines.append(f"  {'category':<22} {'pairs':>6} {'distinguished':>14} {'reliability fails':>18} "
                          f"{'time (s)':>9}")
@@ -118,16 +119,23 @@ def run(args: argparse.Namespace) -> int:
                              f"{sum(c.reliability_failures for c in cs):>18} {sum(c.time_s for c in cs):>9.2f}")
         tqdm.write("\n".join(lines), file=sys.stdout)
 
+    def on_skip(model, pairs, seed, categories) -> None:
+        tqdm.write(f"{model} on {pairs.dataset} seed {seed}: {len(categories)} categor"
+                   f"{'y' if len(categories) == 1 else 'ies'} already in {results}, skipped: {', '.join(categories)}",
+                   file=sys.stderr)
+
     try:
         rows = run_protocol(args.model, args.dataset, hparams=hparams, config=config, seeds=args.seeds,
                             data_root=args.data_root, max_pairs=args.max_pairs, device=_device(args.device),
-                            results=results, on_result=on_result, on_start=on_start, on_pair=on_pair)
+                            results=results, on_result=on_result, on_start=on_start, on_pair=on_pair,
+                            on_skip=on_skip)
     except KeyboardInterrupt:
         if bar is not None:
             bar.close()
-        print(f"\ninterrupted: finished (model, dataset, seed) results are in {results}", file=sys.stderr)
+        print(f"\ninterrupted: every finished category is in {results}; the same command resumes without "
+              "repeating them", file=sys.stderr)
         return 130
-    table = expressiveness_table(rows_frame(rows, source=str(results or "")))
+    table = expressiveness_table(rows_frame(rows, source=str(results or ""))) if rows else None
     if table is not None:
         print(f"\n{table.title}\n\n{to_markdown(table)}")
     failed = sum(r["status"] != "ok" for r in rows)

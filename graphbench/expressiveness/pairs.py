@@ -58,6 +58,12 @@ class PairSet:
         """Categories in order of first appearance."""
         return list(dict.fromkeys(self.categories))
 
+    def category(self, name: str) -> PairSet:
+        """The pairs of one category (with their ids in the full set, so each pair's seed is unchanged)."""
+        keep = [i for i, c in enumerate(self.categories) if c == name]
+        return PairSet(self.dataset, self.graphs, [self.pairs[i] for i in keep], [name] * len(keep),
+                       [self.names[i] for i in keep], self.node_spec, self.edge_spec, [self.ids[i] for i in keep])
+
     def limit(self, max_pairs: int | None) -> PairSet:
         """The first ``max_pairs`` pairs of each category (all when ``None``)."""
         if max_pairs is None:

@@ -10,7 +10,7 @@ from typing import Any
 # ``graphbench.report.aggregate``, which the import system binds on this package once it is imported, so the
 # package attribute could be either. Import it as ``from graphbench.report.aggregate import aggregate``.
 _LAZY = {"ReportError": "aggregate", "select_rows": "aggregate",
-         "ReportResult": "build", "build_report": "build", "format_leaderboard": "build"}
+         "ReportResult": "html", "build_report": "build", "format_leaderboard": "build"}
 
 
 def __getattr__(name: str) -> Any:

@@ -6,7 +6,6 @@ import json
 import math
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +22,7 @@ from graphbench.report.aggregate import (
     select_rows,
 )
 from graphbench.report.expressiveness import expressiveness_section, write_expressiveness_report
-from graphbench.report.html import Section, render_html, render_markdown
+from graphbench.report.html import ReportResult, Section, render_html, render_markdown
 from graphbench.report.protocol import OPTIMISTIC
 from graphbench.report.provenance import provenance, provenance_markdown
 from graphbench.report.stats import compare, cross_dataset_tests, overall_verdict
@@ -39,18 +38,6 @@ from graphbench.report.tables import (
 )
 from graphbench.results.reader import read_results
 from graphbench.results.schema import SchemaError
-
-
-@dataclass
-class ReportResult:
-    out_dir: Path
-    html: Path
-    markdown: Path
-    latex: Path
-    paths: list[Path]  # every file written
-    summary: pd.DataFrame
-    stage: str
-    notes: list[str] = field(default_factory=list)
 
 
 def _read(paths: Iterable[str | os.PathLike]) -> tuple[pd.DataFrame, list[Path]]:
@@ -263,6 +250,12 @@ def _environment_warnings(counted: pd.DataFrame) -> list[str]:
         values = sorted(counted[col].dropna().unique())
         if len(values) > 1:
             out.append(f"Counted runs mix {col.replace('_', ' ')}s: {', '.join(values)}.")
+    kernels = sorted({f"{c} kernels" + (f" (pinned {p})" if isinstance(p, str) and p else " (not pinned)")
+                      for c, p in zip(counted["cpu_capability"].fillna("?"), counted["isa_pin"], strict=True)})
+    if len(kernels) > 1:
+        out.append(f"Counted runs used CPU kernels of several instruction sets: {', '.join(kernels)}; their last "
+                   "bits differ, and training amplifies that as much as another seed does (pin with "
+                   "--deterministic or isa: avx2).")
     return out
 
 

@@ -134,8 +134,7 @@ def expressiveness_section(df: pd.DataFrame) -> Section | None:
 def write_expressiveness_report(df: pd.DataFrame, paths: list[Path], out_dir: str | Path, *,
                                 title: str = "graphbench report"):
     """A report for results files that hold only expressiveness rows (``build_report`` delegates here)."""
-    from graphbench.report.build import ReportResult
-    from graphbench.report.html import render_html, render_markdown
+    from graphbench.report.html import ReportResult, render_html, render_markdown
     from graphbench.report.provenance import provenance, provenance_markdown
     from graphbench.report.tables import to_latex
 

@@ -88,23 +88,39 @@ def metric_vs(summary: pd.DataFrame, dataset: str, x: str, xlabel: str) -> Figur
 
 
 def cd_diagram(tests: CrossDatasetTests) -> tuple[Figure, dict]:
-    """Critical-difference diagram (scikit-posthocs) from average ranks and the Nemenyi p-values.
+    """Critical-difference diagram in Demšar's style (JMLR 2006, Fig. 1): the rank axis runs from 1 to k (the
+    number of models, best rank on the left), the CD bar of the Nemenyi test stands above it starting at rank 1,
+    and a crossbar joins models whose ranks do not differ significantly.
 
-    The significance matrix is passed already thresholded (p < alpha) so the crossbars use exactly the report's
-    definition of significance; returns the figure and the artists (``crossbars`` are checked in tests).
+    Markers, elbows, labels and crossbars are scikit-posthocs'; the significance matrix is passed already
+    thresholded (p < alpha) so the crossbars use exactly the report's definition of significance. Returns the
+    figure and the artists (``crossbars``, ``cd_bar``, ``cd_label`` are checked in tests).
     """
     assert tests.nemenyi_p is not None
     sig = significance(tests.nemenyi_p, tests.alpha)
     p_arr = np.where(sig.to_numpy(), 0.0, 1.0)
     np.fill_diagonal(p_arr, 1.0)
     p_like = pd.DataFrame(p_arr, index=sig.index, columns=sig.columns)
-    fig = Figure(figsize=(7, 0.6 * len(sig) + 1.6))
+    k = len(sig)
+    fig = Figure(figsize=(7, 0.6 * k + 2.0))
     ax = fig.add_subplot()
-    artists = sp.critical_difference_diagram(tests.ranks.average, p_like, alpha=tests.alpha, ax=ax,
-                                             cd=tests.nemenyi_cd)
-    ax.set_title(f"Critical difference (Nemenyi, alpha={tests.alpha}, N={tests.n_datasets} datasets; "
-                 f"CD={tests.nemenyi_cd:.2f})", fontsize=9, pad=24)
-    return fig, artists
+    # cd=None: scikit-posthocs would draw the bar from the best average rank, stretching the axis past k
+    artists = sp.critical_difference_diagram(tests.ranks.average, p_like, alpha=tests.alpha, ax=ax)
+    ax.set_xticks(range(1, k + 1))
+    ax.spines["top"].set_bounds(1, k)
+    cd = float(tests.nemenyi_cd)
+    bar_y = 1.2  # above the axis and its rank labels (one unit is one label row)
+    (bar,) = ax.plot([1, 1 + cd], [bar_y, bar_y], color="k", linewidth=1.5, clip_on=False)
+    ends = ax.plot([1, 1], [bar_y - 0.15, bar_y + 0.15], [1 + cd, 1 + cd], [bar_y - 0.15, bar_y + 0.15],
+                   color="k", linewidth=1.5, clip_on=False)
+    label = ax.text(1 + cd / 2, bar_y + 0.3, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=9)
+    low, _ = ax.get_ylim()
+    ax.set_ylim(low, bar_y + 0.9)
+    left, right = ax.get_xlim()
+    ax.set_xlim(min(left, 1 - 0.05 * k), max(right, k + 0.05 * k, 1 + cd + 0.05))
+    ax.set_title(f"Critical difference (Nemenyi, alpha={tests.alpha}, N={tests.n_datasets} datasets)", fontsize=9,
+                 pad=12)
+    return fig, {**artists, "cd_bar": bar, "cd_ends": ends, "cd_label": label}
 
 
 def drawn_cliques(artists: dict, ranks: pd.Series) -> list[frozenset[str]]:

@@ -9,8 +9,26 @@ import base64
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphbench.report.tables import Table, to_html, to_markdown
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass
+class ReportResult:
+    """What a report build wrote: its folder, the three documents, every file, the summary table and notes."""
+
+    out_dir: Path
+    html: Path
+    markdown: Path
+    latex: Path
+    paths: list[Path]  # every file written
+    summary: pd.DataFrame
+    stage: str
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""What a report was built from: files (with sha256), commits, versions, hosts, devices, run counts."""
+"""What a report was built from: files (with sha256), commits, versions, hosts, CPUs and kernel instruction sets,
+devices, run counts."""
 
 from __future__ import annotations
 
@@ -46,6 +47,10 @@ def provenance(df: pd.DataFrame, paths: list[Path], *, stage: str, alpha: float,
         "versions_in_results": {c: _counts(df[c]) for c in ("graphbench_version", "torch_version", "dgl_version",
                                                               "python_version")},
         "hosts": _counts(df["host"]),
+        "cpu_models": _counts(df["cpu_model"].fillna("(not recorded)")),
+        # the instruction set torch's kernels used, and the level pinned (empty: the CPU's own best)
+        "cpu_capabilities": _counts(df["cpu_capability"].fillna("(not recorded)")),
+        "isa_pins": _counts(df["isa_pin"].fillna("(none)")),
         "devices": _counts(df["device"]),
         "deterministic_rows": int(df["deterministic"].fillna(False).astype(bool).sum()),
         "runs_started": [str(df["started_at"].min()), str(df["ended_at"].max())] if len(df) else [],
@@ -73,6 +78,10 @@ def provenance_markdown(prov: dict) -> str:
         lines.append(f"- {k.replace('_', ' ')}: {', '.join(f'{a} ({b})' for a, b in v.items())}")
     lines.append(f"- Hosts: {prov['hosts']}; devices: {prov['devices']}; "
                  f"deterministic rows: {prov['deterministic_rows']}/{prov['rows']}")
+    if "cpu_models" in prov:
+        lines.append(f"- CPUs: {prov['cpu_models']}; kernel instruction set used by torch: "
+                     f"{prov['cpu_capabilities']}; instruction-set pin: {prov['isa_pins']} (rows repeat bit for bit "
+                     "across machines only under the same pin, seed, threads and library versions)")
     if prov["runs_started"]:
         lines.append(f"- Runs between {prov['runs_started'][0]} and {prov['runs_started'][1]}")
     if prov.get("protocols"):

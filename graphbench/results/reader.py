@@ -13,6 +13,7 @@ import pandas as pd
 from graphbench.results.schema import (
     COLUMN_NAMES,
     COLUMNS,
+    COLUMNS_BY_VERSION,
     COLUMNS_V1,
     READABLE_VERSIONS,
     SCHEMA_VERSION,
@@ -58,7 +59,8 @@ def read_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
     """Read one or several results files; adds a ``source`` column naming the file of each row.
 
     Raises :class:`SchemaError` for a file whose header or schema version differs from this graphbench's,
-    instead of mixing incompatible rows; files of schema version 1 are read with the columns added since empty.
+    instead of mixing incompatible rows; files of an older schema version are read with the columns added since
+    empty.
     An unterminated last line (a writer killed mid-row) is ignored. A row with an unreadable value (e.g. ``x`` in a
     number column) is skipped with a :class:`BadRowWarning` naming the file, the line and the value; the skipped
     rows are listed in ``df.attrs["skipped_rows"]`` so that reports can say what they did not count.
@@ -78,19 +80,18 @@ def read_results(paths: str | os.PathLike | Iterable[str | os.PathLike]) -> pd.D
             df = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise SchemaError(f"{p} is not a readable results CSV ({type(exc).__name__}: {exc})") from None
-        is_v1 = tuple(df.columns) == V1_COLUMNS
-        if is_v1:
-            for name in COLUMN_NAMES[len(V1_COLUMNS):]:
-                df[name] = ""
-        elif tuple(df.columns) != COLUMN_NAMES:
+        version = next((v for v, cols in COLUMNS_BY_VERSION.items() if tuple(df.columns) == cols), None)
+        if version is None:
             missing = sorted(set(COLUMN_NAMES) - set(df.columns))
             extra = sorted(set(df.columns) - set(COLUMN_NAMES))
             raise SchemaError(f"{p} does not follow results schema v{SCHEMA_VERSION} "
                               f"(missing {missing}, unexpected {extra})")
+        for name in COLUMN_NAMES[len(df.columns):]:
+            df[name] = ""
         versions = set(df["schema_version"])
-        if versions != {"1" if is_v1 else str(SCHEMA_VERSION)}:
+        if versions != {str(version)}:
             raise SchemaError(f"{p} holds schema version(s) {sorted(versions)} under a version-"
-                              f"{1 if is_v1 else SCHEMA_VERSION} header; this graphbench reads "
+                              f"{version} header; this graphbench reads "
                               f"v{', v'.join(map(str, READABLE_VERSIONS))}, one version per file")
         bad = _bad_rows(df)
         if bad:

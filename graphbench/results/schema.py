@@ -12,9 +12,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 2
-#: Versions a reader accepts; v1 files lack the columns added in v2 (read as empty).
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+#: Versions a reader accepts; files of an older version lack the columns added since (read as empty).
+READABLE_VERSIONS = (1, 2, 3)
 STATUSES = ("ok", "failed", "pruned")
 STAGES = ("run", "search", "final", "expressiveness")
 
@@ -108,11 +108,23 @@ COLUMNS: tuple[Column, ...] = (
     # -- added in v2 (paper presets) --
     Column("preset", "str", "Paper preset the run's configuration is exactly (e.g. kipf2017; `graphbench info "
            "MODEL` lists them); empty when none or when the run changed one of the preset's values.", False),
+    # --- added in schema version 3 (empty in rows read from older files) ---
+    Column("cpu_model", "str", "The CPU's model name (/proc/cpuinfo on Linux).", False),
+    Column("cpu_capability", "str", "The vector instruction set torch's CPU kernels used "
+           "(torch.backends.cpu.get_cpu_capability(): DEFAULT, AVX2, AVX512, ...). Runs on CPUs with another "
+           "capability differ in the last bits, which training amplifies, unless isa_pin is set.", False),
+    Column("isa_pin", "str", "The instruction-set level torch, MKL and oneDNN were limited to (avx2, avx512, "
+           "default; set by --deterministic or --isa before torch was imported); empty when each library used the "
+           "CPU's best. Rows with the same isa_pin, seed, threads and library versions repeat bit for bit on "
+           "x86-64 CPUs that have that level.", False),
 )
 
 COLUMN_NAMES: tuple[str, ...] = tuple(c.name for c in COLUMNS)
 #: The columns of schema version 1 (the first ones, up to ``error``); readers fill the later ones with empty cells.
 COLUMNS_V1: tuple[str, ...] = COLUMN_NAMES[: COLUMN_NAMES.index("error") + 1]
+#: The header of every readable version (each a prefix of the current one).
+COLUMNS_BY_VERSION: dict[int, tuple[str, ...]] = {
+    1: COLUMNS_V1, 2: COLUMN_NAMES[: COLUMN_NAMES.index("preset") + 1], 3: COLUMN_NAMES}
 _BY_NAME = {c.name: c for c in COLUMNS}
 
 

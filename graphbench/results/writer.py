@@ -1,7 +1,9 @@
 """Append rows to a results CSV safely.
 
-Every append takes an exclusive lock on ``<file>.lock`` (the ``filelock`` package: ``fcntl.flock`` on POSIX), so
-rows from concurrent processes never interleave and none is lost. The row is encoded first and written with a
+Every append takes an exclusive ``fcntl.flock`` on the results file itself (opened without truncation; created
+empty when absent), so rows from concurrent processes (sweep workers sharing one file) never interleave and none
+is lost, and no lock file is left beside the results. Where ``fcntl`` is missing (Windows) the lock is the
+``filelock`` package's, on a hidden ``.<file>.lock`` in the same folder. The row is encoded first and written with a
 single ``write`` on a file opened for appending, then flushed and fsynced. A writer killed mid-write can at worst
 leave an unterminated last line; the next append (or :func:`repair`) moves such a fragment to ``<file>.partial``
 before writing, so a results file always parses. A file with another header is never appended to.
@@ -9,14 +11,19 @@ before writing, so a results file always parses. A file with another header is n
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import os
-from collections.abc import Iterable
+import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 from graphbench.results.schema import COLUMN_NAMES, SCHEMA_VERSION, SchemaError, validate_row
 
@@ -32,8 +39,30 @@ def _encode(rows: Iterable[dict[str, str]], header: bool) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def _lock(path: Path) -> FileLock:
-    return FileLock(str(path) + ".lock", timeout=LOCK_TIMEOUT_S)
+@contextlib.contextmanager
+def _lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created empty if absent; its folder must exist) for the block."""
+    if fcntl is None:
+        from filelock import FileLock
+
+        with FileLock(str(path.with_name(f".{path.name}.lock")), timeout=LOCK_TIMEOUT_S):
+            yield
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        deadline = time.monotonic() + LOCK_TIMEOUT_S
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"could not lock {path} for {LOCK_TIMEOUT_S:.0f} s (another process "
+                                       "holds it)") from None
+                time.sleep(0.01)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _repair_unlocked(path: Path) -> int:
@@ -130,5 +159,7 @@ def append_row(path: str | os.PathLike, row: dict[str, Any]) -> None:
 def repair(path: str | os.PathLike) -> int:
     """Under the lock, move an unterminated trailing fragment to ``<file>.partial``; returns bytes moved."""
     path = Path(path)
+    if not path.exists():
+        return 0
     with _lock(path):
-        return _repair_unlocked(path) if path.exists() else 0
+        return _repair_unlocked(path)

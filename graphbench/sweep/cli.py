@@ -13,6 +13,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from graphbench.env import ISA_CHOICES
+
 HELP = "run a hyperparameter sweep file (search, then final re-runs on every seed/fold)"
 
 
@@ -32,11 +34,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="journal storage: fail a RUNNING trial of another host after this many seconds")
     p.add_argument("--data-root", default=None,
                    help="folder holding the datasets' files (overrides the sweep file's data_root)")
+    p.add_argument("--isa", choices=ISA_CHOICES, default=None, type=str.lower,
+                   help="pin the instruction set of torch's, MKL's and oneDNN's CPU kernels (overrides the file's "
+                        "isa; default: avx2 when the file says deterministic: true, else native, the CPU's best); "
+                        "workers inherit the pin")
     p.add_argument("--worker", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def handle(args: argparse.Namespace) -> int:
-    from graphbench.config import ConfigError
+    from graphbench.config import ConfigError, requested_isa
+    from graphbench.env import IsaPinError, isa_level, pin_isa
+
+    try:  # first: torch, MKL and oneDNN read the pin when torch is imported
+        file_isa, deterministic = requested_isa(args.file)
+        level = isa_level(args.isa or file_isa, deterministic)
+        if level != "native":
+            pin_isa(level, strict=True)
+    except (ConfigError, IsaPinError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
     from graphbench.sweep.launch import Options, plan, run_sweep, run_worker
     from graphbench.sweep.runner import SweepError
     from graphbench.sweep.storage import StorageError
@@ -46,7 +63,7 @@ def handle(args: argparse.Namespace) -> int:
         return 2
     opts = Options(workers=args.workers, storage=args.storage, quiet=args.quiet, stale_after=args.stale_after,
                    heartbeat=args.heartbeat, grace=args.grace, threads=args.threads,
-                   data_root=args.data_root)
+                   data_root=args.data_root, isa=args.isa)
     try:
         if args.dry_run:
             return plan(args.file, storage=args.storage, workers=args.workers, data_root=args.data_root)

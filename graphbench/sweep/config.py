@@ -30,6 +30,9 @@ A sweep file::
     device: cpu
     report: results/quick-report    # optional: build the report there when the sweep ends
     threads: 1                      # optional: torch threads per worker (default: cores // workers; --threads wins)
+    deterministic: false            # optional: deterministic algorithms, and the kernel ISA pinned to avx2
+    isa: avx2                       # optional: pin torch/MKL/oneDNN kernels (avx2 | avx512 | default | native);
+                                    #  default avx2 when deterministic, else native (the CPU's best; --isa wins)
 
 Search-space entries: ``{type: int|float, low, high, log: false, step}`` or ``{type: categorical, choices: [...]}``,
 each optionally with ``when: {param: value | [values]}``: the parameter is suggested only when every named
@@ -51,7 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphbench.config import ConfigError, check_keys, line_of, load_yaml
+from graphbench.config import ConfigError, check_keys, line_of, load_yaml, requested_isa
 from graphbench.hparams import HyperparameterError
 from graphbench.presets import sweep_model_options
 from graphbench.registry import DATASETS, MODELS, UnknownNameError
@@ -60,7 +63,7 @@ from graphbench.transforms import transform_hparams
 
 SWEEP_KEYS = ("name", "models", "datasets", "trials", "timeout", "hparams", "search_space", "param_budget", "pruner",
               "sampler", "protocol", "results", "storage", "dataset_options", "data_root", "device", "report",
-              "threads")
+              "threads", "deterministic", "isa")
 MODEL_KEYS = ("hparams", "search_space", "preset")  # preset: graphbench.presets.sweep_model_options
 SPACE_KEYS = {"int": ("type", "low", "high", "log", "step", "when"),
               "float": ("type", "low", "high", "log", "step", "when"),
@@ -204,6 +207,8 @@ class SweepFile:
     device: str = "cpu"
     report: Path | None = None
     threads: int | None = None
+    deterministic: bool = False
+    isa: str | None = None  # None: avx2 when deterministic, else native (graphbench.env.isa_level)
     _splits: dict[str, int] = field(default_factory=dict, repr=False)
 
     def num_splits(self, dataset: str) -> int:
@@ -375,6 +380,7 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
     threads = data.get("threads")
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise _err(path, "'threads'", data, "threads", "must be a positive integer")
+    isa, deterministic = requested_isa(path)
     dataset_options = data.get("dataset_options") or {}
     if not isinstance(dataset_options, dict):
         raise _err(path, "'dataset_options'", data, "dataset_options", "must be a mapping")
@@ -385,7 +391,8 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
                       results=Path(str(data.get("results") or Path("results") / f"{name}.csv")),
                       storage=data.get("storage"), dataset_options=dict(dataset_options),
                       data_root=data.get("data_root"), device=data.get("device") or "cpu",
-                      report=Path(data["report"]) if data.get("report") else None, threads=threads)
+                      report=Path(data["report"]) if data.get("report") else None, threads=threads,
+                      deterministic=deterministic, isa=isa)
     if sweep.sampler_type == "grid":
         _check_grid(sweep, data)
     return sweep

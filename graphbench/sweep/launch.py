@@ -33,6 +33,7 @@ class Options:
     grace: int | None = None
     threads: int | None = None  # torch threads per worker (default: cores // workers)
     data_root: str | None = None  # overrides the file's data_root
+    isa: str | None = None  # kernel instruction-set level pinned (overrides the file's isa; see graphbench.env)
 
 
 def cores() -> int:
@@ -206,6 +207,8 @@ def _spawn(path: str | Path, i: int, opts: Options, sweep_threads: int | None) -
         cmd += ["--grace", str(opts.grace)]
     if opts.data_root:
         cmd += ["--data-root", opts.data_root]
+    if opts.isa:
+        cmd += ["--isa", opts.isa]  # the pin itself is in the inherited environment (set before torch's import)
     threads = str(threads_per_worker(opts.workers, opts.threads or sweep_threads))
     cmd += ["--threads", threads]
     env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}

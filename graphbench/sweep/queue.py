@@ -23,7 +23,14 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
-from graphbench.sweep.storage import REASON_ATTR, WORKER_ATTR, is_dead_trial, retried_numbers, worker_record
+from graphbench.sweep.storage import (
+    REASON_ATTR,
+    WORKER_ATTR,
+    create_or_load,
+    is_dead_trial,
+    retried_numbers,
+    worker_record,
+)
 
 ITEM_ATTR = "gb.item"
 FILLED_ATTR = "gb.enqueued"
@@ -37,8 +44,6 @@ class FinalQueue:
     """One queue of final runs (an Optuna study named ``<search study>/final-...``)."""
 
     def __init__(self, name: str, storage, direction: str) -> None:
-        from graphbench.sweep.runner import create_or_load
-
         self.name = name
         self.study, self.created = create_or_load(name, storage, direction=direction)
 

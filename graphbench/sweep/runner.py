@@ -52,7 +52,6 @@ from typing import Any
 
 import optuna
 import pandas as pd
-from optuna.exceptions import DuplicatedStudyError
 from optuna.trial import FrozenTrial, TrialState
 
 from graphbench.hparams import HyperparameterError
@@ -67,6 +66,7 @@ from graphbench.sweep.storage import (
     REASON_ATTR,
     WORKER_ATTR,
     Outcome,
+    create_or_load,
     fail_dead_trials,
     frozen_trial,
     is_dead_trial,
@@ -117,15 +117,6 @@ def make_pruner(sweep: SweepFile, spec: StudySpec) -> optuna.pruners.BasePruner:
     if p.type == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=p.min_resource, reduction_factor=p.reduction_factor)
     return optuna.pruners.MedianPruner(n_startup_trials=p.n_startup_trials, n_warmup_steps=p.n_warmup_steps)
-
-
-def create_or_load(name: str, storage, *, direction: str, sampler=None, pruner=None) -> tuple[optuna.Study, bool]:
-    """``(study, created)``: creation is atomic in every storage, so exactly one worker gets ``created``."""
-    try:
-        return optuna.create_study(study_name=name, storage=storage, direction=direction, sampler=sampler,
-                                   pruner=pruner, load_if_exists=False), True
-    except DuplicatedStudyError:
-        return optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner), False
 
 
 def _duration(t: FrozenTrial) -> float:
@@ -352,8 +343,8 @@ class StudyRunner:
                  "selection_trials": selection_trials}
         return RunSpec(self.spec.model, self.spec.dataset, seed=seed, fold=fold, hparams=hp,
                        dataset_options=self.sweep.dataset_options, data_root=self.sweep.data_root,
-                       device=self.sweep.device, stage=stage, study=self.spec.name, trial=trial,
-                       param_budget=self.sweep.param_budget, score_test=not search,
+                       device=self.sweep.device, deterministic=self.sweep.deterministic, stage=stage,
+                       study=self.spec.name, trial=trial, param_budget=self.sweep.param_budget, score_test=not search,
                        holdout=None if search else self.spec.protocol.final.holdout, extra=extra)
 
     def run_search_trial(self) -> FrozenTrial | None:

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import optuna
+from optuna.exceptions import DuplicatedStudyError
 from optuna.storages import RDBStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileSymlinkLock, JournalStorage
 from optuna.trial import FrozenTrial, TrialState
@@ -256,3 +257,12 @@ def retry_trial(study: optuna.Study, trial: FrozenTrial, *, reason: str | None =
     study.add_trial(optuna.create_trial(state=TrialState.WAITING, params=trial.params,
                                         distributions=trial.distributions, user_attrs=user_attrs,
                                         system_attrs=system_attrs))
+
+
+def create_or_load(name: str, storage, *, direction: str, sampler=None, pruner=None) -> tuple[optuna.Study, bool]:
+    """``(study, created)``: creation is atomic in every storage, so exactly one worker gets ``created``."""
+    try:
+        return optuna.create_study(study_name=name, storage=storage, direction=direction, sampler=sampler,
+                                   pruner=pruner, load_if_exists=False), True
+    except DuplicatedStudyError:
+        return optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner), False

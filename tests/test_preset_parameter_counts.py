@@ -15,16 +15,15 @@ import pytest
 import graphbench.models  # noqa: F401  (the models' modules register their presets)
 from graphbench.data.base import FeatureSpec
 from graphbench.models import count_parameters
-from graphbench.presets import (
+from graphbench.preset_counts import (
     DOCS_MARKERS,
-    PRESETS,
     build_preset_model,
     dataset_input_dims,
     format_missing_counts,
-    get_preset,
     parameter_status,
     update_docs_list,
 )
+from graphbench.presets import PRESETS, get_preset
 
 KEYS = sorted(PRESETS)
 IDS = [f"{m}/{n}" for m, n in KEYS]
@@ -111,7 +110,7 @@ def test_docs_list_of_presets_without_a_count_is_in_sync(tmp_path):
     start, end = DOCS_MARKERS
     listed = docs.read_text(encoding="utf-8").split(start, 1)[1].split(end, 1)[0].strip()
     assert listed == format_missing_counts().strip(), (
-        "docs/presets.md is out of date: run python -m graphbench.presets --update-docs docs/presets.md")
+        "docs/presets.md is out of date: run python -m graphbench.preset_counts --update-docs docs/presets.md")
     stale = tmp_path / "presets.md"
     stale.write_text(f"intro\n{start}\n- old\n{end}\nrest\n", encoding="utf-8")
     assert update_docs_list(str(stale)) and not update_docs_list(str(stale))

@@ -37,7 +37,7 @@ def handle(args: argparse.Namespace) -> int:
         print("\ndefault search space:")
         for k, v in info["search_space"].items():
             print(f"  {k:<14} {v}")
-        from graphbench.presets import format_presets
+        from graphbench.preset_counts import format_presets
 
         print(f"\npaper presets (graphbench run --model {info['name']} --preset NAME):")
         print(format_presets(info["name"]))

@@ -29,6 +29,11 @@ A sweep file::
     data_root: null
     device: cpu
     report: results/quick-report    # optional: build the report there when the sweep ends
+    expressiveness:                 # optional, after the sweep: BREC's pair protocol on untrained models (quick
+      models: [gin, pswl]           #  mode, float64) for these models and pair datasets; rows go to the results
+      datasets: [wl-pairs, csl]     #  file (resumable) and the report shows the table
+      hparams: {hidden: 16}
+    compare: {baseline: gin, model: pswl}   # optional: the report's "is the model better than the baseline?"
     threads: 1                      # optional: torch threads per worker (default: cores // workers; --threads wins)
     deterministic: false            # optional: deterministic algorithms, and the kernel ISA pinned to avx2
     isa: avx2                       # optional: pin torch/MKL/oneDNN kernels (avx2 | avx512 | default | native);
@@ -63,7 +68,8 @@ from graphbench.transforms import transform_hparams
 
 SWEEP_KEYS = ("name", "models", "datasets", "trials", "timeout", "hparams", "search_space", "param_budget", "pruner",
               "sampler", "protocol", "results", "storage", "dataset_options", "data_root", "device", "report",
-              "threads", "deterministic", "isa")
+              "threads", "deterministic", "isa", "expressiveness", "compare")
+EXPRESSIVENESS_KEYS = ("models", "datasets", "hparams", "seeds", "max_pairs")
 MODEL_KEYS = ("hparams", "search_space", "preset")  # preset: graphbench.presets.sweep_model_options
 SPACE_KEYS = {"int": ("type", "low", "high", "log", "step", "when"),
               "float": ("type", "low", "high", "log", "step", "when"),
@@ -209,6 +215,11 @@ class SweepFile:
     threads: int | None = None
     deterministic: bool = False
     isa: str | None = None  # None: avx2 when deterministic, else native (graphbench.env.isa_level)
+    #: ``expressiveness:`` — {models, datasets, hparams, seeds, max_pairs} of the quick-mode pair protocol run after
+    #: the sweep (graphbench.expressiveness), or None
+    expressiveness: dict[str, Any] | None = None
+    #: ``compare:`` — (baseline, model) of the report's comparison section, or None
+    compare: tuple[str, str] | None = None
     _splits: dict[str, int] = field(default_factory=dict, repr=False)
 
     def num_splits(self, dataset: str) -> int:
@@ -392,7 +403,8 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
                       storage=data.get("storage"), dataset_options=dict(dataset_options),
                       data_root=data.get("data_root"), device=data.get("device") or "cpu",
                       report=Path(data["report"]) if data.get("report") else None, threads=threads,
-                      deterministic=deterministic, isa=isa)
+                      deterministic=deterministic, isa=isa,
+                      expressiveness=_expressiveness(path, data), compare=_compare(path, data, models))
     if sweep.sampler_type == "grid":
         _check_grid(sweep, data)
     return sweep
@@ -528,6 +540,64 @@ def _parse_param_budget(path: Path, data: dict, hparams: dict, models: dict[str,
         raise _err(path, "'param_budget'", data, "param_budget", "the width 'hidden' is solved from the budget; "
                    "remove 'hidden' from hparams")
     return budget
+
+
+def _expressiveness(path: Path, data: dict) -> dict[str, Any] | None:
+    """``expressiveness:`` validated: registered models, pair datasets, hyperparameters the models take."""
+    raw = data.get("expressiveness")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _err(path, "'expressiveness'", data, "expressiveness", "must be a mapping with models and datasets")
+    check_keys(raw, EXPRESSIVENESS_KEYS, f"{path}: expressiveness")
+    out: dict[str, Any] = {}
+    for key in ("models", "datasets"):
+        names = raw.get(key)
+        if isinstance(names, str):
+            names = [names]
+        if not isinstance(names, list) or not names:
+            raise _err(path, f"expressiveness.{key}", raw, key, "must be a non-empty list of names")
+        out[key] = names
+    try:
+        out["models"] = [MODELS.get(m).name for m in out["models"]]
+        out["datasets"] = [DATASETS.get(d).name for d in out["datasets"]]
+    except UnknownNameError as exc:
+        raise ConfigError(f"{path}: expressiveness: {exc}") from None
+    hp = raw.get("hparams") or {}
+    if not isinstance(hp, dict):
+        raise _err(path, "expressiveness.hparams", raw, "hparams", "must be a mapping")
+    from graphbench.expressiveness.protocol import resolve_model_hparams
+
+    for m in out["models"]:
+        try:
+            resolve_model_hparams(m, hp)
+        except (HyperparameterError, ValueError) as exc:
+            raise ConfigError(f"{path}: expressiveness.hparams for {m}: {exc}") from None
+    seeds = raw.get("seeds", [0])
+    if not isinstance(seeds, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in seeds):
+        raise _err(path, "expressiveness.seeds", raw, "seeds", "must be a list of integers")
+    max_pairs = raw.get("max_pairs")
+    if max_pairs is not None and (isinstance(max_pairs, bool) or not isinstance(max_pairs, int) or max_pairs < 1):
+        raise _err(path, "expressiveness.max_pairs", raw, "max_pairs", "must be a positive integer")
+    return {**out, "hparams": dict(hp), "seeds": list(seeds), "max_pairs": max_pairs}
+
+
+def _compare(path: Path, data: dict, models: dict[str, dict]) -> tuple[str, str] | None:
+    """``compare: {baseline, model}``: two of the sweep's models."""
+    raw = data.get("compare")
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise _err(path, "'compare'", data, "compare", "must be a mapping {baseline: NAME, model: NAME}")
+    check_keys(raw, ("baseline", "model"), f"{path}: compare")
+    names = []
+    for key in ("baseline", "model"):
+        name = raw.get(key)
+        canonical = MODELS.get(name).name if isinstance(name, str) and name in MODELS else None
+        if canonical not in models:
+            raise _err(path, f"compare.{key}", raw, key, f"must be one of the sweep's models {sorted(models)}")
+        names.append(canonical)
+    return names[0], names[1]
 
 
 def _sampler_type(path: Path, data: dict) -> str:

@@ -157,6 +157,12 @@ def plan(path: str | Path, *, storage: str | None = None, workers: int = 1, out=
               (f"; at most ≈ {est / 60:.1f} min of search wall time by the time budget" if est else ""), file=out)
     for u in sorted(set(unknown)):
         print(f"  note: {u}", file=out)
+    if sweep.expressiveness:
+        e = sweep.expressiveness
+        print(f"  then expressiveness (quick mode, untrained, float64): {', '.join(e['models'])} on "
+              f"{', '.join(e['datasets'])} × seeds {e['seeds']}; rows appended to {sweep.results}", file=out)
+    if sweep.compare:
+        print(f"  report compares {sweep.compare[1]} against the baseline {sweep.compare[0]}", file=out)
     return 0
 
 
@@ -267,8 +273,38 @@ def run_sweep(path: str | Path, opts: Options | None = None, *, out=None) -> int
     print(f"done in {time.monotonic() - t0:.0f} s", file=out)
     notes = budget_notes(sweep, open_storage(url, workers=opts.workers))
     print(summary(sweep, notes), file=out)
+    if sweep.expressiveness:
+        run_expressiveness(sweep, opts, out)
     _report(sweep, out, notes)
     return 0
+
+
+def run_expressiveness(sweep: SweepFile, opts: Options, out: Any) -> None:
+    """The sweep file's ``expressiveness:`` step: BREC's pair protocol on untrained models (quick mode, float64),
+    one row per (model, dataset, category, seed) appended to the sweep's results file as each category finishes;
+    categories already there are skipped, so a re-run repeats nothing (graphbench.expressiveness.runner)."""
+    import torch
+
+    from graphbench.expressiveness.runner import run as run_pairs
+    from graphbench.report.expressiveness import expressiveness_table
+    from graphbench.report.tables import to_markdown
+    from graphbench.results import read_results
+
+    spec = sweep.expressiveness
+    torch.set_num_threads(threads_per_worker(1, opts.threads))
+    t0 = time.monotonic()
+    print(f"\nexpressiveness (quick mode: untrained models in float64, BREC's T² test): "
+          f"{', '.join(spec['models'])} on {', '.join(spec['datasets'])}", file=out, flush=True)
+    run_pairs(spec["models"], spec["datasets"], hparams=spec["hparams"], seeds=spec["seeds"],
+              data_root=opts.data_root or sweep.data_root, max_pairs=spec["max_pairs"], device=sweep.device,
+              results=sweep.results)
+    rows = read_results(sweep.results)
+    rows = rows[(rows["stage"] == "expressiveness") & rows["model"].isin(spec["models"])
+                & rows["dataset"].isin(spec["datasets"])]
+    table = expressiveness_table(rows)
+    if table is not None:
+        print(f"\n{table.title}\n\n{to_markdown(table)}", file=out)
+    print(f"expressiveness done in {time.monotonic() - t0:.0f} s", file=out)
 
 
 def budget_notes(sweep: SweepFile, storage) -> list[str]:
@@ -329,5 +365,7 @@ def _report(sweep: SweepFile, out: Any, notes: list[str] | None = None) -> None:
 
     # default: reports/<name> beside the results folder (results/x.csv -> reports/<name>)
     target = sweep.report or sweep.results.parent.parent / "reports" / sweep.name
-    result = build_report([sweep.results], target, title=f"graphbench sweep {sweep.name}", notes=notes)
+    baseline, model = sweep.compare or (None, None)
+    result = build_report([sweep.results], target, title=f"graphbench sweep {sweep.name}", notes=notes,
+                          baseline=baseline, model=model)
     print(f"results: {sweep.results}\nreport written: {result.html}", file=out)

@@ -74,6 +74,7 @@ _GAT = dict(layers=2, hidden=64, heads=8, out_heads=1, encoder=False, head="none
 # patience 500 with a tie counting as an improvement (EarlyStopper.Patience: val_acc >= best).
 # hidden and layers stay fixed (so a sweep searches hidden_units alone); hidden_units replaces them in the model.
 _ERRICA_GIN = dict(hidden_units="64,64,64,64", hidden=64, layers=4, learn_eps=True, encoder=True, encoder_act=True,
+                   edge_features=False,
                    input_layers=2, input_term="pool_of_linear", residual=False, norm="batch", layer_readout="sum",
                    layer_dropout=False, readout="sum", dropout=0.5, batch_size=32, lr=0.01, scheduler="step",
                    lr_step=50, lr_factor=0.5, epochs=1000, patience=500, monitor="val_metric", ties="later",
@@ -93,7 +94,7 @@ _ERRICA_SAGE_GRID = {"lr": [1e-4, 1e-2, 1e-3], "hidden": [32, 64], "layers": [3,
 _ERRICA_DATA = {"degree": "scalar"}
 # Xu et al. (2019), weihua916/powerful-gnns main.py and models/graphcnn.py (§GIN, Xu et al.): 5 layers counting the
 # input one, 2-layer MLPs, an epoch of 50 random batches, StepLR(50, 0.5) stepped once per epoch, 350 epochs.
-_XU_GIN = dict(hidden=32, layers=4, learn_eps=False, encoder=False, residual=False, norm="batch",
+_XU_GIN = dict(hidden=32, layers=4, learn_eps=False, encoder=False, residual=False, norm="batch", edge_features=False,
                layer_readout="sum", layer_dropout=False, readout="sum", dropout=0.5, batch_size=32, iters_per_epoch=50,
                lr=0.01, scheduler="step", lr_step=50, lr_factor=0.5, epochs=350, patience=350, weight_decay=0.0)
 XU_BIO = ("mutag", "ptc_mr", "nci1", "proteins")

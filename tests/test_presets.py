@@ -356,3 +356,19 @@ def test_a_sweep_over_the_baselines_grids_searches_exactly_the_grid(tmp_path):
                         "protocol: {selection: select-once, search: {folds: [0]}, final: {folds: [0]}}\n")
         (study,) = load_sweep(path, check_datasets=False).studies()
         assert study.space == get_preset(model, preset).search_space(), (model, preset)
+
+
+def test_xu_and_errica_gin_ignore_bond_labels_as_their_code():
+    """MUTAG and PTC_MR carry bond labels; Xu et al.'s and Errica et al.'s GIN read node features only, so their
+    presets build GIN layers (not GINE) even where the dataset has edge features."""
+    from dgl.nn import GINConv as DGLGINConv
+
+    from graphbench.preset_counts import build_preset_model
+
+    for name in ("xu2019", "errica2020"):
+        net = build_preset_model(get_preset("gin", name), "mutag")
+        assert net.edge_encoders is None, name
+        assert all(isinstance(c, DGLGINConv) for c in net.convs), name
+    plain = build_model("gin", FeatureSpec("dense", dim=7), 2, edge_dim=FeatureSpec("dense", dim=4), hidden=8,
+                        layers=2)
+    assert plain.edge_encoders is not None  # the default still uses edge features (GINE)

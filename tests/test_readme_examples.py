@@ -50,7 +50,7 @@ def test_the_readme_has_the_examples_this_test_checks():
     verbs = [argv[0] for argv in COMMANDS]
     assert len(COMMANDS) >= 15
     assert {"list", "info", "run", "sweep", "report", "expressiveness", "published"} <= set(verbs)
-    assert ["sweep", "sweeps/quick.yaml"] in COMMANDS  # the main command
+    assert ["sweep", "sweeps/quick.yaml", "--workers", "2"] in COMMANDS  # the main command, on both cores
 
 
 def run_file_example() -> str:
@@ -118,6 +118,16 @@ def test_readme_command_is_accepted(argv, readme_env, capsys):
         for name in (args.baseline, args.model):
             if name:
                 assert name in MODELS or name == "mymodel"  # the README's placeholder for the user's model
+    elif verb == "reproduce":  # hours of training: the plan is built (names, published row, protocol), not run
+        from graphbench.reproduce.plan import make_plan
+
+        make_plan(args.model, args.preset, args.dataset, trials=args.trials, seeds=args.seeds)
+    elif verb == "published" and args.ledger:  # the user's ledger, as `graphbench reproduce` leaves it
+        from graphbench.reproduce.ledger import COLUMNS
+
+        Path(args.ledger).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.ledger).write_text(",".join(COLUMNS) + "\n")
+        assert main(argv) == 0, capsys.readouterr().err
     elif verb == "info" and "--load" in argv and _needs_files([argv[1]]):
         DATASETS.get(argv[1])
     else:  # list, info, published: quick, run for real

@@ -15,8 +15,8 @@ A sweep file::
     param_budget: 100000            # optional: solve `hidden` so the model has at most this many parameters
     pruner: median                  # median (default) | hyperband | none, or {type: median, n_startup_trials: 5,
                                     #  n_warmup_steps: 5}
-    sampler: {seed: 0}              # TPE seed (worker i uses seed + i); {type: grid}: every combination of the
-                                    #  (categorical) space is enqueued once, in order (a paper's grid, exactly)
+    sampler: {seed: 0}              # TPE seed, re-seeded per trial (graphbench.sweep.sampler); {type: grid}: every
+                                    #  combination of the (categorical) space is enqueued once, in order
     protocol:
       selection: per-fold            # per-fold (default, Errica et al.) | select-once (optimistic, flagged)
       search: {seeds: [0]}           # runs the objective averages (per-fold: fold k's inner validation only;

@@ -61,6 +61,7 @@ from graphbench.results import append_rows, read_results
 from graphbench.sweep.budget import BudgetError, solve_hidden
 from graphbench.sweep.config import StudySpec, SweepFile
 from graphbench.sweep.queue import FinalQueue
+from graphbench.sweep.sampler import TrialSeededSampler
 from graphbench.sweep.space import suggest
 from graphbench.sweep.storage import (
     REASON_ATTR,
@@ -232,7 +233,7 @@ class StudyRunner:
     _last_trial: int | None = field(init=False, default=None)
 
     def __post_init__(self) -> None:
-        sampler = optuna.samplers.TPESampler(seed=self.sweep.sampler_seed + self.worker_id)
+        sampler = TrialSeededSampler(self.sweep.sampler_seed)  # a trial's proposal: the same on any worker
         self.study, created = create_or_load(self.spec.name, self.storage, direction=_direction(self.spec.dataset),
                                              sampler=sampler, pruner=make_pruner(self.sweep, self.spec))
         fp = fingerprint(self.spec, self.sweep.param_budget)

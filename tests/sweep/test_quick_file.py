@@ -74,3 +74,25 @@ def test_sweep_runs_the_expressiveness_step_into_its_results_and_report(tmp_path
     # a second run repeats nothing: the sweep is finished and the expressiveness categories are skipped
     assert run_sweep(path, Options(quiet=True), out=io.StringIO()) == 0
     assert len(read_results(tmp_path / "results" / "tiny.csv")) == len(rows)
+
+
+def test_a_trials_proposal_does_not_depend_on_the_worker_that_asks_for_it(tmp_path):
+    """Two workers used to draw from their own random states (seed + worker id), so the same sweep proposed other
+    hyperparameters for the same trial from run to run; the sampler is now re-seeded per (study, trial)."""
+    import optuna
+
+    from graphbench.sweep.sampler import TrialSeededSampler
+
+    def proposals(order: list[int]) -> dict[int, float]:
+        storage = optuna.storages.InMemoryStorage()
+        out = {}
+        studies = {w: optuna.create_study(study_name="s", storage=storage, sampler=TrialSeededSampler(0),
+                                          load_if_exists=True) for w in (0, 1)}
+        for w in order:  # which worker asks next
+            trial = studies[w].ask()
+            out[trial.number] = trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+            studies[w].tell(trial, 0.5)
+        return out
+
+    a, b = proposals([0, 0, 1, 1, 0]), proposals([1, 0, 1, 0, 1])
+    assert a == b and len(set(a.values())) == 5

@@ -200,28 +200,6 @@ SUNLike = _register_sswl("sun-like", "sun_like", "SUN-like (Frasca et al., NeurI
 GNNAKLike = _register_sswl("gnn-ak-like", "gnn_ak_like", "GNN-AK-ctx-like (Zhao et al., ICLR 2022)")
 
 
-def _register_sswl(name: str, config: str, paper_name: str, aliases: tuple[str, ...] = ()) -> type:
-    aggs = CONFIGS[config]["aggregations"]
-    cls = type(f"SubgraphNet_{config}", (SubgraphNet,), {
-        "config": config, "__module__": __name__,
-        "__doc__": f"{paper_name}: SSWL-framework subgraph GNN with atomic aggregations {{{', '.join(aggs)}}} "
-                   "(module docstring)."})
-    MODELS.add(name, cls, hparams=SSWL_HPARAMS, search_space=SSWL_SEARCH_SPACE, edge_features=True,
-               task_levels=("graph",), aliases=aliases,
-               paper=f"{paper_name}; Zhang et al., A Complete Expressiveness Hierarchy for Subgraph GNNs via "
-                     "Subgraph Weisfeiler-Lehman Tests, ICML 2023")
-    return cls
-
-
-SWL = _register_sswl("swl", "swl", "SWL (DS-GNN / NGNN-like)", ("ds-gnn-like",))
-PSWL = _register_sswl("pswl", "pswl", "PSWL")
-GSWL = _register_sswl("gswl", "gswl", "GSWL (DSS-GNN-like)", ("dss-gnn-like",))
-GNNSSWL = _register_sswl("gnn-sswl", "gnn_sswl", "GNN-SSWL", ("sswl",))
-GNNSSWLPlus = _register_sswl("gnn-sswl-plus", "gnn_sswl_plus", "GNN-SSWL+", ("gnn-sswl+", "sswl+", "sswl-plus"))
-SUNLike = _register_sswl("sun-like", "sun_like", "SUN-like (Frasca et al., NeurIPS 2022, atomic terms only)")
-GNNAKLike = _register_sswl("gnn-ak-like", "gnn_ak_like", "GNN-AK-ctx-like (Zhao et al., ICLR 2022)")
-
-
 # -- paper presets ---------------------------------------------------------------------------------------------------
 SWL_REPO = "subgraph23/SWL@68ac2fe1df05"
 _SSWL_ZINC = dict(hidden=96, layers=6, policy="distance", max_dist=5, hops=0, pool="VS", residual=False, dropout=0.0,

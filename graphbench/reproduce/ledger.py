@@ -160,26 +160,24 @@ def ledger_markdown(df: pd.DataFrame | None = None, figure: str | None = "reprod
     return "\n".join(lines) + "\n"
 
 
-def gap_figure(df: pd.DataFrame, path: str | Path) -> Path | None:
-    """Ours against the paper's number for every reproduced row: both error bars, the line y = x, rows outside the
-    combined std marked in red. Rows with another metric direction share the plot (each point is one row); returns
-    ``None`` when no row has a number."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def gap_plot(df: pd.DataFrame):
+    """Ours against the paper's number for every row of ``df`` that has a number: both error bars, the line y = x,
+    rows outside the combined std in red (a headless ``matplotlib.figure.Figure``); ``None`` when no row has one."""
+    from matplotlib.figure import Figure
 
     d = df[df["status"] != "not yet reproduced"].dropna(subset=["ours_mean", "paper_value"])
     if d.empty:
         return None
-    fig, ax = plt.subplots(figsize=(5.2, 5.0))
+    fig = Figure(figsize=(5.2, 5.0))
+    ax = fig.add_subplot()
     lo = float(min(d["paper_value"].min(), d["ours_mean"].min()))
     hi = float(max(d["paper_value"].max(), d["ours_mean"].max()))
     pad = 0.05 * (hi - lo or 1.0)
     ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.6", lw=1, ls="--", label="y = x")
-    for outside, colour, label in ((False, "tab:blue", "within combined std"),
-                                   (True, "tab:red", "outside combined std")):
-        part = d[(d["within"] == False) == outside]  # noqa: E712 (None counts as within: nothing to mark)
+    outside = d["within"].map(lambda w: w is False)
+    for mask, colour, label in ((~outside, "tab:blue", "within combined std"),
+                                (outside, "tab:red", "outside combined std")):
+        part = d[mask]
         if part.empty:
             continue
         ax.errorbar(part["paper_value"], part["ours_mean"], xerr=part["paper_std"].fillna(0),
@@ -194,10 +192,17 @@ def gap_figure(df: pd.DataFrame, path: str | Path) -> Path | None:
     ax.set_title("Reproductions: ours against the paper")
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
+    return fig
+
+
+def gap_figure(df: pd.DataFrame, path: str | Path) -> Path | None:
+    """:func:`gap_plot` saved as a PNG at ``path`` (the docs page's figure); ``None`` when no row has a number."""
+    fig = gap_plot(df)
+    if fig is None:
+        return None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -216,3 +221,21 @@ def reproduced_lookup(df: pd.DataFrame | None = None) -> dict[tuple[str, str, st
                 text += " partial"
         out[(r.model, r.preset, r.dataset)] = text
     return out
+
+
+def write_docs(docs_dir: str | Path = "docs") -> list[Path]:
+    """Regenerate the ledger's docs page (``reproductions.md``) and its figure (``reproductions.png``) from the
+    shipped ledger."""
+    docs_dir = Path(docs_dir)
+    df = read_ledger()
+    written = [docs_dir / "reproductions.md"]
+    written[0].write_text(ledger_markdown(df), encoding="utf-8")
+    png = gap_figure(df, docs_dir / "reproductions.png")
+    return written + ([png] if png else [])
+
+
+if __name__ == "__main__":  # python -m graphbench.reproduce.ledger [DOCS_DIR]
+    import sys
+
+    for p in write_docs(sys.argv[1] if len(sys.argv) > 1 else "docs"):
+        print("wrote", p)

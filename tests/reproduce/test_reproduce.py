@@ -115,7 +115,7 @@ def test_docs_page_is_generated_from_the_shipped_ledger():
 
     page = Path(__file__).resolve().parents[2] / "docs" / "reproductions.md"
     assert page.read_text(encoding="utf-8") == ledger_mod.ledger_markdown(), \
-        "docs/reproductions.md is stale: regenerate it with graphbench.reproduce.ledger.ledger_markdown()"
+        "docs/reproductions.md is stale: regenerate it with python -m graphbench.reproduce.ledger docs"
 
 
 def test_record_plan_adds_a_not_yet_row_with_the_measured_cost(fake_paper, tmp_path):
@@ -146,3 +146,31 @@ def test_published_shows_the_reproduction_or_not_reproduced(tmp_path, capsys):
     assert "0.811 ± 0.006 (-0.004, within std)" in kipf
     borf = next(line for line in out.splitlines() if "nguyen2023-borf-cora" in line)
     assert "not reproduced" in borf
+
+
+def test_report_shows_the_ledger_rows_of_its_models_and_datasets_with_the_figure(tmp_path, monkeypatch):
+    from graphbench.report import build_report
+    from tests.report.fixtures import make_row, write
+
+    led = tmp_path / "ledger.csv"
+    base = {c: "" for c in ledger_mod.COLUMNS}
+    ledger_mod.write_row(led, base | {
+        "model": "gin", "preset": "p", "dataset": "ds_a", "metric": "accuracy", "status": "reproduced",
+        "ours_mean": 0.70, "ours_std": 0.02, "ours_runs": 10, "paper_value": 0.80, "paper_std": 0.01, "gap": -0.10,
+        "tolerance": 0.022, "within": False, "command": "graphbench reproduce gin --preset p --dataset ds_a"})
+    ledger_mod.write_row(led, base | {
+        "model": "gcn", "preset": "q", "dataset": "elsewhere", "metric": "accuracy", "status": "not yet reproduced",
+        "command": "graphbench reproduce gcn --preset q --dataset elsewhere"})
+    original = ledger_mod.read_ledger
+    monkeypatch.setattr(ledger_mod, "read_ledger", lambda path=None: original(path or led))  # as if shipped
+    rows = [make_row("ds_a", m, v, seed=s) for m, v in (("gin", 0.8), ("gcn", 0.7)) for s in range(2)]
+    res = build_report([write(tmp_path / "r.csv", rows)], tmp_path / "o", figures=True)
+    md = res.markdown.read_text()
+    assert "Reproduction ledger" in md and "0.700 ± 0.020" in md and "**no**" in md
+    assert "elsewhere" not in md  # only the ledger rows of this report's models and datasets
+    assert (tmp_path / "o" / "figures" / "reproductions.png").stat().st_size > 1000
+    fig = ledger_mod.gap_plot(ledger_mod.read_ledger())
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()][0] == "y = x"
+    assert any(t.get_text() == "outside combined std" for t in ax.get_legend().get_texts())
+

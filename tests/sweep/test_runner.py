@@ -38,7 +38,7 @@ def test_same_seed_gives_the_same_trial_parameters_and_defaults_come_first(tmp_p
     first = _trials(a, sa)[0]
     # CSL has no paper preset: the first trial is the model's defaults, and is not described as a paper's
     assert first.user_attrs.get("gb.first_trial") == "the model's default configuration"
-    assert "gb.paper_preset" not in first.user_attrs and first.params["hidden"] == 16  # 64 is outside: sampled
+    assert "gb.paper_preset" not in first.user_attrs and first.params["hidden"] in (8, 16)  # 64 is outside: sampled
     assert first.params["lr"] == pytest.approx(1e-3)  # the registered default
 
 

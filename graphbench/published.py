@@ -202,6 +202,14 @@ def _std(x: pd.Series) -> float:
     return float(x.std(ddof=1)) if len(x) > 1 else float("nan")
 
 
+def within_combined_std(diff: float, std_ours: float, std_paper: float) -> tuple[float, bool | None]:
+    """The tolerance ``sqrt(std_ours² + std_paper²)`` (over the stds that are known; NaN when neither is) and whether
+    ``|diff|`` lies within it (None when no std is known): the one rule every reproduction-gap verdict uses."""
+    parts = [s for s in (std_ours, std_paper) if not math.isnan(s)]
+    tol = math.sqrt(sum(s * s for s in parts)) if parts else float("nan")
+    return tol, None if math.isnan(tol) else bool(abs(diff) <= tol)
+
+
 def reproduction_gap(counted: pd.DataFrame, table: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per (dataset, entry) of ``counted`` (results rows with an ``entry`` column, e.g. a report's counted
     rows) that has a published number: ours (mean, std, runs), the paper's (value, std, runs), ``diff`` = ours −
@@ -221,8 +229,7 @@ def reproduction_gap(counted: pd.DataFrame, table: pd.DataFrame | None = None) -
         mean, std = float(g["test_metric"].astype(float).mean()), _std(g["test_metric"])
         p_std = float(row["std"]) if not pd.isna(row["std"]) else float("nan")
         diff = mean - float(row["value"])
-        parts = [s for s in (std, p_std) if not math.isnan(s)]
-        tol = math.sqrt(sum(s * s for s in parts)) if parts else float("nan")
+        tol, within = within_combined_std(diff, std, p_std)
         differs = _protocol_difference(ours, PROTOCOLS[row["protocol"]])
         if not presets or str(row["preset"]) not in presets:
             preset_note = "our runs are not the paper's preset"
@@ -231,7 +238,7 @@ def reproduction_gap(counted: pd.DataFrame, table: pd.DataFrame | None = None) -
             "dataset": dataset, "entry": entry, "metric": metric, "ours_mean": mean, "ours_std": std,
             "ours_runs": len(g), "paper_value": float(row["value"]), "paper_std": p_std,
             "paper_runs": row["runs"], "diff": diff, "tolerance": tol,
-            "within": None if math.isnan(tol) else bool(abs(diff) <= tol),
+            "within": within,
             "protocol": "same" if not differs else f"differs: {differs}",
             "paper_preset": row["preset"], "source": row["source"], "certainty": row["certainty"],
         })

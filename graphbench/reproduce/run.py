@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import platform
 import resource
 import shlex
 import sys
@@ -25,27 +24,6 @@ import yaml
 
 from graphbench.reproduce.ledger import write_row
 from graphbench.reproduce.plan import Plan, make_plan
-
-
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo``), else the platform's processor string."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def kernel_isa() -> str:
-    """The vector instruction set torch's CPU kernels use here (``torch.backends.cpu.get_cpu_capability()``)."""
-    import torch
-
-    try:
-        return str(torch.backends.cpu.get_cpu_capability())
-    except AttributeError:  # torch < 2.1
-        return "unknown"
 
 
 def command_line(plan: Plan, trials: int | None, seeds: int | None, pruner: str) -> str:
@@ -101,26 +79,34 @@ def final_rows(plan: Plan, sweep_path: Path):
     return df, sweep
 
 
+def _plan_fields(plan: Plan, command: str) -> dict[str, Any]:
+    """The ledger fields every record of ``plan`` carries, run or not: the table row, the paper's number, the
+    protocol, the command, the commit, the machine and the date."""
+    from graphbench.env import environment
+
+    paper, env = plan.paper, environment()
+    return {
+        "model": plan.model, "preset": plan.preset.name, "dataset": plan.dataset, "metric": str(paper["metric"]),
+        "paper_value": float(paper["value"]),
+        "paper_std": float(paper["std"]) if paper["std"] == paper["std"] else float("nan"),
+        "paper_runs": None if paper["runs"] != paper["runs"] else int(paper["runs"]),
+        "configs_per_study": plan.trials, "grid_size": plan.grid_size,
+        "protocol_differences": "; ".join(plan.differences), "command": command,
+        "commit": env.get("git_commit", ""), "machine": env["cpu_model"], "isa": env["cpu_capability"],
+        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"), "note": "",
+    }
+
+
 def record(plan: Plan, sweep_path: Path, command: str, totals: dict[str, float]) -> dict[str, Any]:
     """The reproduction's record from the sweep's current final rows (see the module docstring)."""
-    from graphbench.env import environment
+    from graphbench.published import within_combined_std
 
     df, sweep = final_rows(plan, sweep_path)
     ok = df[df["status"] == "ok"] if df is not None else None
     expected = sum(len(s.final_runs(sweep.num_splits(plan.dataset))) for s in sweep.studies())
-    paper = plan.paper
-    p_value = float(paper["value"])
-    p_std = float(paper["std"]) if paper["std"] == paper["std"] else float("nan")
     rec: dict[str, Any] = {
-        "model": plan.model, "preset": plan.preset.name, "dataset": plan.dataset, "metric": str(paper["metric"]),
-        "paper_value": p_value, "paper_std": p_std,
-        "paper_runs": None if paper["runs"] != paper["runs"] else int(paper["runs"]),
-        "configs_per_study": plan.trials, "grid_size": plan.grid_size,
-        "protocol_differences": "; ".join(plan.differences), "command": command,
-        "commit": environment().get("git_commit", ""), "machine": cpu_model(), "isa": kernel_isa(),
-        "threads": None, "wall_hours": totals["wall_s"] / 3600, "cpu_hours": totals["cpu_s"] / 3600,
-        "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"), "note": "",
-        "source": str(paper["source"]), "expected_runs": expected,
+        **_plan_fields(plan, command), "threads": None, "wall_hours": totals["wall_s"] / 3600,
+        "cpu_hours": totals["cpu_s"] / 3600, "source": str(plan.paper["source"]), "expected_runs": expected,
     }
     if ok is None or ok.empty:
         rec.update(status="not yet reproduced", ours_runs=0)
@@ -128,11 +114,10 @@ def record(plan: Plan, sweep_path: Path, command: str, totals: dict[str, float])
     values = ok["test_metric"].astype(float)
     mean = float(values.mean())
     std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
-    parts = [s for s in (std, p_std) if not math.isnan(s)]
-    tol = math.sqrt(sum(s * s for s in parts)) if parts else float("nan")
+    gap = mean - rec["paper_value"]
+    tol, within = within_combined_std(gap, std, rec["paper_std"])
     rec.update(status="reproduced" if len(ok) >= expected else "partial", ours_mean=mean, ours_std=std,
-               ours_runs=int(len(ok)), gap=mean - p_value, tolerance=tol,
-               within=None if math.isnan(tol) else bool(abs(mean - p_value) <= tol),
+               ours_runs=int(len(ok)), gap=gap, tolerance=tol, within=within,
                threads=int(ok["threads"].dropna().astype(int).mode().iloc[0]) if ok["threads"].notna().any()
                else None)
     if rec["status"] == "partial":
@@ -179,17 +164,8 @@ def estimate(plan: Plan, *, data_root: str | None) -> dict[str, float]:
 
 def _record_plan(plan: Plan, command: str, ledger: str | Path, cpu_hours: float | None, note: str, out) -> None:
     """A ledger row for a reproduction not yet run: its planned protocol and measured cost, no number."""
-    from graphbench.env import environment
-
-    p = plan.paper
-    write_row(ledger, {
-        "model": plan.model, "preset": plan.preset.name, "dataset": plan.dataset, "metric": str(p["metric"]),
-        "status": "not yet reproduced", "paper_value": float(p["value"]),
-        "paper_std": None if p["std"] != p["std"] else float(p["std"]),
-        "paper_runs": None if p["runs"] != p["runs"] else int(p["runs"]), "configs_per_study": plan.trials,
-        "grid_size": plan.grid_size, "protocol_differences": "; ".join(plan.differences), "command": command,
-        "commit": environment().get("git_commit", ""), "machine": cpu_model(), "isa": kernel_isa(), "threads": 1,
-        "cpu_hours": cpu_hours, "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d"), "note": note})
+    write_row(ledger, {**_plan_fields(plan, command), "status": "not yet reproduced", "threads": 1,
+                       "cpu_hours": cpu_hours, "note": note})
     print(f"  ledger: {ledger} (not yet reproduced; planned cost recorded)", file=out)
 
 

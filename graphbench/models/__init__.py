@@ -29,7 +29,8 @@ def build_model(name: str, in_dim, out_dim: int, *, task_level: str = "graph", e
     if task_level not in levels:
         raise ValueError(f"model {entry.name!r} supports {', '.join(levels)}-level tasks, not {task_level!r}")
     resolved = model_hparams(name, hparams)
-    if not entry.meta.get("edge_features", False):
+    # edge features reach a model that can read them, unless its edge_features hparam (EDGE_FEATURES_HPARAM) is off
+    if not entry.meta.get("edge_features", False) or not resolved.pop("edge_features", True):
         edge_dim = None
     return entry.obj(in_dim, out_dim, task_level=task_level, edge_dim=edge_dim, pe_dim=pe_dim, **resolved)
 

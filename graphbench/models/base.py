@@ -65,6 +65,12 @@ ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "none": nn.Ident
 DECAY_SCOPES = ("all", "first_layer")
 LAYER_READOUTS = ("last", "sum", "concat")
 
+#: A model that can read edge features declares this to let a preset switch them off (build_model then passes no
+#: edge_dim): papers whose code reads node features only (Xu's and Errica's GIN, SPEN's TU runs) on datasets that
+#: carry edge labels (MUTAG, PTC_MR).
+EDGE_FEATURES_HPARAM = HParam(bool, True, "use the dataset's edge features where it has them; false: the model "
+                              "reads node features only, as papers whose code ignores the edge labels")
+
 #: Hyperparameters every model accepts, with their defaults.
 COMMON_HPARAMS: dict[str, HParam] = {
     "hidden": HParam(int, 64, "hidden width", low=1),

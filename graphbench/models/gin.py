@@ -41,7 +41,13 @@ from dgl.nn import GINConv, GINEConv
 from torch import nn
 
 from graphbench.hparams import HParam, HyperparameterError
-from graphbench.models.base import ACTIVATIONS, COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
+from graphbench.models.base import (
+    ACTIVATIONS,
+    COMMON_HPARAMS,
+    COMMON_SEARCH_SPACE,
+    EDGE_FEATURES_HPARAM,
+    MessagePassingNet,
+)
 from graphbench.nn import MLP, make_norm
 from graphbench.nn.aggregators import Aggregator, AggregatorModelMixin, make_aggregator
 from graphbench.nn.readout import make_readout
@@ -66,9 +72,7 @@ HPARAMS = {
     "input_layers": HParam(int, 1, "layers of the input MLP: 1 = the encoder; 2 = Errica et al.'s input layer "
                            "(encoder → norm → activation → Linear → norm → activation; needs encoder_act)",
                            low=1, high=2),
-    "edge_features": HParam(bool, True, "use the dataset's edge features (GINE, Hu et al.) where it has them; "
-                            "false ignores them, as Xu et al.'s and Errica et al.'s GIN (MUTAG's and PTC_MR's "
-                            "bond labels are not read there)"),
+    "edge_features": EDGE_FEATURES_HPARAM,  # off in Xu's and Errica's presets: their GIN ignores bond labels
     "input_term": HParam(str, "linear_of_pool", "the input layer's term of the sum readout: W·READOUT(h) (Xu et "
                          "al.) or READOUT(W·h) (Errica et al.'s code; with sum the bias counts once per node)",
                          choices=("linear_of_pool", "pool_of_linear")),
@@ -129,12 +133,10 @@ class GIN(AggregatorModelMixin, MessagePassingNet):
     def __init__(self, in_dim, out_dim, *, learn_eps: bool = False, mlp_layers: int = 2, readout: str = "sum",
                  aggregator: str = "sum", agg_reg: float = 0.0, edge_dim=None, layer_readout: str = "sum",
                  layer_dropout: bool = False, hidden_units: str = "", input_layers: int = 1,
-                 input_term: str = "linear_of_pool", edge_features: bool = True, **common) -> None:
+                 input_term: str = "linear_of_pool", **common) -> None:
         self.learn_eps, self.mlp_layers = learn_eps, mlp_layers
         self.aggregator, self.agg_reg = aggregator, agg_reg
         self.input_term = input_term
-        if not edge_features:
-            edge_dim = None  # the paper's GIN reads node features only
         self._edge = edge_dim is not None and edge_dim != 0 and getattr(edge_dim, "kind", "dense") != "none"
         if common.get("task_level", "graph") == "node":
             layer_readout = "last"  # Eq. 4.2 reads out graphs; node tasks predict from the last layer's states

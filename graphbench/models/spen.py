@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from graphbench.hparams import HParam
-from graphbench.models.base import as_spec, raw_input, raw_input_dim
+from graphbench.models.base import EDGE_FEATURES_HPARAM, as_spec, raw_input, raw_input_dim
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
 from graphbench.subgraph.guard import BUDGET_HPARAM, check_budget
@@ -35,8 +35,7 @@ SPEN_HPARAMS = {
                            "bucket b holds sizes <= the b-th entry, one more bucket the larger ones (the code's "
                            "weight_degrees / degree_mapping; MUTAG: 2,3)"),
     "head_dropout": HParam(float, 0.5, "dropout in the fully connected head (the code: 0.5)", low=0.0, high=0.99),
-    "edge_features": HParam(bool, True, "put the dataset's edge features on the order-2 input's edges (the code's "
-                            "TU files have none)"),
+    "edge_features": EDGE_FEATURES_HPARAM,  # on the order-2 input's edges; the code's TU files have none
     "lifted_budget_gb": BUDGET_HPARAM,
 }
 SPEN_SEARCH_SPACE = {"hidden": {"type": "categorical", "choices": [16, 32, 64]},
@@ -79,7 +78,7 @@ class SPENNet(nn.Module):
 
     def __init__(self, in_dim, out_dim, *, hidden: int = 64, layers: int = 5, hops: int = 1, residual: bool = True,
                  graph_norm: bool = True, size_buckets: str = "1,2,3,4,5,6,7,8,12,16", head_dropout: float = 0.5,
-                 edge_features: bool = True, lifted_budget_gb: float = 0.0, task_level: str = "graph", edge_dim=None,
+                 lifted_budget_gb: float = 0.0, task_level: str = "graph", edge_dim=None,
                  pe_dim: int = 0) -> None:
         super().__init__()
         if task_level != "graph":
@@ -87,7 +86,7 @@ class SPENNet(nn.Module):
         self.hops = hops
         # raw inputs, as the code: node features (categorical columns one-hot) on the diagonal of the order-2
         # input, a positional encoding appended to them, edge features (one-hot likewise) on the edges
-        self.in_spec, self.edge_spec = as_spec(in_dim), as_spec(edge_dim if edge_features else None)
+        self.in_spec, self.edge_spec = as_spec(in_dim), as_spec(edge_dim)
         node_width = (raw_input_dim(self.in_spec) if self.in_spec.kind != "none" else 0) + pe_dim
         edge_width = raw_input_dim(self.edge_spec) if self.edge_spec.kind != "none" else 0
         try:

@@ -133,9 +133,8 @@ class DRewNet(MessagePassingNet):
 
     def _xavier_atom_tables(self) -> None:
         """OGB's AtomEncoder initialises every embedding table with Xavier-uniform (the reference's node encoder)."""
-        tables = getattr(self.encoder, "tables", None) if self.encoder is not None else None
-        for table in tables or ():
-            nn.init.xavier_uniform_(table.weight)
+        if self.encoder is not None:
+            self.encoder.xavier_tables()
 
     def reset_parameters(self) -> None:
         super().reset_parameters()

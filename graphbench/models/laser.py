@@ -110,8 +110,8 @@ class LaserNet(RelationalNet):
 
     def _init_encoder(self) -> None:
         """Xavier-uniform embedding tables, as OGB's ``AtomEncoder`` that the reference's Peptides runs use."""
-        for table in getattr(self.encoder, "tables", ()):
-            nn.init.xavier_uniform_(table.weight)
+        if self.encoder is not None:
+            self.encoder.xavier_tables()
 
     def reset_parameters(self) -> None:
         super().reset_parameters()

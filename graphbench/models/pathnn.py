@@ -117,7 +117,7 @@ class PathNN(MessagePassingNet):
         """The reference's ``reset_parameters``: Xavier-uniform atom, bond and distance embedding tables."""
         for encoder in (self.encoder, self.edge_encoder):
             if encoder is not None:
-                _xavier(encoder)
+                encoder.xavier_tables()
         if self.path_layers.distance_embedding is not None:
             nn.init.xavier_uniform_(self.path_layers.distance_embedding.weight)
 
@@ -167,12 +167,6 @@ class PathNN(MessagePassingNet):
             h = conv(self.path_layers.normalise(h), paths[length], e, d)
             states.append(h)
         return states
-
-
-def _xavier(encoder: FeatureEncoder) -> None:
-    """Xavier-uniform on each embedding table of ``encoder`` (the reference's atom / bond embeddings)."""
-    for table in getattr(encoder, "tables", []):
-        nn.init.xavier_uniform_(table.weight)
 
 
 def _register(name: str, kind: str, label: str, aliases: tuple[str, ...]) -> type[PathNN]:

@@ -80,9 +80,8 @@ def xavier_tables(model: nn.Module) -> None:
     from graphbench.nn.encoders import FeatureEncoder
 
     for m in model.modules():
-        if isinstance(m, FeatureEncoder) and m.spec.kind == "categorical":
-            for table in m.tables:
-                nn.init.xavier_uniform_(table.weight)
+        if isinstance(m, FeatureEncoder):
+            m.xavier_tables()
 
 
 class SubgraphNet(MessagePassingNet):

@@ -30,6 +30,12 @@ class FeatureEncoder(nn.Module):
             self.constant = nn.Parameter(torch.randn(hidden) * 0.1)
         self.pe = nn.Linear(pe_dim, hidden) if pe_dim > 0 else None
 
+    def xavier_tables(self) -> None:
+        """Xavier-uniform initialise each embedding table (categorical features), as OGB's ``AtomEncoder`` /
+        ``BondEncoder`` do, which several reference implementations use; other kinds are left as they are."""
+        for table in getattr(self, "tables", ()):
+            nn.init.xavier_uniform_(table.weight)
+
     def forward(self, feat: torch.Tensor | None, num: int, pe: torch.Tensor | None = None) -> torch.Tensor:
         if self.spec.kind == "dense":
             h = self.dense(feat.reshape(num, -1).to(self.dense.weight.dtype))

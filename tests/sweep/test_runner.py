@@ -42,6 +42,15 @@ def test_same_seed_gives_the_same_trial_parameters_and_defaults_come_first(tmp_p
     assert first.params["lr"] == pytest.approx(1e-3)  # the registered default
 
 
+def test_a_trial_gets_the_same_parameters_whichever_worker_runs_it(tmp_path):
+    """The sampler used to be seeded with seed + worker id, so the same sweep run by worker 1 instead of worker 0
+    proposed other hyperparameters; it is now seeded per (study, trial)."""
+    a, sa = _run(write_sweep(tmp_path / "a"), worker_id=0)
+    b, sb = _run(write_sweep(tmp_path / "b"), worker_id=1)
+    pa, pb = [t.params for t in _trials(a, sa)], [t.params for t in _trials(b, sb)]
+    assert len(pa) == 3 and pa == pb
+
+
 def test_search_and_final_rows_are_marked_and_complete(tmp_path):
     path = write_sweep(tmp_path)
     sweep, _ = _run(path)

@@ -3,8 +3,9 @@ reference side (pre-processing, network, loss and prediction on PyG), on the sam
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn

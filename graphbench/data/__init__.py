@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -31,9 +32,30 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 
 
 def load_dataset(name: str, root: str | os.PathLike | None = None, **options) -> GraphDataset:
-    """Load (or generate) the dataset registered as ``name``; ``options`` go to its loader (e.g. ``seed``)."""
+    """Load (or generate) the dataset registered as ``name``; ``options`` go to its loader (e.g. ``seed``).
+
+    One option is understood for every dataset: ``random_splits: N`` (with ``train_fraction`` and
+    ``val_fraction``, default 0.6 / 0.2) replaces the dataset's splits by N seeded random splits over its examples
+    (nodes of a node-level dataset, graphs of a graph-level one; :func:`graphbench.data.splits.random_splits`),
+    the protocol of papers that average over repeated random splits.
+    """
     entry = DATASETS.get(name)
-    return entry.obj(data_root(root), **options)
+    count = options.pop("random_splits", None)
+    fractions = {k: options.pop(k) for k in ("train_fraction", "val_fraction") if k in options}
+    if fractions and count is None:
+        raise ValueError(f"{name}: {', '.join(fractions)} only apply with random_splits: N (the number of random "
+                         "splits to draw)")
+    ds = entry.obj(data_root(root), **options)
+    if count is not None:
+        from graphbench.data.splits import random_splits
+
+        splits = random_splits(len(ds.labels), int(count), train_fraction=fractions.get("train_fraction", 0.6),
+                               val_fraction=fractions.get("val_fraction", 0.2), seed=int(options.get("seed", 0)))
+        source = (f"random: {int(count)} seeded random splits ({splits[0].name}..{splits[-1].name}), "
+                  f"train/val fractions {fractions.get('train_fraction', 0.6)}/{fractions.get('val_fraction', 0.2)}")
+        ds = dataclasses.replace(ds, splits=splits, meta={**ds.meta, "random_splits": int(count), **fractions,
+                                                          "split_source": source})
+    return ds
 
 
 def dataset_card(name: str) -> DatasetCard:

@@ -1,4 +1,5 @@
-"""Split protocols as pure functions of (labels, seed): stratified k-fold with inner hold-out, and hold-out."""
+"""Split protocols as pure functions of (labels, seed): stratified k-fold with inner hold-out, hold-out, and
+repeated random splits."""
 
 from __future__ import annotations
 
@@ -47,3 +48,23 @@ def holdout(num_examples: int, *, val_fraction: float, test_fraction: float, see
     train, val = train_test_split(train_val, test_size=rel_val, random_state=seed,
                                   stratify=None if strat is None else strat[train_val])
     return Split("holdout", np.sort(train), np.sort(val), np.sort(test))
+
+
+def random_splits(num_examples: int, count: int, *, train_fraction: float, val_fraction: float,
+                  seed: int = 0) -> list[Split]:
+    """``count`` independent random train/validation/test splits (``random0`` … ``random{count-1}``), as papers that
+    average over repeated random splits draw them (e.g. Nguyen et al.'s BORF and Karhadkar et al.'s FoSR: a fresh
+    split per trial). Split ``k`` is :func:`holdout` with seed ``seed + k`` (test part first, then validation out
+    of the rest, not stratified), so every split is reproducible where those papers' draws were unseeded.
+    """
+    if count < 1:
+        raise ValueError(f"random_splits: count must be at least 1, got {count}")
+    test_fraction = 1.0 - train_fraction - val_fraction
+    if not (0 < train_fraction < 1 and 0 < val_fraction < 1 and test_fraction > 1e-9):
+        raise ValueError(f"random_splits: train_fraction {train_fraction} and val_fraction {val_fraction} must be in "
+                         "(0, 1) and leave a test part (their sum below 1)")
+    out = []
+    for k in range(count):
+        s = holdout(num_examples, val_fraction=val_fraction, test_fraction=test_fraction, seed=seed + k)
+        out.append(Split(f"random{k}", s.train, s.val, s.test))
+    return out

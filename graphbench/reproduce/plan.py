@@ -57,6 +57,10 @@ class Plan:
     holdout: float | None
     pruner: str = "none"
     differences: tuple[str, ...] = field(default_factory=tuple)
+    #: the loader options of the run (the preset's, plus ``random_splits`` for a repeated-random-split protocol)
+    dataset_options: dict[str, Any] = field(default_factory=dict)
+    #: the outer folds / splits that run (None: all of them)
+    folds: tuple[int, ...] | None = None
 
     @property
     def id(self) -> str:
@@ -84,14 +88,15 @@ class Plan:
             "protocol": {
                 "selection": "per-fold",
                 "search": {"seeds": [0]},
-                "final": {"folds": "all", "seeds": list(self.final_seeds),
+                "final": {"folds": "all" if self.folds is None else list(self.folds),
+                          "seeds": list(self.final_seeds),
                           **({"holdout": self.holdout} if self.holdout else {})},
             },
             "results": str(out_dir / f"{self.id}.csv"),
             "report": str(out_dir / f"{self.id}-report"),
         }
-        if self.preset.dataset_options:
-            doc["dataset_options"] = dict(self.preset.dataset_options)
+        if self.dataset_options:
+            doc["dataset_options"] = dict(self.dataset_options)
         if data_root:
             doc["data_root"] = data_root
         if threads:
@@ -135,6 +140,17 @@ def _splits_of(proto: PaperProtocol) -> int:
     return int(m.group(1)) if m and not proto.splits.startswith("random") else 1
 
 
+def _random_protocol(proto: PaperProtocol, paper: pd.Series) -> tuple[int, dict[str, float]]:
+    """(number of splits, train/val fractions) of a repeated-random-split protocol (``random 60/20/20``): as many
+    splits as the published row's runs, the fractions read from the protocol."""
+    m = re.match(r"random (\d+)/(\d+)/(\d+)", proto.splits)
+    if not m or pd.isna(paper["runs"]):
+        raise ReproductionError(f"{proto.name}: cannot read the split fractions ({proto.splits!r}) or the number of "
+                                "random splits (the published row's runs) to repeat over")
+    train, val, _ = (int(x) / 100 for x in m.groups())
+    return int(paper["runs"]), {"train_fraction": train, "val_fraction": val}
+
+
 def published_row(model: str, preset: Preset, dataset: str) -> pd.Series:
     """The published number this reproduction targets: the row of (model, preset, dataset)."""
     rows = published(model, dataset)
@@ -149,11 +165,13 @@ def published_row(model: str, preset: Preset, dataset: str) -> pd.Series:
 
 
 def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None = None,
-              seeds: int | None = None, pruner: str = "none") -> Plan:
+              seeds: int | None = None, splits: int | None = None, pruner: str = "none") -> Plan:
     """Plan the reproduction of ``model``'s preset ``preset_name`` on ``dataset`` (see the module docstring).
 
     ``trials`` caps the configurations searched per study (default: the paper's whole grid); ``seeds`` caps the
-    repetitions (default: the paper's count). Either cap is recorded as a protocol difference.
+    repetitions (default: the paper's count); ``splits`` runs only the first that many outer folds or random splits
+    (the same studies as the whole run's, so a later run without the cap resumes and completes it). Every cap is
+    recorded as a protocol difference.
     """
     model = MODELS.get(model).name
     dataset = DATASETS.get(dataset).name
@@ -163,11 +181,13 @@ def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None 
     differences: list[str] = []
     n_splits = _splits_of(proto)
     k_fold = n_splits > 1
+    options: dict[str, Any] = dict(preset.dataset_options)
     if proto.splits.startswith("random"):
-        raise ReproductionError(
-            f"{proto.name} repeats over random node splits ({proto.splits}), which graphbench's {dataset} loader "
-            "does not generate; reproduce it on the dataset's official splits by hand (graphbench run) or add the "
-            "random-split option to the loader first")
+        n_splits, fractions = _random_protocol(proto, paper)
+        k_fold = True
+        options.update(random_splits=n_splits, **fractions)
+        differences.append(f"the paper's {n_splits} random splits drawn unseeded; graphbench draws {n_splits} seeded "
+                           f"ones (split k: seed k; graphbench.data.splits.random_splits), one run each")
     searched = proto.selection in ("search", "test-cv") and bool(preset.grid)
     if proto.selection in ("search", "test-cv") and not preset.grid:
         differences.append("the paper searched hyperparameters but published no grid; the preset point is run")
@@ -186,7 +206,9 @@ def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None 
                                f"{trials} of the grid's {size} configurations searched per study (the preset "
                                "point, then TPE samples)")
         n_trials = min(trials, size) if searched else 1
-    if k_fold and proto.name.startswith("errica"):
+    if proto.splits.startswith("random"):
+        final, holdout = (0,), None  # one run per random split, as those papers' trials
+    elif k_fold and proto.name.startswith("errica"):
         final, holdout = tuple(range(ERRICA_FINAL_SEEDS)), ERRICA_HOLDOUT
     else:
         runs = int(paper["runs"]) if not pd.isna(paper["runs"]) else 1
@@ -198,6 +220,16 @@ def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None 
         if seeds < len(final):
             differences.append(f"{seeds} of the paper's {len(final)} repetitions per split")
         final = final[:seeds] if seeds < len(final) else tuple(range(seeds))
+    folds = None
+    if splits is not None:
+        if splits < 1:
+            raise ReproductionError("--splits must be at least 1")
+        if not k_fold:
+            raise ReproductionError(f"--splits: {proto.name} evaluates on one fixed split; there is nothing to cap")
+        if splits < n_splits:
+            folds = tuple(range(splits))
+            differences.append(f"{splits} of the paper's {n_splits} "
+                               f"{'random splits' if proto.splits.startswith('random') else 'folds'}")
     if pruner != "none":
         differences.append(f"search runs pruned by the {pruner} pruner (the paper trained every configuration "
                            "to its stopping rule)")
@@ -205,4 +237,4 @@ def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None 
         differences.append(f"preset deviations: {preset.deviations}")
     return Plan(model=model, preset=preset, dataset=dataset, paper=paper, protocol=proto, per_fold=k_fold,
                 space=space, trials=n_trials, grid_size=size, final_seeds=final, holdout=holdout, pruner=pruner,
-                differences=tuple(differences))
+                differences=tuple(differences), dataset_options=options, folds=folds)

@@ -26,13 +26,15 @@ from graphbench.reproduce.ledger import write_row
 from graphbench.reproduce.plan import Plan, make_plan
 
 
-def command_line(plan: Plan, trials: int | None, seeds: int | None, pruner: str) -> str:
+def command_line(plan: Plan, trials: int | None, seeds: int | None, pruner: str, splits: int | None = None) -> str:
     """The command that re-runs this reproduction (recorded in the ledger)."""
     words = ["graphbench", "reproduce", plan.model, "--preset", plan.preset.name, "--dataset", plan.dataset]
     if trials is not None:
         words += ["--trials", str(trials)]
     if seeds is not None:
         words += ["--seeds", str(seeds)]
+    if splits is not None:
+        words += ["--splits", str(splits)]
     if pruner != "none":
         words += ["--pruner", pruner]
     return shlex.join(words)
@@ -171,7 +173,8 @@ def _record_plan(plan: Plan, command: str, ledger: str | Path, cpu_hours: float 
 
 def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_root: str | None = None,
               out_dir: str | Path = "results/reproduce", ledger: str | Path | None = "results/reproductions.csv",
-              trials: int | None = None, seeds: int | None = None, pruner: str = "none", dry_run: bool = False,
+              trials: int | None = None, seeds: int | None = None, splits: int | None = None,
+              pruner: str = "none", dry_run: bool = False,
               quiet: bool = False, threads: int | None = None, record_plan: bool = False, out=None) -> int:
     """``graphbench reproduce``: plan, (dry run: print the plan and a measured-epoch estimate; ``record_plan``: also
     add it to the ledger as "not yet reproduced" with that cost), run, record."""
@@ -179,9 +182,9 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
     from graphbench.sweep.launch import plan as sweep_plan
 
     out = out or sys.stdout
-    plan = make_plan(model, preset, dataset, trials=trials, seeds=seeds, pruner=pruner)
+    plan = make_plan(model, preset, dataset, trials=trials, seeds=seeds, splits=splits, pruner=pruner)
     out_dir = Path(out_dir)
-    command = command_line(plan, trials, seeds, pruner)
+    command = command_line(plan, trials, seeds, pruner, splits)
     print("\n".join(plan.describe()), file=out)
     if dry_run or record_plan:
         # The dry run writes nothing into out_dir: the sweep file goes to a temporary folder.

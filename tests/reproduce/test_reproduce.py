@@ -174,3 +174,45 @@ def test_report_shows_the_ledger_rows_of_its_models_and_datasets_with_the_figure
     assert [line.get_label() for line in ax.get_lines()][0] == "y = x"
     assert any(t.get_text() == "outside combined std" for t in ax.get_legend().get_texts())
 
+
+
+def test_random_split_protocol_plans_one_study_per_seeded_split_and_a_capped_run_completes_later(monkeypatch,
+                                                                                                tmp_path):
+    """BORF's protocol (100 random 60/20/20 node splits, one run each): one study per split, the loader's seeded
+    random splits, and ``--splits`` runs the first N of the same studies (so the uncapped command resumes them)."""
+    row = pd.DataFrame([{"model": "gin", "preset": FAKE.name, "dataset": "csl", "metric": "accuracy",
+                         "value": 0.5, "std": 0.1, "runs": 100, "protocol": "borf-random-splits", "source": "a test",
+                         "certainty": "paper-table", "note": ""}])
+    PRESETS[("gin", FAKE.name)] = FAKE
+    monkeypatch.setattr(plan_mod, "published", lambda model=None, dataset=None: row)
+    try:
+        full = plan_mod.make_plan("gin", FAKE.name, "csl")
+        capped = plan_mod.make_plan("gin", FAKE.name, "csl", splits=3)
+    finally:
+        del PRESETS[("gin", FAKE.name)]
+    assert full.per_fold and full.final_seeds == (0,) and full.holdout is None
+    assert full.dataset_options == {"random_splits": 100, "train_fraction": 0.6, "val_fraction": 0.2}
+    assert full.sweep(tmp_path)["protocol"]["final"]["folds"] == "all"
+    assert capped.sweep(tmp_path)["protocol"]["final"]["folds"] == [0, 1, 2]
+    assert capped.sweep(tmp_path)["dataset_options"] == full.sweep(tmp_path)["dataset_options"]  # same studies
+    assert any("3 of the paper's 100 random splits" in d for d in capped.differences)
+    assert any("seeded" in d for d in full.differences)
+
+
+def test_random_splits_dataset_option_draws_reproducible_disjoint_splits():
+    from graphbench.data import load_dataset
+
+    a = load_dataset("csl", random_splits=5, train_fraction=0.6, val_fraction=0.2)
+    b = load_dataset("csl", random_splits=5, train_fraction=0.6, val_fraction=0.2)
+    n = len(a.labels)
+    assert [s.name for s in a.splits] == [f"random{k}" for k in range(5)]
+    for sa, sb in zip(a.splits, b.splits):
+        for part in ("train", "val", "test"):
+            assert list(getattr(sa, part)) == list(getattr(sb, part))  # seeded: the same on every load
+        parts = [set(map(int, sa.train)), set(map(int, sa.val)), set(map(int, sa.test))]
+        assert sum(map(len, parts)) == n and len(set().union(*parts)) == n  # a partition of the examples
+        assert abs(len(parts[0]) - 0.6 * n) <= 1 and abs(len(parts[2]) - 0.2 * n) <= 1
+    assert list(a.splits[0].test) != list(a.splits[1].test)  # a fresh split per trial
+    assert "random" in a.meta["split_source"]
+    with pytest.raises(ValueError, match="only apply with random_splits"):
+        load_dataset("csl", train_fraction=0.5)

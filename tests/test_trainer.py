@@ -114,6 +114,21 @@ def test_ties_later_resets_the_patience_count(monkeypatch):
     assert (res.best_epoch, res.epochs) == (6, 9)
 
 
+def test_improve_rel_needs_a_one_percent_gain_and_keep_last_scores_the_stopping_epoch(monkeypatch):
+    # FoSR's / BORF's stopper: only a validation accuracy above 1.01 x the best resets the patience count, and the
+    # state scored is the one training stopped with. 0.70 -> 0.705 is a gain of 0.7 %: not an improvement.
+    vals = [0.5, 0.70, 0.705, 0.706, 0.69, 0.70, 0.69]
+    res = _scripted_fit(monkeypatch, vals, patience=3)[0]
+    assert (res.best_epoch, res.epochs) == (4, 7)  # any strict improvement counts
+    res, model, snaps = _scripted_fit(monkeypatch, vals, patience=3, improve_rel=0.01)
+    assert (res.best_epoch, res.epochs) == (2, 5)
+    torch.testing.assert_close(model.convs[0].weight, snaps[2])
+    res, model, snaps = _scripted_fit(monkeypatch, vals, patience=3, improve_rel=0.01, keep="last")
+    assert (res.best_epoch, res.epochs) == (5, 5)
+    torch.testing.assert_close(model.convs[0].weight, snaps[5])  # the last epoch's state, not epoch 2's
+    assert not torch.equal(snaps[2], snaps[5])
+
+
 def test_monitor_val_loss_selects_and_stops_on_the_validation_loss(monkeypatch):
     vals = [0.5, 0.9, 0.6, 0.6, 0.6, 0.6, 0.6, 0.6]
     losses = [1.0, 0.8, 0.5, 0.7, 0.9, 0.4, 0.9, 0.9]

@@ -24,6 +24,11 @@ TRAIN_HPARAMS: dict[str, HParam] = {
                    "improvement and take the later one (Errica et al.'s Patience stopper: val_acc >= best)",
                    choices=("earlier", "later")),
     "min_epochs": HParam(int, 0, "early stopping never stops before this many epochs (PR-MPNN: 250)", low=0),
+    "improve_rel": HParam(float, 0.0, "an improvement must beat the best monitored value by this fraction (FoSR's and "
+                          "BORF's stopper: 0.01, a validation accuracy 1% above the best); 0: any strict improvement",
+                          low=0.0, high=1.0),
+    "keep": HParam(str, "best", "the state scored at the end: the best monitored epoch's, or the last epoch's (FoSR's "
+                   "and BORF's code report the accuracies of the epoch training stops at)", choices=("best", "last")),
     "scheduler": HParam(str, "plateau", "learning-rate schedule", choices=("plateau", "cosine", "step", "none")),
     "lr_factor": HParam(float, 0.5, "plateau / step: factor applied to the lr", low=0.01, high=0.99),
     "lr_step": HParam(int, 50, "step: epochs between lr reductions (Xu et al., Errica et al.: 50)", low=1),
@@ -55,6 +60,8 @@ class TrainConfig:
     monitor: str = "val_metric"
     ties: str = "earlier"
     min_epochs: int = 0
+    improve_rel: float = 0.0
+    keep: str = "best"
     scheduler: str = "plateau"
     lr_factor: float = 0.5
     lr_patience: int = 10

@@ -5,8 +5,10 @@ Protocol: Adam with the configured schedule; an epoch is one shuffled pass over 
 evaluated on the validation part (metric and loss); the state of the best epoch by the monitored quantity
 (``monitor``: the validation metric by default, or the validation loss) is kept — strictly better keeps the earlier
 epoch on ties, ``ties="later"`` counts a tie as an improvement, as Errica et al.'s stopper does; training stops
-early after ``patience`` epochs without improvement (never before ``min_epochs``), or when the plateau schedule
-drives the lr below ``min_lr``; train / validation / test metrics are then computed once, with the selected state.
+early after ``patience`` epochs without improvement (never before ``min_epochs``; with ``improve_rel`` an
+improvement must beat the best by that fraction), or when the plateau schedule drives the lr below ``min_lr``;
+train / validation / test metrics are then computed once, with the selected state (``keep="last"``: the state
+training stopped with, as FoSR's and BORF's code score it).
 The test part is never looked at before that, and not at all with ``score_test=False`` (sweep search runs: their
 ``test_metric`` is NaN, so no leaderboard can be built from them).
 """
@@ -216,10 +218,12 @@ class Trainer:
         return self.metric.fn(y.cpu().numpy(), self._scores(out)), loss
 
     def _improved(self, value: float, best: float) -> bool:
-        """Whether the monitored ``value`` improves on ``best`` (a tie does only with ``ties="later"``)."""
-        if self.config.monitor == "val_loss":
-            return value < best or (self.config.ties == "later" and value == best)
-        return self.metric.better(value, best) or (self.config.ties == "later" and value == best)
+        """Whether the monitored ``value`` improves on ``best`` (a tie does only with ``ties="later"``); with
+        ``improve_rel`` r it must beat best·(1 + r) (maximised) or best·(1 − r) (minimised)."""
+        r, tie = self.config.improve_rel, self.config.ties == "later" and value == best
+        if self.config.monitor == "val_loss" or self.metric.direction == "min":
+            return value < (best * (1 - r) if r and math.isfinite(best) else best) or tie
+        return self.metric.better(value, best * (1 + r) if r and math.isfinite(best) else best) or tie
 
     def _plateau_mode(self) -> str:
         cfg = self.config
@@ -262,7 +266,7 @@ class Trainer:
                 monitored = val_loss if cfg.monitor == "val_loss" else val
                 if self._improved(monitored, best_monitored) or best_state is None:
                     best_monitored, best_val, best_epoch = monitored, val, epoch
-                    best_state = copy.deepcopy(self.model.state_dict())
+                    best_state = copy.deepcopy(self.model.state_dict()) if cfg.keep == "best" else {}
                 if self.progress:
                     self.progress(history[-1] | {"best_val": best_val})
                 if self.epoch_callback:
@@ -275,7 +279,9 @@ class Trainer:
                     sched.step()
                 if epoch - best_epoch >= cfg.patience and epoch >= cfg.min_epochs:
                     break
-            if best_state is not None:
+            if cfg.keep == "last":
+                best_epoch = epoch  # the scored state is the one training stopped with
+            elif best_state is not None:
                 self.model.load_state_dict(best_state)
             train_metric = self.evaluate(self.split.train)
             val_metric = self.evaluate(self.split.val)

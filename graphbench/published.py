@@ -84,7 +84,9 @@ PROTOCOLS = {p.name: p for p in (
              "training stops after 100 epochs without a validation accuracy 1% above the best, and the trial's "
              "score is the test accuracy of that LAST epoch (not of the best-validation epoch); 100 trials; the "
              "value is the mean and ± is 2σ/√trials (σ the population std over trials, a 95% confidence interval), "
-             "so std = ± × √trials / 2"),
+             "so std = ± × √trials / 2. The authors' development results files of September 2022 "
+             "(kedar2/FoSR@e5e1303: results/graph_classification*.csv, deleted in e4ac1d2) log σ/√trials instead; "
+             "for the runs they hold that are the paper's, Table 1 prints the same mean with ± ≈ 1.96σ/√trials"),
     Protocol("laser-tu-random-splits", "random 80/10/10", "fixed", "Barbero et al. 2024 (LASER), as the released "
              "GraphGym configs run it (Fedzbar/laser-release@597af16: configs/TUDataset-laser/*.yaml, "
              "laser/loader/split_generator.py): a random 80/10/10 split drawn per seed (sklearn ShuffleSplit with "

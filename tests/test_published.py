@@ -165,6 +165,11 @@ def test_rewiring_and_spen_protocols_say_how_their_numbers_were_made():
                                                   "spen-10fold-last10"))
     # FoSR's ± is a 95% CI over 100 trials scored at the last epoch; the description must let a reader convert it
     assert "2σ/√trials" in fosr.description and "LAST epoch" in fosr.description and "100 trials" in fosr.description
+    # the paper's Table 1 prints 1.96σ/√trials; its rows read from the authors' Sep 2022 results files give σ itself
+    assert "1.96σ/√trials" in fosr.description
+    gcn = published("gcn", "proteins").set_index("protocol").loc["fosr-tu-random-splits"]
+    assert (gcn["value"], gcn["std"], gcn["runs"], gcn["certainty"]) == (0.7098, 0.0376, 100, "released-logs")
+    assert "kedar2/FoSR@e5e1303" in gcn["source"]
     assert "ShuffleSplit" in laser.description and laser.splits == fosr.splits == "random 80/10/10"
     rows = _rows("spen", "mutag", [0.85, 0.9], split="fold", folds=[0, 1])
     gap = reproduction_gap(rows, _pub_row("spen", "mutag", "spen-10fold-last10")).iloc[0]

@@ -30,7 +30,15 @@ def shared_data() -> Path:
     return Path(value)
 
 
+@pytest.fixture(scope="session")
+def _session_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("graphbench_cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_data_root(tmp_path_factory, monkeypatch):
-    """Keep tests from writing caches into the working tree's ./datasets."""
+def _isolated_data_root(tmp_path_factory, monkeypatch, _session_cache):
+    """Keep tests from writing caches into the working tree's ./datasets, and processed-data caches out of the
+    shared data folder (a test that loads from $GRAPHBENCH_SHARED_DATA would otherwise write its ``.cache`` there):
+    one cache folder for the session, so tests still share processed datasets."""
     monkeypatch.setenv("GRAPHBENCH_DATA_ROOT", str(tmp_path_factory.mktemp("data_root")))
+    monkeypatch.setenv("GRAPHBENCH_CACHE", str(_session_cache))

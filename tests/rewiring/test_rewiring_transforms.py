@@ -207,7 +207,8 @@ print(rewired_digest(sys.argv[1]))
 """
 
 
-def test_a_rewired_dataset_is_computed_once_and_read_from_the_cache_by_a_second_process(tmp_path):
+def test_a_rewired_dataset_is_computed_once_and_read_from_the_cache_by_a_second_process(tmp_path, monkeypatch):
+    monkeypatch.delenv("GRAPHBENCH_CACHE")  # the cache of root tmp_path: <root>/.cache
     scope: dict = {}
     exec(BUILD, scope)  # noqa: S102  (the same dataset code as the second process)
     clear_memo()

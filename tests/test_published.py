@@ -133,11 +133,11 @@ def test_no_number_is_recalled_without_the_reason_it_could_not_be_checked():
         check_table(bad)
 
 
-def test_pathnn_tu_rows_are_the_released_logs_without_a_preset():
+def test_pathnn_tu_rows_are_the_released_logs_with_the_tu_preset():
     rows = published("pathnn-sp").set_index("dataset")
     enz = rows.loc["enzymes"]
     assert (enz["value"], enz["std"], enz["protocol"], enz["certainty"], enz["preset"]) == (
-        0.73, 0.052, "errica-10fold", "released-logs", "")
+        0.73, 0.052, "errica-10fold", "released-logs", "michel2023-tu")
     assert "PathNNs_expressive@2b8eb71:TUDatasets/logs/ENZYMES/" in enz["source"]
 
 

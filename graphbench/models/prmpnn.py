@@ -436,3 +436,59 @@ register_preset(Preset(
                "the whole batch, drawn anew in each encoder call; (6) deletion items are the edges u < v (the "
                "reference's u ≤ v also offers self-loops; peptides have none); (7) evaluation top-k takes exactly "
                "k items, the reference's threshold test keeps every item tied with the k-th."))
+
+# The TU table: the backup branch's only TU config, configs/proteins/edge_candidate/best_config.yaml (run.py,
+# training/trainer.py, data/get_data.py get_TU); docs/models/prmpnn.md §8.
+_REF_BACKUP = "chendiqian/PR-MPNN@0745ddc3fed6 (backup branch)"
+_QIAN2024_TU = dict(
+    sampler="simple", add_k=10, del_k=10, candidates=1024, priors=3, samples=5, kl_weight=0.0, add_weight="sample",
+    up_layers=8, up_hidden=32, score_layers=2,
+    layers=4, hidden=32, dropout=0.1, norm="batch", residual=True, scaled_residual=True, activation="gelu",
+    readout="mean", head_layers=4, xavier_embeddings=False,
+    batch_size=128, lr=1e-3, weight_decay=0.0, grad_clip=1.0,
+    scheduler="plateau", lr_factor=0.5, lr_patience=30, plateau_on="val_metric", plateau_mode="max", min_lr=0.0,
+    monitor="val_metric", ties="earlier", epochs=1000, patience=51, min_epochs=202,
+)
+
+register_preset(Preset(
+    "qian2024-tu", "pr-mpnn", "Qian et al., PR-MPNN, ICLR 2024, TU table (the backup branch's only TU config, "
+    "configs/proteins/edge_candidate/best_config.yaml; docs/models/prmpnn.md §8)",
+    "PR-MPNN on TU sets: SIMPLE, 10 edges added and 10 deleted per graph from the 1024 farthest non-edges, 3 priors, "
+    "5 samples each while training; upstream 8 GIN(E) layers × 32 with its own linear encoder and 2-layer score "
+    "MLPs; downstream 4 GIN(E) layers × 32 (GELU, BatchNorm, dropout 0.1, residual), mean readout, 3-layer "
+    "intra-graph MLP + 1 output layer; Adam lr 1e-3, plateau ×0.5 after 30 epochs on validation accuracy, early "
+    "stopping after 50 epochs without improvement, between 200 and 1000 epochs, batch 128",
+    _QIAN2024_TU,
+    datasets=("mutag", "ptc_mr", "proteins", "nci1"),
+    reference=f"{_REF_BACKUP}:configs/proteins/edge_candidate/best_config.yaml (run.py, training/trainer.py, "
+              "data/get_data.py get_TU, models/get_model.py, models/downstream_models/gnn_duo.py, "
+              "models/upstream_models/edge_candidate_selector.py, models/my_convs.py BaseGINE, models/nn_modules.py "
+              "MLP, data/get_optimizer.py)",
+    params_dataset="proteins",
+    params_missing="the repository commits no logs (run.py logs the count to wandb and the console only) and the "
+                   "paper states none for the TU sets; the reference's modules are not counted here (see "
+                   "deviations (4) for the parts known to differ)",
+    deviations="(1) Only PROTEINS has a released config; MUTAG, PTC_MR and NCI1 run it too, as the backup branch's "
+               "get_data.py loads them with no config of their own (the paper's per-dataset settings, if any, are "
+               "unknown). (2) Protocol (prmpnn-tu-10fold): the reference's fold i is the test part of a fresh "
+               "StratifiedKFold(random_state=i) and doubles as the validation part (epoch and early stopping "
+               "chosen on the test part), 3 runs (num_runs) over the 10 folds; graphbench runs Errica et al.'s "
+               "folds (generated stratified folds on MUTAG and PTC_MR) and selects on each fold's inner validation "
+               "part. (3) As qian2024: the sampled graphs' node states are averaged and read out once (the "
+               "reference predicts per sampled graph, `cat` of one candidate list, and averages the ensemble's "
+               "predictions for the validation metric it stops on); evaluation takes each prior's top-k where the "
+               "reference draws num_val_ensemble = 5 samples. (4) The reference's upstream has its own AdamW "
+               "(lr 1e-3, no decay, no schedule), dropout 0, and only its gradients are clipped to norm 1; "
+               "graphbench trains both networks with one Adam and one plateau schedule, clips all gradients and "
+               "uses the one dropout (0.1) in both. Its head (models/nn_modules.py MLP: the intra-graph "
+               "Linear → ReLU × 3 without batch norm, the last linear layer without bias, then one Linear(32, 1) "
+               "without bias) differs from graphbench's head_layers MLP (batch norm between layers, biases, no "
+               "activation after the third). (5) Edge weights: the reference weights the sampled edges by their "
+               "marginals μ (weight_edges: marginals, marginals_mask), in training and evaluation; graphbench "
+               "weights them by the sample itself (add_weight=sample: 1 forward, SIMPLE's gradient backward); "
+               "add_weight=marginal would give every candidate its μ while training. (6) The plateau "
+               "schedule uses torch's relative threshold and no floor (the reference: absolute threshold, floor "
+               "1e-5). (7) The reference reads PROTEINS_full with its 3 one-hot labels (use_node_attr off), as "
+               "graphbench's PROTEINS; MUTAG and PTC_MR carry their bond labels as edge features in both. (8) The "
+               "reference predicts one logit with BCEWithLogitsLoss (data/const.py: num_class 1 on the four sets); "
+               "graphbench's TU sets are two-class softmax cross-entropy (one more output row in the last layer)."))

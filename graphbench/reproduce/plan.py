@@ -189,8 +189,9 @@ def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None 
         differences.append(f"the paper's {n_splits} random splits drawn unseeded; graphbench draws {n_splits} seeded "
                            f"ones (split k: seed k; graphbench.data.splits.random_splits), one run each")
     searched = proto.selection in ("search", "test-cv") and bool(preset.grid)
-    if proto.selection in ("search", "test-cv") and not preset.grid:
-        differences.append("the paper searched hyperparameters but published no grid; the preset point is run")
+    if proto.selection == "search" and not preset.grid:
+        differences.append("the paper searched hyperparameters but published no grid; the preset point (the "
+                           "paper's selected configuration) is run")
     if proto.selection == "test-cv":
         differences.append("the paper chose the epoch on the test folds' mean accuracy; graphbench selects on "
                            "validation inside each fold")

@@ -58,7 +58,7 @@ from graphbench.nn import MLP, FeatureEncoder, make_norm, readout
 from graphbench.nn.mlp import NORMS
 from graphbench.nn.readout import READOUTS
 from graphbench.transforms.base import Extra
-from graphbench.transforms.batch import Batch, as_batch
+from graphbench.transforms.batch import Batch, as_batch, segment_pool
 
 HEADS = ("mlp", "linear", "none")
 ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "none": nn.Identity}
@@ -282,7 +282,11 @@ class MessagePassingNet(nn.Module):
         return self.layer_states(batch, h)[-1]
 
     def pool(self, batch: Batch, h: torch.Tensor) -> torch.Tensor:
-        """Graph readout ``[num_nodes, d] → [num_graphs, d]``."""
+        """Graph readout ``[num_nodes, d] → [num_graphs, d]``: sum and mean through
+        :func:`~graphbench.transforms.batch.segment_pool` (the same numbers as DGL's readout, at less cost per call),
+        the other readouts through :func:`graphbench.nn.readout`."""
+        if isinstance(self.readout_op, str) and self.readout_op in ("sum", "mean"):
+            return segment_pool(batch, h, self.readout_op)
         return readout(batch.graph, h, self.readout_op)
 
     def layer_term(self, k: int, batch: Batch, h: torch.Tensor) -> torch.Tensor:

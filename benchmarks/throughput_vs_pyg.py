@@ -1,22 +1,29 @@
 """Training throughput side by side in one run: graphbench's trainer vs a bare DGL loop vs PyG.
 
-    python benchmarks/throughput_vs_pyg.py [--epochs 6] [--reps 2] [--threads 1] [--data-root DIR]
+    python benchmarks/throughput_vs_pyg.py [--epochs 20] [--reps 2] [--threads 1] [--data-root DIR]
 
-For GIN, GCN and GAT of identical shape (input encoder → L × (conv → BatchNorm → ReLU → dropout, residual) →
-readout → 2-layer head) on the same graphs (ENZYMES and a synthetic set of larger graphs):
+Graph level (``--models``, ``MODEL`` or ``MODEL:PRESET``, on ``--datasets``: ENZYMES and a synthetic set of larger
+graphs), per epoch:
 
-- ``trainer``: graphbench's :class:`Trainer` (``Batch`` collation, validation after every epoch, best-state copy);
+- ``trainer``: graphbench's :class:`Trainer` — one epoch of :meth:`Trainer.fit`: ``_train_epoch`` (``Batch``
+  collation, forward, backward, Adam), ``evaluate_with_loss`` on the validation part, the best-state copy;
+- ``dgl-calls``: the same, with the model's sum/mean readout through ``dgl.readout_nodes`` and GIN's neighbour sum
+  through ``GINConv``'s ``update_all`` (the DGL calls graphbench made before issue 22; the same numbers);
 - ``bare``: the same graphbench model in a hand-written DGL loop (``GraphDataLoader`` + Adam, validation too);
-- ``pyg``: the same architecture on torch_geometric's convolutions (GINConv / GCNConv / GATConv), encoder,
-  norms and head copied from the graphbench model, PyG ``DataLoader``.
+- ``pyg``: the same network on torch_geometric's convolutions (GINConv / GCNConv / GATConv) with the graphbench
+  model's parameters, encoder, norms, readout and head copied in, PyG ``DataLoader``.
 
-Parameter counts are printed to show the shapes match. Times are process CPU seconds (one thread, so CPU time is
-the work done and barely moves with the load other processes put on a shared machine), medians over epochs
-2..E; the three loops run one after the other in each repetition (order alternating) and the ratios are the
-median over repetitions of the per-repetition ratios, with their range. ``train`` is the training pass alone,
-``epoch`` is train + validation (what every loop does per epoch). torch_geometric is imported here only; it is
-not a graphbench dependency (``pip install torch_geometric``).
-"""
+Node level (``--node``, presets on ``--node-dataset``): the trainer with the sparse input path
+(``sparse_input=auto``), the trainer with it off (dense), and PyG's dense network (``cached=True``, as PyG's GCN
+example caches the normalised adjacency).
+
+Parameter counts are printed to show the shapes match, and ``twin gap`` is the largest difference between the
+graphbench model's and the PyG twin's outputs in evaluation mode (float rounding: they compute the same function).
+Times are process CPU seconds on one thread. The loops advance one epoch at a time in turn (the order rotating
+every epoch), so a change in the load other processes put on a shared machine hits all of them alike; the first
+epoch of each is dropped; the times are medians over epochs and repetitions, and each ratio is the median of the
+per-epoch ratios (with its interquartile range). ``train`` is the training pass alone, ``epoch`` is train +
+validation. torch_geometric is imported here only; it is not a graphbench dependency."""
 
 from __future__ import annotations
 
@@ -26,8 +33,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # before torch / dgl: one thread,
 
 import argparse
 import copy
+import functools
 import statistics
 import time
+import types
+from collections.abc import Callable, Iterator
 
 import dgl
 import numpy as np
@@ -166,100 +176,135 @@ def twin_gap(gb_model: nn.Module, net: nn.Module, ds: GraphDataset, data) -> flo
 
 
 # -- loops ----------------------------------------------------------------------------------------------------
-def _median(xs: list[float]) -> float:
-    return statistics.median(xs[1:] if len(xs) > 1 else xs)
+Loop = Iterator[tuple[float, float]]
+"""Yields ``(train seconds, epoch seconds)`` of one epoch at a time (CPU time)."""
 
 
-def run_trainer(model, ds, split, cfg: TrainConfig) -> tuple[float, float]:
-    stamps: list[float] = []
-    trainer = Trainer(model, ds, split, cfg, progress=lambda h: stamps.append(time.process_time()))
-    train_times: list[float] = []
-    inner = trainer._train_epoch
-
-    def timed(opt, epoch):
-        t0 = time.process_time()
-        out = inner(opt, epoch)
-        train_times.append(time.process_time() - t0)
-        return out
-
-    trainer._train_epoch = timed
+def _timed(train: Callable[[], None], validate: Callable[[], None]) -> tuple[float, float]:
     t0 = time.process_time()
-    trainer.fit()
-    epochs_s = np.diff([t0, *stamps]).tolist()
-    return _median(train_times), _median(epochs_s)
+    train()
+    t1 = time.process_time()
+    validate()
+    return t1 - t0, time.process_time() - t0
 
 
-def run_bare_dgl(model, ds, split, cfg: TrainConfig) -> tuple[float, float]:
+def trainer_loop(model: nn.Module, ds: GraphDataset, split: Split, cfg: TrainConfig) -> Loop:
+    """One :meth:`Trainer.fit` epoch at a time: the training pass, validation, the best-state copy."""
+    trainer = Trainer(model, ds, split, cfg)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if not trainer.node_level:
+        trainer._train_loader = trainer._loader(split.train, shuffle=True)
+    epoch = 0
+    while True:
+        epoch += 1
+
+        def validate() -> None:
+            trainer.evaluate_with_loss(split.val)
+            copy.deepcopy(model.state_dict())
+
+        yield _timed(functools.partial(trainer._train_epoch, opt, epoch), validate)
+
+
+def with_dgl_calls(model: nn.Module) -> nn.Module:
+    """``model`` computing its sum/mean readout with ``dgl.readout_nodes`` and GIN's neighbour sum with DGL's
+    ``GINConv.forward`` (``update_all``): graphbench's calls before issue 22, the same numbers."""
+    from dgl.nn import GINConv
+
+    from graphbench.models.gin import SumGINConv
+    from graphbench.nn.readout import readout
+
+    model.pool = types.MethodType(lambda self, batch, h: readout(batch.graph, h, self.readout_op), model)
+    for conv in model.convs:
+        if isinstance(conv, SumGINConv):
+            conv.forward = types.MethodType(GINConv.forward, conv)
+    return model
+
+
+def bare_dgl_loop(model: nn.Module, ds: GraphDataset, split: Split, cfg: TrainConfig) -> Loop:
     from dgl.dataloading import GraphDataLoader
 
     pairs = list(zip(ds.graphs, ds.labels))
     train = GraphDataLoader([pairs[i] for i in split.train], batch_size=cfg.batch_size, shuffle=True)
     val = GraphDataLoader([pairs[i] for i in split.val], batch_size=max(cfg.batch_size, 256))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    train_times, epoch_times = [], []
-    for _ in range(cfg.epochs):
-        t0 = time.process_time()
+
+    def train_pass() -> None:
         model.train()
         for g, y in train:
             loss = F.cross_entropy(model(g, g.ndata["feat"]), y)
             opt.zero_grad()
             loss.backward()
             opt.step()
-        t1 = time.process_time()
+
+    def validate() -> None:
         model.eval()
         with torch.no_grad():
-            correct = sum(int((model(g, g.ndata["feat"]).argmax(1) == y).sum()) for g, y in val)
-        assert correct >= 0
-        train_times.append(t1 - t0)
-        epoch_times.append(time.process_time() - t0)
-    return _median(train_times), _median(epoch_times)
+            assert sum(int((model(g, g.ndata["feat"]).argmax(1) == y).sum()) for g, y in val) >= 0
+
+    while True:
+        yield _timed(train_pass, validate)
 
 
-def run_pyg(model, data, split, cfg: TrainConfig) -> tuple[float, float]:
+def pyg_loop(model: nn.Module, data: list, split: Split, cfg: TrainConfig) -> Loop:
     from torch_geometric.loader import DataLoader
 
     train = DataLoader([data[i] for i in split.train], batch_size=cfg.batch_size, shuffle=True)
     val = DataLoader([data[i] for i in split.val], batch_size=max(cfg.batch_size, 256))
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    train_times, epoch_times = [], []
-    for _ in range(cfg.epochs):
-        t0 = time.process_time()
+
+    def train_pass() -> None:
         model.train()
         for b in train:
             loss = F.cross_entropy(model(b), b.y)
             opt.zero_grad()
             loss.backward()
             opt.step()
-        t1 = time.process_time()
+
+    def validate() -> None:
         model.eval()
         with torch.no_grad():
-            correct = sum(int((model(b).argmax(1) == b.y).sum()) for b in val)
-        assert correct >= 0
-        train_times.append(t1 - t0)
-        epoch_times.append(time.process_time() - t0)
-    return _median(train_times), _median(epoch_times)
+            assert sum(int((model(b).argmax(1) == b.y).sum()) for b in val) >= 0
+
+    while True:
+        yield _timed(train_pass, validate)
 
 
-def run_pyg_node(model, data, split, cfg: TrainConfig) -> tuple[float, float]:
+def pyg_node_loop(model: nn.Module, data, split: Split, cfg: TrainConfig) -> Loop:
     """PyG's node-classification loop (its examples/gcn.py): one full-graph step, then validation accuracy."""
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     train, val = torch.from_numpy(split.train), torch.from_numpy(split.val)
-    train_times, epoch_times = [], []
-    for _ in range(cfg.epochs):
-        t0 = time.process_time()
+
+    def train_pass() -> None:
         model.train()
         loss = F.cross_entropy(model(data)[train], data.y[train])
         opt.zero_grad()
         loss.backward()
         opt.step()
-        t1 = time.process_time()
+
+    def validate() -> None:
         model.eval()
         with torch.no_grad():
-            correct = int((model(data)[val].argmax(1) == data.y[val]).sum())
-        assert correct >= 0
-        train_times.append(t1 - t0)
-        epoch_times.append(time.process_time() - t0)
-    return _median(train_times), _median(epoch_times)
+            assert int((model(data)[val].argmax(1) == data.y[val]).sum()) >= 0
+
+    while True:
+        yield _timed(train_pass, validate)
+
+
+def interleave(loops: dict[str, Loop], epochs: int, times: dict[str, list[tuple[float, float]]]) -> None:
+    """Advance every loop one epoch at a time, the order rotating each epoch; the first epoch is dropped."""
+    names = list(loops)
+    for e in range(epochs + 1):
+        shift = e % len(names)
+        for name in names[shift:] + names[:shift]:
+            t = next(loops[name])
+            if e > 0:
+                times[name].append(t)
+
+
+def summary(times: dict[str, list[tuple[float, float]]], ref: str) -> dict[str, tuple[float, float, list[float]]]:
+    """Per loop: median train time, median epoch time, per-epoch epoch-time ratios to ``ref``."""
+    return {k: (statistics.median(t for t, _ in v), statistics.median(e for _, e in v),
+                [a[1] / b[1] for a, b in zip(v, times[ref])]) for k, v in times.items()}
 
 
 def setting(spec: str, args: argparse.Namespace) -> tuple[str, dict, dict, dict]:
@@ -281,7 +326,7 @@ def setting(spec: str, args: argparse.Namespace) -> tuple[str, dict, dict, dict]
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--epochs", type=int, default=6)
+    p.add_argument("--epochs", type=int, default=20)
     p.add_argument("--reps", type=int, default=2)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--hidden", type=int, default=64)
@@ -306,80 +351,76 @@ def main() -> None:
 
 
 def _fmt(r: list[float]) -> str:
-    return f"{statistics.median(r):.3f} [{min(r):.2f}-{max(r):.2f}]"
+    q = statistics.quantiles(r, n=4)
+    return f"{statistics.median(r):.3f} [{q[0]:.2f}-{q[2]:.2f}]"
+
+
+def _seeded(seed: int, model: str, ds: GraphDataset, model_hp: dict, **kw) -> nn.Module:
+    """The model built after ``torch.manual_seed(seed)``: every loop of a repetition starts from the same weights."""
+    torch.manual_seed(seed)
+    return build_model(model, ds.node_features, ds.num_classes, **model_hp, **kw)
 
 
 def graph_level(args: argparse.Namespace) -> None:
-    print(f"{'dataset':<16} {'model':<15} {'params gb/pyg':>14} | {'train s: trainer':>16} {'bare':>7} {'pyg':>7} | "
-          f"{'epoch s: trainer':>16} {'bare':>7} {'pyg':>7} | {'trainer/bare':>20} {'trainer/pyg':>20} | twin gap")
+    loops_named = ("trainer", "dgl-calls", "bare", "pyg")
+    print(f"{'dataset':<16} {'model':<15} {'params gb/pyg':>14} | epoch s: "
+          + " ".join(f"{k:>9}" for k in loops_named) + " | " + " ".join(f"{k + '/pyg':>18}" for k in loops_named[:3])
+          + " | twin gap")
     for name in args.datasets:
         for spec in args.models:
             model, model_hp, train_hp, options = setting(spec, args)
             ds = synthetic() if name == "synthetic-large" else load_dataset(name, args.data_root, **options)
             split, data, cfg = ds.splits[0], to_pyg(ds), TrainConfig.from_dict(train_hp)
-            times: dict[str, list[tuple[float, float]]] = {"trainer": [], "bare": [], "pyg": []}
-            params, gaps = None, []
+            times: dict[str, list[tuple[float, float]]] = {k: [] for k in loops_named}
+            gaps = []
             for rep in range(args.reps):
-                for loop in ("trainer", "bare", "pyg") if rep % 2 == 0 else ("pyg", "bare", "trainer"):
-                    torch.manual_seed(rep)
-                    gb_model = build_model(model, ds.node_features, ds.num_classes, **model_hp)
-                    if loop == "pyg":
-                        net = PygNet(gb_model, model)
-                        params = (count_parameters(gb_model), count_parameters(net))
-                        gaps.append(twin_gap(gb_model, net, ds, data))
-                        times[loop].append(run_pyg(net, data, split, cfg))
-                    elif loop == "bare":
-                        times[loop].append(run_bare_dgl(gb_model, ds, split, cfg))
-                    else:
-                        times[loop].append(run_trainer(gb_model, ds, split, cfg))
-            med = {k: (statistics.median(t for t, _ in v), statistics.median(e for _, e in v))
-                   for k, v in times.items()}
-            r_bare = [t[1] / b[1] for t, b in zip(times["trainer"], times["bare"])]
-            r_pyg = [t[1] / p[1] for t, p in zip(times["trainer"], times["pyg"])]
-            print(f"{name:<16} {spec:<15} {params[0]:>6}/{params[1]:<7} | {med['trainer'][0]:>16.3f} "
-                  f"{med['bare'][0]:>7.3f} {med['pyg'][0]:>7.3f} | {med['trainer'][1]:>16.3f} {med['bare'][1]:>7.3f} "
-                  f"{med['pyg'][1]:>7.3f} | {_fmt(r_bare):>20} {_fmt(r_pyg):>20} | {max(gaps):.1e}", flush=True)
+                fresh = functools.partial(_seeded, rep, model, ds, model_hp)
+                gb_model = fresh()
+                net = PygNet(gb_model, model)
+                params = (count_parameters(gb_model), count_parameters(net))
+                gaps.append(twin_gap(gb_model, net, ds, data))
+                loops = {"trainer": trainer_loop(gb_model, ds, split, cfg),
+                         "dgl-calls": trainer_loop(with_dgl_calls(fresh()), ds, split, cfg),
+                         "bare": bare_dgl_loop(fresh(), ds, split, cfg), "pyg": pyg_loop(net, data, split, cfg)}
+                interleave(loops, args.epochs, times)
+            med = summary(times, "pyg")
+            print(f"{name:<16} {spec:<15} {params[0]:>6}/{params[1]:<7} | {'':>8} "
+                  + " ".join(f"{med[k][1]:>9.3f}" for k in loops_named) + " | "
+                  + " ".join(f"{_fmt(med[k][2]):>18}" for k in loops_named[:3]) + f" | {max(gaps):.1e}", flush=True)
 
 
 def node_level(args: argparse.Namespace) -> None:
     """Node-level presets on one graph: graphbench's trainer with the sparse input path (``sparse_input=auto``),
-    the trainer with it off (dense dropout and dense first linear map), and PyG's dense network (its GCN example
-    caches the normalised adjacency: ``cached=True``)."""
+    the trainer with it off (dense dropout and dense first linear map), and PyG's dense network."""
     from torch_geometric.data import Data
 
-    print(f"\nnode level: {args.node_dataset}, {args.node_epochs} epochs x {args.reps} reps, ms per epoch "
-          "(train step + validation)")
+    loops_named = ("sparse", "dense", "pyg")
+    print(f"\nnode level: {args.node_dataset}, {args.node_epochs} epochs x {args.reps} reps, CPU ms per epoch")
     print(f"{'model':<22} {'params gb/pyg':>14} | {'train ms: sparse':>16} {'dense':>7} {'pyg':>7} | "
-          f"{'epoch ms: sparse':>16} {'dense':>7} {'pyg':>7} | {'sparse/pyg':>20} {'dense/pyg':>20} | twin gap")
+          f"{'epoch ms: sparse':>16} {'dense':>7} {'pyg':>7} | {'sparse/pyg':>18} {'dense/pyg':>18} | twin gap")
     for spec in args.node:
         model, model_hp, train_hp, options = setting(spec, args)
         ds = load_dataset(args.node_dataset, args.data_root, **options)
-        split = ds.splits[0]
-        g = ds.graphs[0]
+        split, g = ds.splits[0], ds.graphs[0]
         s, d = g.edges()
         data = Data(x=g.ndata["feat"], edge_index=torch.stack([s, d]), y=ds.labels, num_nodes=g.num_nodes())
-        cfg = TrainConfig.from_dict({**train_hp, "epochs": args.node_epochs})
-        times: dict[str, list[tuple[float, float]]] = {"sparse": [], "dense": [], "pyg": []}
-        params, gaps = None, []
+        cfg = TrainConfig.from_dict(train_hp)
+        times: dict[str, list[tuple[float, float]]] = {k: [] for k in loops_named}
+        gaps = []
         for rep in range(args.reps):
-            for loop in ("sparse", "dense", "pyg") if rep % 2 == 0 else ("pyg", "dense", "sparse"):
-                torch.manual_seed(rep)
-                hp = {**model_hp, "sparse_input": "false" if loop == "dense" else "auto"}
-                gb_model = build_model(model, ds.node_features, ds.num_classes, task_level="node", **hp)
-                if loop == "pyg":
-                    net = PygNet(gb_model, model, cached=True)
-                    params = (count_parameters(gb_model), count_parameters(net))
-                    gaps.append(twin_gap(gb_model, net, ds, data))
-                    times[loop].append(run_pyg_node(net, data, split, cfg))
-                else:
-                    times[loop].append(run_trainer(gb_model, ds, split, cfg))
-        med = {k: (1e3 * statistics.median(t for t, _ in v), 1e3 * statistics.median(e for _, e in v))
-               for k, v in times.items()}
-        r_sp = [t[1] / p[1] for t, p in zip(times["sparse"], times["pyg"])]
-        r_de = [t[1] / p[1] for t, p in zip(times["dense"], times["pyg"])]
-        print(f"{spec:<22} {params[0]:>6}/{params[1]:<7} | {med['sparse'][0]:>16.1f} {med['dense'][0]:>7.1f} "
-              f"{med['pyg'][0]:>7.1f} | {med['sparse'][1]:>16.1f} {med['dense'][1]:>7.1f} {med['pyg'][1]:>7.1f} | "
-              f"{_fmt(r_sp):>20} {_fmt(r_de):>20} | {max(gaps):.1e}", flush=True)
+            sparse_m, dense_m = (_seeded(rep, model, ds, {**model_hp, "sparse_input": mode}, task_level="node")
+                                 for mode in ("auto", "false"))
+            net = PygNet(dense_m, model, cached=True)
+            params = (count_parameters(dense_m), count_parameters(net))
+            gaps.append(twin_gap(dense_m, net, ds, data))
+            loops = {"sparse": trainer_loop(sparse_m, ds, split, cfg), "dense": trainer_loop(dense_m, ds, split, cfg),
+                     "pyg": pyg_node_loop(net, data, split, cfg)}
+            interleave(loops, args.node_epochs, times)
+        med = summary(times, "pyg")
+        ms = {k: (1e3 * v[0], 1e3 * v[1]) for k, v in med.items()}
+        print(f"{spec:<22} {params[0]:>6}/{params[1]:<7} | {ms['sparse'][0]:>16.1f} {ms['dense'][0]:>7.1f} "
+              f"{ms['pyg'][0]:>7.1f} | {ms['sparse'][1]:>16.1f} {ms['dense'][1]:>7.1f} {ms['pyg'][1]:>7.1f} | "
+              f"{_fmt(med['sparse'][2]):>18} {_fmt(med['dense'][2]):>18} | {max(gaps):.1e}", flush=True)
 
 
 if __name__ == "__main__":

@@ -104,3 +104,27 @@ def test_gin_forward_unchanged_by_the_fast_paths(readout):
                 ref = ref + lin(dgl.readout_nodes(batch.graph, "s", op=readout))
     assert torch.equal(ours, ref)
     assert isinstance(Batch.from_graph(batch.graph).node_graph_ids(), torch.Tensor)
+
+
+def test_snapshot_is_an_independent_copy_of_the_state():
+    """The trainer's best-state copy (issue 22): later training must not reach it, and loading it restores every
+    parameter and buffer (batch-norm running statistics and counters included)."""
+    from graphbench.train.trainer import snapshot
+
+    torch.manual_seed(0)
+    model = build_model("gin", 6, 3, hidden=8, layers=2)
+    graphs = _graphs(2)
+    for g in graphs:
+        g.ndata["feat"] = torch.randn(g.num_nodes(), 6)
+    batch = Collator().batch(graphs)
+    model(batch)  # one training-mode pass: batch-norm statistics move
+    saved = snapshot(model)
+    reference = {k: v.clone() for k, v in model.state_dict().items()}
+    assert saved.keys() == reference.keys() and hasattr(saved, "_metadata")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(batch).sum().backward()
+    opt.step()  # parameters and running statistics change in place
+    assert any(not torch.equal(v, reference[k]) for k, v in model.state_dict().items())
+    assert all(torch.equal(v, reference[k]) for k, v in saved.items())
+    model.load_state_dict(saved)
+    assert all(torch.equal(v, reference[k]) for k, v in model.state_dict().items())

@@ -7,7 +7,8 @@ the last layer is the paper's output layer: ``out_heads`` heads of width ``out_d
 on Cora/CiteSeer, eight on PubMed). Veličković et al.'s Cora network is the ``velickovic2018`` preset: encoder off,
 8 heads × 8 features, ELU, dropout 0.6 on every layer's input and on the attention coefficients, no norm; where
 it still differs from the released code (the attention-score biases the softmax cancels, the stopping rule):
-docs/models/baselines.md §GAT.
+docs/models/baselines.md §GAT. On sparse raw features (``sparse_input``) input dropout acts on the stored entries
+and the first ``W h`` is a sparse-dense product (docs/models/baselines.md §Sparse input features).
 """
 
 from __future__ import annotations

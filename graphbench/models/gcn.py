@@ -3,7 +3,9 @@
 Layer (Eq. 2 of the paper): ``H' = D̂^{-1/2} Â D̂^{-1/2} H W`` with ``Â = A + I`` (self-loops added by the
 backbone) and ``D̂`` its degree matrix; DGL's ``GraphConv(norm="both")``. Edge features are not used. ``bias=false``
 drops the layers' bias vectors, as Kipf & Welling's released code builds them (the ``kipf2017`` preset; see
-docs/models/baselines.md §GCN).
+docs/models/baselines.md §GCN). On sparse raw features (``sparse_input``, docs/models/baselines.md §Sparse input
+features) the first layer computes ``X W`` as a sparse-dense product after dropout on the stored entries, as
+Kipf & Welling's code does.
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ registered transforms that produce them, cached per dataset); see :mod:`graphben
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import dgl
 import torch
@@ -58,7 +59,7 @@ from graphbench.nn import MLP, FeatureEncoder, make_norm, readout
 from graphbench.nn.mlp import NORMS
 from graphbench.nn.readout import READOUTS
 from graphbench.transforms.base import Extra
-from graphbench.transforms.batch import Batch, as_batch
+from graphbench.transforms.batch import Batch, as_batch, segment_pool
 
 HEADS = ("mlp", "linear", "none")
 ACTIVATIONS = {"relu": nn.ReLU, "elu": nn.ELU, "gelu": nn.GELU, "none": nn.Identity}
@@ -70,6 +71,30 @@ LAYER_READOUTS = ("last", "sum", "concat")
 #: carry edge labels (MUTAG, PTC_MR).
 EDGE_FEATURES_HPARAM = HParam(bool, True, "use the dataset's edge features where it has them; false: the model "
                               "reads node features only, as papers whose code ignores the edge labels")
+
+#: The sparse input path (docs/models/baselines.md §Sparse input features): a model whose first convolution reads
+#: the raw features (``encoder=false``) and can take them as a sparse matrix declares this hyperparameter. ``auto``
+#: takes the path when under ``SPARSE_DENSITY`` of the batch's feature entries are non-zero.
+SPARSE_INPUT_HPARAM = HParam(str, "auto", "with encoder=false: input dropout and the first layer's linear map on a "
+                             "sparse copy of the raw features (dropout draws only the non-zero entries, the same "
+                             "distribution as dense dropout); auto: when under 10% of the entries are non-zero "
+                             "(bag-of-words features)", choices=("auto", "true", "false"))
+SPARSE_DENSITY = 0.1
+
+
+def sparse_dropout(x: torch.Tensor, p: float, training: bool, keep: torch.Tensor | None = None) -> torch.Tensor:
+    """Dropout on the stored entries of a sparse CSR matrix: each is zeroed with probability ``p`` and the others
+    scaled by ``1 / (1 - p)``, as torch's dense dropout does (``x · (bernoulli(1 - p) / (1 - p))``); the entries that
+    are zero stay zero either way, so the result has the distribution of dense dropout on the same matrix (Kipf &
+    Welling's ``sparse_dropout``). ``keep``: the 0/1 mask over ``x.values()`` to use instead of a fresh draw."""
+    if not training or p == 0.0:
+        return x
+    values = x.values()
+    if keep is None:
+        keep = torch.empty_like(values).bernoulli_(1.0 - p)
+    noise = keep.to(values.dtype).div(1.0 - p) if p < 1.0 else torch.zeros_like(values)
+    return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values * noise, x.shape, check_invariants=False)
+
 
 #: Hyperparameters every model accepts, with their defaults.
 COMMON_HPARAMS: dict[str, HParam] = {
@@ -153,8 +178,10 @@ class MessagePassingNet(nn.Module):
                  task_level: str = "graph", edge_dim: int | FeatureSpec | None = None, pe_dim: int = 0,
                  encoder: bool = True, head: str = "mlp", input_dropout: float = 0.0, layer_dropout: bool = True,
                  activation: str = "relu", decay_scope: str = "all", layer_readout: str = "last",
-                 encoder_act: bool = False) -> None:
+                 encoder_act: bool = False, sparse_input: str = "false") -> None:
         super().__init__()
+        if sparse_input not in ("auto", "true", "false"):
+            raise ValueError(f"sparse_input must be 'auto', 'true' or 'false', got {sparse_input!r}")
         if task_level not in ("graph", "node"):
             raise ValueError(f"task_level must be 'graph' or 'node', got {task_level!r}")
         if layer_readout != "last" and task_level != "graph":
@@ -188,6 +215,13 @@ class MessagePassingNet(nn.Module):
         self.input_dropout = nn.Dropout(input_dropout)
         self.dropout = nn.Dropout(dropout)
         self.layer_drop = nn.Dropout(dropout if layer_dropout else 0.0)
+        self.sparse_input = sparse_input
+        self._sparse_ok = self._sparse_input_possible()
+        if sparse_input == "true" and not self._sparse_ok:
+            raise ValueError(f"sparse_input=true: {type(self).__name__} cannot read sparse features here; it needs "
+                             "encoder=false, dense node features, layer_readout=last, no residual around the first "
+                             "layer, and a first convolution that starts with a linear map (GCN, GAT, GraphSAGE "
+                             "mean/pool/gcn); use auto or false")
         self.layer_heads = None
         if layer_readout == "sum":  # Xu et al. Eq. 4.2: one linear readout per layer, input layer included
             self.layer_heads = nn.ModuleList(nn.Linear(d, out_dim) for d in dims)
@@ -198,6 +232,35 @@ class MessagePassingNet(nn.Module):
             self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(head_in, out_dim))
         else:
             self.head = nn.Identity()
+
+    def first_conv_reads_sparse(self) -> bool:
+        """Whether the first convolution accepts a sparse CSR feature matrix (its first step is a linear map of
+        the input, which runs as a sparse-dense product); a family that can says so (GCN, GAT, GraphSAGE)."""
+        return False
+
+    def _sparse_input_possible(self) -> bool:
+        """The sparse input path applies: raw dense features read by the first convolution alone (the input
+        layer's states are not read out or added back as a residual) and a first convolution that can take them."""
+        return (self.encoder is None and self.in_spec.kind == "dense" and self.layer_readout == "last"
+                and not (self.residual and self.layer_dims[0] == self.layer_dims[1])
+                and self.first_conv_reads_sparse())
+
+    def sparse_features(self, batch: Batch) -> torch.Tensor | None:
+        """The batch's raw features as a sparse CSR matrix when the sparse input path is on for it (``sparse_input``
+        true, or auto and under ``SPARSE_DENSITY`` of the entries non-zero), else ``None``; decided and built once
+        per batch (a node-level run's one graph: once per run)."""
+        if self.sparse_input == "false" or not self._sparse_ok:
+            return None
+
+        def build() -> torch.Tensor | None:
+            dense = raw_input(self.in_spec, batch.feat, batch.num_nodes)
+            if self.sparse_input == "auto" and int(torch.count_nonzero(dense)) >= SPARSE_DENSITY * dense.numel():
+                return None
+            with warnings.catch_warnings():  # torch: "sparse CSR support is in beta state"
+                warnings.simplefilter("ignore", UserWarning)
+                return dense.to_sparse_csr()
+
+        return batch.memo(f"sparse_features_{self.sparse_input}", build)
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
         """The convolution of layer ``layer``: maps ``[n, in_dim]`` node states to ``[n, out_dim]`` (both are
@@ -241,7 +304,12 @@ class MessagePassingNet(nn.Module):
     # -- forward path: encode → propagate → pool → head; a family overrides the step it changes -------------------
     def encode(self, batch: Batch) -> torch.Tensor:
         """The input layer's node states: the encoder (with its norm and activation when ``encoder_act``) or the raw
-        features (``encoder=False``), then input dropout."""
+        features (``encoder=False``), then input dropout. On the sparse input path (:meth:`sparse_features`) the
+        raw features stay a sparse CSR matrix and dropout acts on its non-zero entries (:func:`sparse_dropout`);
+        only the first convolution reads them."""
+        sparse = self.sparse_features(batch) if self.encoder is None else None
+        if sparse is not None:
+            return sparse_dropout(sparse, self.input_dropout.p, self.training)
         if self.encoder is not None:
             h = self.encoder(batch.feat, batch.num_nodes, batch.pe)
             if self.encoder_post is not None:
@@ -282,7 +350,11 @@ class MessagePassingNet(nn.Module):
         return self.layer_states(batch, h)[-1]
 
     def pool(self, batch: Batch, h: torch.Tensor) -> torch.Tensor:
-        """Graph readout ``[num_nodes, d] → [num_graphs, d]``."""
+        """Graph readout ``[num_nodes, d] → [num_graphs, d]``: sum and mean through
+        :func:`~graphbench.transforms.batch.segment_pool` (the same numbers as DGL's readout, at less cost per call),
+        the other readouts through :func:`graphbench.nn.readout`."""
+        if isinstance(self.readout_op, str) and self.readout_op in ("sum", "mean"):
+            return segment_pool(batch, h, self.readout_op)
         return readout(batch.graph, h, self.readout_op)
 
     def layer_term(self, k: int, batch: Batch, h: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,8 @@ the last layer is the paper's output layer: ``out_heads`` heads of width ``out_d
 on Cora/CiteSeer, eight on PubMed). Veličković et al.'s Cora network is the ``velickovic2018`` preset: encoder off,
 8 heads × 8 features, ELU, dropout 0.6 on every layer's input and on the attention coefficients, no norm; where
 it still differs from the released code (the attention-score biases the softmax cancels, the stopping rule):
-docs/models/baselines.md §GAT.
+docs/models/baselines.md §GAT. On sparse raw features (``sparse_input``) input dropout acts on the stored entries
+and the first ``W h`` is a sparse-dense product (docs/models/baselines.md §Sparse input features).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dgl.nn import GATConv
 from torch import nn
 
 from graphbench.hparams import HParam, HyperparameterError
-from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
+from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, SPARSE_INPUT_HPARAM, MessagePassingNet
 from graphbench.registry import MODELS
 
 HPARAMS = {
@@ -26,6 +27,7 @@ HPARAMS = {
     "heads": HParam(int, 4, "attention heads (hidden must be divisible by heads)", low=1),
     "attn_dropout": HParam(float, 0.0, "dropout on attention coefficients", low=0.0, high=0.99),
     "out_heads": HParam(int, 1, "heads of the output layer, averaged (only with head=none)", low=1),
+    "sparse_input": SPARSE_INPUT_HPARAM,
 }
 
 
@@ -45,10 +47,15 @@ class GAT(MessagePassingNet):
     self_loops = True
 
     def __init__(self, in_dim, out_dim, *, heads: int = 4, attn_dropout: float = 0.0, hidden: int = 64,
-                 out_heads: int = 1, **common) -> None:
+                 out_heads: int = 1, sparse_input: str = "auto", **common) -> None:
         check({"hidden": hidden, "heads": heads})
         self.heads, self.attn_dropout, self.out_heads = heads, attn_dropout, out_heads
-        super().__init__(in_dim, out_dim, hidden=hidden, **common)
+        super().__init__(in_dim, out_dim, hidden=hidden, sparse_input=sparse_input, **common)
+
+    def first_conv_reads_sparse(self) -> bool:
+        """DGL's ``GATConv`` starts with its linear map ``W h`` (``fc``, no feature dropout of its own), which takes
+        a sparse CSR input as a sparse-dense product; the attention then reads the dense ``W h``."""
+        return True
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
         if self.is_output_layer(layer):  # Eq. 6: average of out_heads heads of the output width

@@ -100,6 +100,21 @@ def check(hp: dict) -> None:
                                   "encoder=true and encoder_act=true")
 
 
+class SumGINConv(GINConv):
+    """DGL's ``GINConv`` with the sum aggregator (Eq. 4.1; same parameters, initialisation and state-dict names) whose
+    neighbour sum is one ``dgl.ops.copy_u_sum`` call: the kernel ``update_all(copy_u, sum)`` runs, so the same
+    numbers, without its per-call frame bookkeeping (``local_scope``, node-data writes), which costs as much as the
+    kernel itself on small-graph batches (docs/models/baselines.md §Throughput)."""
+
+    def forward(self, graph: dgl.DGLGraph, feat: torch.Tensor, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
+        if edge_weight is not None or isinstance(feat, tuple):  # weighted or bipartite input: DGL's own path
+            return super().forward(graph, feat, edge_weight)
+        rst = (1 + self.eps) * feat + dgl.ops.copy_u_sum(graph, feat)
+        if self.apply_func is not None:
+            rst = self.apply_func(rst)
+        return self.activation(rst) if self.activation is not None else rst
+
+
 class AggregatorGINConv(nn.Module):
     """GIN(E) layer with a swappable aggregator: ``h_v' = MLP((1 + ε) h_v + AGG({m_uv : u ∈ N(v)}))`` with
     ``m_uv = h_u``, or ``ReLU(h_u + e_uv)`` when edge features are given. Shapes: ``[n, d] → [n, d_out]``."""
@@ -167,7 +182,7 @@ class GIN(AggregatorModelMixin, MessagePassingNet):
             return AggregatorGINConv(mlp, agg, learn_eps=self.learn_eps)
         if self._edge:
             return GINEConv(mlp, learn_eps=self.learn_eps)
-        return GINConv(mlp, "sum", init_eps=0.0, learn_eps=self.learn_eps)
+        return SumGINConv(mlp, "sum", init_eps=0.0, learn_eps=self.learn_eps)
 
     def apply_conv(self, conv: nn.Module, graph: dgl.DGLGraph, h: torch.Tensor,
                    e: torch.Tensor | None) -> torch.Tensor:

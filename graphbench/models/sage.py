@@ -25,7 +25,7 @@ from dgl.nn import SAGEConv
 from torch import nn
 
 from graphbench.hparams import HParam, HyperparameterError
-from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet
+from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE, SPARSE_INPUT_HPARAM, MessagePassingNet
 from graphbench.nn.aggregators import Aggregator, AggregatorModelMixin, make_aggregator
 from graphbench.nn.readout import make_readout
 from graphbench.registry import MODELS
@@ -48,6 +48,7 @@ HPARAMS = {
     "agg_reg": HParam(float, 0.0, "λ of the aggregators' regularisers (LCM, GRU, LSTM)", low=0.0),
     "max_fc": HParam(bool, False, "with aggregator=max: one Linear(hidden, hidden) → ReLU, shared by every layer, "
                      "after each layer (Errica et al.'s fc_max); no effect with another aggregator"),
+    "sparse_input": SPARSE_INPUT_HPARAM,
 }
 
 
@@ -70,9 +71,9 @@ class GraphSAGE(AggregatorModelMixin, MessagePassingNet):
     """GraphSAGE (see module docstring)."""
 
     def __init__(self, in_dim, out_dim, *, aggregator: str = "mean", agg_reg: float = 0.0, readout: str = "mean",
-                 max_fc: bool = False, **common) -> None:
+                 max_fc: bool = False, sparse_input: str = "auto", **common) -> None:
         self.aggregator, self.agg_reg = aggregator, agg_reg
-        super().__init__(in_dim, out_dim, readout=readout, **common)
+        super().__init__(in_dim, out_dim, readout=readout, sparse_input=sparse_input, **common)
         self.readout_op = make_readout(readout, self.hidden, reg=agg_reg)
         self.fc_max = None
         if max_fc and aggregator == "max":
@@ -85,6 +86,13 @@ class GraphSAGE(AggregatorModelMixin, MessagePassingNet):
                    e: torch.Tensor | None) -> torch.Tensor:
         out = conv(graph, h)
         return out if self.fc_max is None else torch.relu(self.fc_max(out))
+
+    def first_conv_reads_sparse(self) -> bool:
+        """DGL's ``SAGEConv`` applies its linear maps to the raw input before aggregating with the ``pool``
+        aggregator, and with ``mean`` / ``gcn`` when it narrows the width; then a sparse CSR input becomes
+        sparse-dense products."""
+        narrows = self.layer_dims[0] > self.layer_dims[1]
+        return self.aggregator == "pool" or (self.aggregator in ("mean", "gcn") and narrows)
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
         if self.aggregator in DGL_AGGREGATORS:

@@ -103,6 +103,20 @@ def task_loss(task_kind: str, metric: Metric, logits: torch.Tensor, target: torc
     return F.mse_loss(logits[mask], target[mask])
 
 
+def snapshot(model: nn.Module) -> dict:
+    """A copy of ``model.state_dict()`` that later training does not change: tensors cloned (detached), anything
+    else deep-copied, the state dict's version metadata kept for ``load_state_dict``. The same values as
+    ``copy.deepcopy(model.state_dict())`` at a fraction of its per-tensor cost (it ran after every improving
+    epoch: about 1 % of a small-graph epoch)."""
+    state = model.state_dict()
+    out = type(state)((k, v.detach().clone() if isinstance(v, torch.Tensor) else copy.deepcopy(v))
+                      for k, v in state.items())
+    metadata = getattr(state, "_metadata", None)
+    if metadata is not None:
+        out._metadata = copy.deepcopy(metadata)
+    return out
+
+
 class Trainer:
     """Fits ``model`` on ``split`` of ``dataset``; :meth:`fit` returns a :class:`RunResult`."""
 
@@ -266,7 +280,7 @@ class Trainer:
                 monitored = val_loss if cfg.monitor == "val_loss" else val
                 if self._improved(monitored, best_monitored) or best_state is None:
                     best_monitored, best_val, best_epoch = monitored, val, epoch
-                    best_state = copy.deepcopy(self.model.state_dict()) if cfg.keep == "best" else {}
+                    best_state = snapshot(self.model) if cfg.keep == "best" else {}
                 if self.progress:
                     self.progress(history[-1] | {"best_val": best_val})
                 if self.epoch_callback:

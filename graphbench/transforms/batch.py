@@ -64,6 +64,12 @@ class Batch:
             self._cache[key] = torch.repeat_interleave(torch.arange(len(sizes), device=sizes.device), sizes)
         return self._cache[key]
 
+    def node_graph_ids(self) -> torch.Tensor:
+        """The graph (0..num_graphs-1) of every node of the batched graph, ``[num_nodes]``; computed once per batch
+        (every readout of the batch shares it)."""
+        return self.memo("node_graph_ids", lambda: torch.repeat_interleave(
+            torch.arange(self.num_graphs, device=self.graph.device), self.graph.batch_num_nodes()))
+
     def memo(self, name: str, build) -> Any:
         """A value derived from this batch, computed once (e.g. the graph with self-loops for every layer)."""
         if name not in self._cache:
@@ -92,6 +98,22 @@ class Batch:
         if pe is None:
             pe = graph.ndata.get("pe")
         return cls(graph, pe, num_graphs=graph.batch_size)
+
+
+def segment_pool(batch: Batch, h: torch.Tensor, op: str) -> torch.Tensor:
+    """Sum or mean of each graph's rows of ``h`` (``[num_nodes, ...] → [num_graphs, ...]``), an ``index_add`` over
+    :meth:`Batch.node_graph_ids`. The additions run in node order from zero, as in DGL's segment reduction
+    (``dgl.readout_nodes``), so the results are the same numbers, and the mean divides by the node count clamped to
+    at least 1 as DGL does (an empty graph pools to zeros); it skips DGL's per-call frame and format bookkeeping, a
+    noticeable share of a small-graph batch's time."""
+    if op not in ("sum", "mean"):
+        raise ValueError(f"segment_pool computes sum or mean, not {op!r}")
+    ids = batch.node_graph_ids()
+    out = h.new_zeros((batch.num_graphs, *h.shape[1:])).index_add_(0, ids, h)
+    if op == "mean":
+        counts = batch.graph.batch_num_nodes().clamp(min=1).to(out.dtype)
+        out = out / counts.reshape(-1, *([1] * (out.dim() - 1)))
+    return out
 
 
 def as_batch(x: Batch | dgl.DGLGraph, feat=None, efeat=None, pe=None) -> Batch:

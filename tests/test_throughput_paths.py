@@ -1,0 +1,130 @@
+"""The faster computation paths of the baselines compute the same numbers as the DGL calls they replace (issue 22):
+the sum / mean readout (an index_add over the batch's node → graph index) and GIN's neighbour sum
+(``dgl.ops.copy_u_sum`` instead of ``update_all``), forward and backward, on batches of several graphs with
+unsorted edge lists, an empty graph and graphs listed out of size order."""
+
+from __future__ import annotations
+
+import dgl
+import pytest
+import torch
+from dgl.nn import GINConv
+
+from graphbench.models import build_model
+from graphbench.models.gin import SumGINConv
+from graphbench.nn import MLP
+from graphbench.transforms.batch import Batch, Collator, segment_pool
+
+
+def _graphs(seed: int = 0) -> list[dgl.DGLGraph]:
+    """Random graphs with shuffled (unsorted) edge lists; the third has no nodes at all."""
+    gen = torch.Generator().manual_seed(seed)
+    out = []
+    for n, m in ((7, 15), (3, 4), (0, 0), (11, 30), (1, 0)):
+        src = torch.randint(0, max(n, 1), (m,), generator=gen)
+        dst = torch.randint(0, max(n, 1), (m,), generator=gen)
+        out.append(dgl.graph((src, dst), num_nodes=n))
+    return out
+
+
+@pytest.mark.parametrize("op", ["sum", "mean"])
+def test_segment_pool_equals_dgl_readout_bitwise_with_gradients(op):
+    batch = Collator().batch(_graphs())
+    h = torch.randn(batch.num_nodes, 5, generator=torch.Generator().manual_seed(1)) * 1e3  # large: rounding shows
+    h1, h2 = h.clone().requires_grad_(), h.clone().requires_grad_()
+    ours = segment_pool(batch, h1, op)
+    with batch.graph.local_scope():
+        batch.graph.ndata["x"] = h2
+        theirs = dgl.readout_nodes(batch.graph, "x", op=op)
+    assert ours.shape == (5, 5)
+    assert torch.equal(ours, theirs)
+    assert torch.equal(ours[2], torch.zeros(5))  # the empty graph pools to zeros (mean: 0 / max(0, 1))
+    weight = torch.randn(5, 5)
+    (ours * weight).sum().backward()
+    (theirs * weight).sum().backward()
+    assert torch.equal(h1.grad, h2.grad)
+
+
+def test_node_graph_ids_follow_the_batch_order():
+    batch = Collator().batch(_graphs())
+    assert batch.node_graph_ids().tolist() == [0] * 7 + [1] * 3 + [3] * 11 + [4]
+    assert batch.node_graph_ids() is batch.node_graph_ids()  # computed once per batch
+
+
+def test_segment_pool_refuses_other_reductions():
+    batch = Collator().batch(_graphs())
+    with pytest.raises(ValueError, match="sum or mean"):
+        segment_pool(batch, torch.ones(batch.num_nodes, 2), "max")
+
+
+@pytest.mark.parametrize("learn_eps", [False, True])
+def test_sum_gin_conv_equals_dgl_gin_conv(learn_eps):
+    torch.manual_seed(0)
+    mlp = MLP(6, 8, 4, 2, norm="batch")
+    ours = SumGINConv(mlp, "sum", init_eps=0.0, learn_eps=learn_eps)
+    theirs = GINConv(MLP(6, 8, 4, 2, norm="batch"), "sum", init_eps=0.0, learn_eps=learn_eps)
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # same names: checkpoints load either way
+    theirs.load_state_dict(ours.state_dict())
+    with torch.no_grad():
+        ours.eps.fill_(0.37)
+        theirs.eps.fill_(0.37)  # a non-zero ε, so a wrong self-term weight shows
+    graph = Collator().batch(_graphs(3)).graph
+    x = torch.randn(graph.num_nodes(), 6)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    out1, out2 = ours(graph, x1), theirs(graph, x2)
+    assert torch.equal(out1, out2)
+    out1.pow(2).sum().backward()
+    out2.pow(2).sum().backward()
+    assert torch.equal(x1.grad, x2.grad)
+    for (name, p1), p2 in zip(ours.named_parameters(), theirs.parameters()):
+        assert torch.equal(p1.grad, p2.grad), name
+
+
+@pytest.mark.parametrize("readout", ["sum", "mean"])
+def test_gin_forward_unchanged_by_the_fast_paths(readout):
+    """The whole GIN (all-layer sum readout) gives the numbers of the DGL readout and DGL GINConv it replaced."""
+    torch.manual_seed(0)
+    model = build_model("gin", 6, 3, hidden=8, layers=3, readout=readout).eval()
+    graphs = _graphs(5)
+    for g in graphs:
+        g.ndata["feat"] = torch.randn(g.num_nodes(), 6)
+    batch = Collator().batch(graphs)
+    with torch.no_grad():
+        ours = model(batch)
+        h = model.encode(batch)
+        states = [h]
+        for conv, norm in zip(model.convs, model.norms):
+            agg = GINConv.forward(conv, batch.graph, h)  # DGL's own update_all path
+            h = model.activation(norm(agg))
+            states.append(h)
+        ref = 0
+        for lin, s in zip(model.layer_heads, states):
+            with batch.graph.local_scope():
+                batch.graph.ndata["s"] = s
+                ref = ref + lin(dgl.readout_nodes(batch.graph, "s", op=readout))
+    assert torch.equal(ours, ref)
+    assert isinstance(Batch.from_graph(batch.graph).node_graph_ids(), torch.Tensor)
+
+
+def test_snapshot_is_an_independent_copy_of_the_state():
+    """The trainer's best-state copy (issue 22): later training must not reach it, and loading it restores every
+    parameter and buffer (batch-norm running statistics and counters included)."""
+    from graphbench.train.trainer import snapshot
+
+    torch.manual_seed(0)
+    model = build_model("gin", 6, 3, hidden=8, layers=2)
+    graphs = _graphs(2)
+    for g in graphs:
+        g.ndata["feat"] = torch.randn(g.num_nodes(), 6)
+    batch = Collator().batch(graphs)
+    model(batch)  # one training-mode pass: batch-norm statistics move
+    saved = snapshot(model)
+    reference = {k: v.clone() for k, v in model.state_dict().items()}
+    assert saved.keys() == reference.keys() and hasattr(saved, "_metadata")
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    model(batch).sum().backward()
+    opt.step()  # parameters and running statistics change in place
+    assert any(not torch.equal(v, reference[k]) for k, v in model.state_dict().items())
+    assert all(torch.equal(v, reference[k]) for k, v in saved.items())
+    model.load_state_dict(saved)
+    assert all(torch.equal(v, reference[k]) for k, v in model.state_dict().items())

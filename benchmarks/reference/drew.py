@@ -25,7 +25,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmarks.reference.case import FamilyCase, Reference
-from benchmarks.reference.molecules import GRAPHS, atom_encoder, multilabel_loss, peptides_func, to_data
+from benchmarks.reference.molecules import (
+    GRAPHS,
+    SMALL_BATCH,
+    atom_encoder,
+    multilabel_loss,
+    peptides_func,
+    to_data,
+)
 from graphbench.data.base import GraphDataset
 from graphbench.models.drew import DREW_GCN_HPARAMS  # noqa: F401  (registers drew-gcn)
 from graphbench.presets import get_preset
@@ -125,7 +132,7 @@ def _case(preset: str) -> FamilyCase:
 
     ref = Reference(preprocess=lambda ds: preprocess(ds, min(k_max, layers)), build=build,
                     loss=lambda net, b: multilabel_loss(net(b), b.y), predict=lambda net, b: net(b), source=SOURCE)
-    return FamilyCase(f"drew-gcn/{preset}", "drew-gcn", hp, peptides_func, ref, batch_size=int(hp["batch_size"]),
+    return FamilyCase(f"drew-gcn/{preset}", "drew-gcn", hp, peptides_func, ref, batch_size=SMALL_BATCH,
                       notes="the reference skips ring k for a batch without pairs k apart; graphbench always runs "
                             "it (the same outputs on Peptides, whose batches hold every ring up to 23)",
                       extra={"graphs": GRAPHS})

@@ -17,6 +17,10 @@ from graphbench.data.base import GraphDataset
 
 #: graphs per case (of 15 535; the harness draws them from the official split in its proportions)
 GRAPHS = 500
+#: batch size of the cases whose training step materialises per-edge tensors for many edge sets (DRew's 276 ring
+#: convolutions over all pairs up to 23 hops apart, PR-MPNN's 5 sampled graphs with every candidate edge): at the
+#: presets' 128 graphs one step holds 7-12 GB on either side, too much for a shared machine; both sides use this
+SMALL_BATCH = 32
 
 
 def peptides_func(data_root: str | None) -> GraphDataset:

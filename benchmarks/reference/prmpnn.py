@@ -40,7 +40,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from benchmarks.reference.case import FamilyCase, Reference
-from benchmarks.reference.molecules import GRAPHS, atom_encoder, bond_encoder, multilabel_loss, peptides_func, to_data
+from benchmarks.reference.molecules import (
+    GRAPHS,
+    SMALL_BATCH,
+    atom_encoder,
+    bond_encoder,
+    multilabel_loss,
+    peptides_func,
+    to_data,
+)
 from graphbench.data.base import GraphDataset
 from graphbench.models.prmpnn import PRMPNN_HPARAMS  # noqa: F401  (registers pr-mpnn)
 from graphbench.presets import get_preset
@@ -356,7 +364,7 @@ def _case(preset: str) -> FamilyCase:
     hp = dict(get_preset("pr-mpnn", preset).hparams)
     ref = Reference(preprocess=lambda ds: preprocess(ds, int(hp["candidates"]), 20, 4),
                     build=lambda ds, gb_model: PRMPNNRef(ds, hp), loss=_loss, predict=_predict, source=SOURCE)
-    return FamilyCase(f"pr-mpnn/{preset}", "pr-mpnn", hp, peptides_func, ref, batch_size=int(hp["batch_size"]),
+    return FamilyCase(f"pr-mpnn/{preset}", "pr-mpnn", hp, peptides_func, ref, batch_size=SMALL_BATCH,
                       notes="the reference at aa23fa47efff also runs an original-graph branch (2,054,324 parameters "
                             "with it); both sides leave it out, as graphbench's preset",
                       extra={"graphs": GRAPHS})

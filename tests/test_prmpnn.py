@@ -359,3 +359,27 @@ def test_marginal_add_weights_are_the_exact_marginals_in_training_and_on_the_top
                 assert bool((part > 0).all()) and bool((part < 1).all())
             else:
                 assert ((part > 0).sum(1) == 3).all() and bool((part < 1).all()) and bool((part.sum(1) < 3).all())
+
+
+@pytest.mark.parametrize("add_weight", ["sample", "marginal"])
+def test_evaluation_without_the_zero_weight_edges_gives_the_same_outputs(add_weight):
+    """Evaluation under no_grad drops the union graph's zero-weight edges (unsampled candidates, deleted edges) before
+    the downstream layers: far fewer messages, and exactly the outputs of the full union graph (the old computation,
+    which a forward pass with gradients enabled still runs), with and without bond features."""
+    from graphbench.data.molecules import atom_spec, bond_spec
+
+    cases = ((Batch.from_graph(_unsorted_graph()), {"edge_dim": bond_spec()}), (_batch(sizes=(7, 10, 12)), {}))
+    for batch, kw in cases:
+        torch.manual_seed(0)
+        in_dim = atom_spec() if kw else 4
+        net = build_model("pr-mpnn", in_dim, 3, hidden=8, layers=2, add_k=3, del_k=2, priors=2,
+                          add_weight=add_weight, **kw).eval()
+        union, w, s = net.rewire(batch, net.encode(batch))
+        e = net.union_bond_embeddings(batch, union, s)
+        sub, e_sub, w_sub = net.drop_unweighted(union, e, w.detach())
+        assert 0 < sub.num_edges() < union.num_edges() and bool((w_sub != 0).all())
+        assert sub.num_edges() == int((w != 0).sum())
+        full = net(batch)  # gradients enabled: every edge of the union graph
+        with torch.no_grad():
+            sparse = net(batch)
+        assert torch.equal(full.detach(), sparse)

@@ -379,9 +379,26 @@ class PRMPNN(MessagePassingNet):
         e_new = self.bond_encoder(zero, 1).expand(added, -1)
         return torch.cat([self.bond_encoder(efeat, m), e_new], dim=0).repeat(s, 1)
 
+    @staticmethod
+    def drop_unweighted(graph: dgl.DGLGraph, e: torch.Tensor | None,
+                        w: torch.Tensor) -> tuple[dgl.DGLGraph, torch.Tensor | None, torch.Tensor]:
+        """The union graph without its zero-weight edges (unsampled candidates, deleted edges), with their bond
+        embeddings and weights. Such an edge adds ``0 · m_uv`` to a sum, so the layers' outputs are the same (the
+        remaining edges keep their order, so even the floating-point sums are); used only where no gradient has to
+        reach the zeros (evaluation under ``no_grad``) — the reference drops them in evaluation too
+        (``sparsify_edge_weight_simplified``)."""
+        keep = (w != 0).nonzero(as_tuple=True)[0]
+        if len(keep) == len(w):
+            return graph, e, w
+        src, dst = graph.edges()
+        sub = dgl.graph((src[keep], dst[keep]), num_nodes=graph.num_nodes(), device=w.device)
+        return sub, None if e is None else e[keep], w[keep]
+
     def layer_states(self, batch: Batch, h: torch.Tensor) -> list[torch.Tensor]:
         graph, w, s = self.rewire(batch, h)
         e = self.union_bond_embeddings(batch, graph, s)
+        if not (torch.is_grad_enabled() and w.requires_grad):  # no gradient wanted: skip the zero-weight edges
+            graph, e, w = self.drop_unweighted(graph, e, w)
         n = batch.num_nodes
         x = h.repeat(s, 1)
         states = [h]

@@ -127,8 +127,9 @@ register_preset(Preset(
     _KIPF, datasets=PLANETOID, dataset_options={"normalize_features": True},
     deviations="Kipf & Welling stop when the validation loss exceeds the mean of the last 10 epochs (window 10) "
                "and report the final model; we train the 200 epochs and keep the epoch with the best validation "
-               "accuracy. Their input dropout acts on the sparse feature matrix's stored entries, which equals "
-               "dense dropout on a row-normalised bag of words up to the zero entries it leaves alone.",
+               "accuracy. (Their input dropout acts on the sparse feature matrix's stored entries, and so does "
+               "ours: sparse_input is auto and Planetoid's bag of words is below 10 % dense; docs/models/"
+               "baselines.md §Sparse input features.)",
     reference="tkipf/gcn@39a4089fe72a:gcn/models.py (GCN), gcn/layers.py (GraphConvolution, bias=False), "
               "gcn/train.py (flags: hidden1 16, dropout 0.5, weight_decay 5e-4, lr 0.01, epochs 200, "
               "early_stopping 10)",

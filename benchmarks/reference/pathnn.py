@@ -118,7 +118,7 @@ def preprocess(dataset: GraphDataset, cutoff: int, path_type: str) -> list:
     return out
 
 
-# -- network ------------------------------------------------------------------------------------------------------------
+# -- network ---------------------------------------------------------------------------------------------------------
 class EdgePathConv(nn.Module):
     """One layer: LSTM over the paths' tokens, scatter onto the anchors, ``BN(h + m)``, dropout, MLP."""
 
@@ -175,7 +175,7 @@ class EdgePathNN(nn.Module):
         return self.linear2(F.dropout(out, p=self.dropout, training=self.training))
 
 
-# -- cases ----------------------------------------------------------------------------------------------------------------
+# -- cases -----------------------------------------------------------------------------------------------------------
 def molhiv(root: str | None) -> GraphDataset:
     return load_dataset("ogbg-molhiv", root)
 

@@ -72,7 +72,7 @@ def preprocess(dataset: GraphDataset, scheme: tuple[str, ...]) -> list:
             for g, y in zip(dataset.graphs, dataset.labels)]
 
 
-# -- network ------------------------------------------------------------------------------------------------------------
+# -- network ---------------------------------------------------------------------------------------------------------
 def aggregate(x: torch.Tensor, batch, agg: str, encode: nn.Module | None) -> torch.Tensor:
     """Gather the sources of ``index_<agg>``, optionally ``ReLU(h + BondEncoder(e))``, scatter-sum onto the
     destinations (the reference's ``aggregate``)."""
@@ -135,7 +135,7 @@ class SubgraphGNN(nn.Module):
         return self.predict(global_mean_pool(x, batch.batch, size=batch.num_graphs))
 
 
-# -- cases ----------------------------------------------------------------------------------------------------------------
+# -- cases -----------------------------------------------------------------------------------------------------------
 def _reference(scheme_name: str, hp: dict) -> Reference:
     layer, pool = SCHEMES[scheme_name]
 

@@ -27,6 +27,10 @@ following the released code's structure (its pre-processing, its network, its tr
   data, which the parent already holds (the same quantity for both sides). ``data MB`` is the size of the tensors
   of each side's prepared inputs (graphs, features and pre-computed paths / product graphs).
 - **parameters**: both counts are printed; they are equal unless the case's note explains the difference.
+- **same function** (``--check``, on by default): where the case gives a ``state_map`` (graphbench's parameter
+  names → the reference's), graphbench's freshly built weights are loaded into the reference network and both
+  networks' outputs on 64 validation graphs are compared, so the table compares two implementations of one
+  function, not two different networks.
 
 Repetitions alternate the order of the two sides (ours first in even repetitions). Ratios are **throughput ratios,
 reference time / graphbench time**: above 1.0 graphbench is faster, below 1.0 slower; each is the median over
@@ -89,7 +93,8 @@ def load_cases(families: list[str] | None) -> list[tuple[str, FamilyCase]]:
 
 def subsample(ds: GraphDataset, count: int | None, seed: int = 0) -> GraphDataset:
     """``count`` graphs of ``ds`` drawn from its first split's train / validation / test parts in their
-    proportions (a fixed draw per ``seed``), with that split renumbered; ``ds`` itself when ``count`` is None or not
+    proportions (a fixed draw per ``seed``, stratified by class for single-label classification), with that split
+    renumbered; ``ds`` itself when ``count`` is None or not
     smaller than the dataset."""
     if not count or count >= len(ds.graphs):
         return ds
@@ -98,7 +103,7 @@ def subsample(ds: GraphDataset, count: int | None, seed: int = 0) -> GraphDatase
     total = sum(len(p) for p in parts)
     rng = np.random.default_rng(seed)
     take = [max(1, round(count * len(p) / total)) for p in parts]
-    chosen = [np.sort(rng.choice(p, size=min(k, len(p)), replace=False)) for p, k in zip(parts, take)]
+    chosen = [np.sort(_draw(ds, p, k, rng)) for p, k in zip(parts, take)]
     index = np.concatenate(chosen)
     bounds = np.cumsum([0] + [len(c) for c in chosen])
     new_split = Split(split.name, *(np.arange(bounds[i], bounds[i + 1]) for i in range(3)))
@@ -106,6 +111,21 @@ def subsample(ds: GraphDataset, count: int | None, seed: int = 0) -> GraphDatase
     fields.update(graphs=[ds.graphs[i] for i in index], labels=ds.labels[torch.from_numpy(index)], splits=[new_split],
                   meta={**ds.meta, "subsample": f"{len(index)} of {len(ds.graphs)} graphs (seed {seed})"})
     return GraphDataset(**fields)
+
+
+def _draw(ds: GraphDataset, part: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` of the examples in ``part``; for a single-label classification task stratified by class, with at least
+    one example of every class the part has (so a small validation part keeps the metric defined)."""
+    labels = ds.labels[torch.from_numpy(part)]
+    if ds.task_kind not in ("multiclass", "binary") or (labels.dim() > 1 and labels.shape[1] > 1):
+        return rng.choice(part, size=min(k, len(part)), replace=False)
+    labels = labels.reshape(-1).numpy()
+    out = []
+    for c in np.unique(labels[~np.isnan(labels.astype(float))]):
+        members = part[labels == c]
+        out.append(rng.choice(members, size=min(len(members), max(1, round(k * len(members) / len(part)))),
+                              replace=False))
+    return np.concatenate(out)
 
 
 def tensor_mb(obj: Any, seen: set | None = None) -> float:
@@ -261,6 +281,32 @@ def run_reference(case: FamilyCase, base: GraphDataset, data: list, model_hp: di
             "params": sum(p.numel() for p in net.parameters() if p.requires_grad)}
 
 
+def check_same_function(case: FamilyCase, base: GraphDataset, prepared: GraphDataset, data: list, model_hp: dict,
+                        train_hp: dict, count: int = 64) -> tuple[float, float, list[str]]:
+    """Load graphbench's freshly built weights into the reference network (``case.extra["state_map"]`` renames
+    them) and compare the two networks' outputs on the first ``count`` validation graphs in evaluation mode:
+    ``(max |ours − ref|, max |ours|, reference parameters graphbench has no counterpart of)``."""
+    from torch_geometric.loader.dataloader import Collater
+
+    from graphbench.transforms.batch import Collator
+
+    ours = build_ours(case, prepared, model_hp, train_hp, 0)
+    net = case.reference.build(base, ours)
+    keys = net.load_state_dict(case.extra["state_map"](ours.state_dict()), strict=False)
+    if keys.unexpected_keys:
+        raise ValueError(f"{case.name}: state_map gives names the reference lacks: {keys.unexpected_keys}")
+    index = [int(i) for i in base.splits[0].val[:count]]
+    collate = Collator.for_outputs(getattr(prepared, "outputs", {}), getattr(ours, "extras", {}), prepared.graphs[0])
+    batch, _ = collate([(prepared.graphs[i], prepared.extras[i] if prepared.extras else None, prepared.labels[i])
+                        for i in index])
+    picked = [data[i] for i in index]
+    ours.eval()
+    net.eval()
+    with torch.no_grad():
+        a, b = ours(batch), case.reference.predict(net, Collater(picked)(picked))
+    return float((a - b).abs().max()), float(a.abs().max()), list(keys.missing_keys)
+
+
 # -- one case -------------------------------------------------------------------------------------------------------
 def _timed(fn, *args, **kwargs):
     t0 = time.process_time()
@@ -282,6 +328,12 @@ def run_case(case: FamilyCase, base: GraphDataset, args) -> dict:
                 data, t = _timed(case.reference.preprocess, base)
             prep[side].append(t)
     clear_memo()
+    same = None
+    if args.check and "state_map" in case.extra:
+        same = check_same_function(case, base, prepared, data, model_hp, train_hp)
+        print(f"   same weights, same graphs: max |ours - ref| = {same[0]:.2e} (max |ours| = {same[1]:.2e})"
+              + (f"; reference parameters without a graphbench counterpart: {same[2]}" if same[2] else ""),
+              flush=True)
     runs: dict[str, list[dict]] = {"ours": [], "ref": []}
     for rep in range(args.reps):
         for side in ("ours", "ref") if rep % 2 == 0 else ("ref", "ours"):
@@ -293,7 +345,7 @@ def run_case(case: FamilyCase, base: GraphDataset, args) -> dict:
                 raise RuntimeError(f"{case.name} ({side}, rep {rep}): {out['error']}")
             runs[side].append(out)
     return {"prep": prep, "runs": runs, "data_mb": (tensor_mb([prepared.graphs, prepared.extras]), tensor_mb(data)),
-            "graphs": len(base.graphs), "nodes": float(np.mean([g.num_nodes() for g in base.graphs]))}
+            "graphs": len(base.graphs), "same": same}
 
 
 def _ratio(ref: list[float], ours: list[float]) -> str:
@@ -327,6 +379,9 @@ def print_family(family: str, rows: list[tuple[FamilyCase, dict]], args) -> None
               flush=True)
         if params[0] != params[1]:
             print(f"    parameter counts differ: {case.notes or 'see the case module'}")
+        if res["same"] is not None:
+            print(f"    same function: with graphbench's weights loaded, max |ours - ref| = {res['same'][0]:.1e} "
+                  f"on 64 validation graphs (outputs up to {res['same'][1]:.1e})")
     for case, _ in rows:
         print(f"  {case.name}: {case.model} {case.hparams} batch {case.batch_size}; reference {case.reference.source}"
               + (f"; {case.notes}" if case.notes else ""))
@@ -342,6 +397,9 @@ def main() -> None:
     p.add_argument("--graphs", type=int, default=None, help="subsample every dataset to this many graphs (default: "
                    "each case's own extra['graphs'], else the whole dataset)")
     p.add_argument("--data-root", default=None)
+    p.add_argument("--check", action=argparse.BooleanOptionalAction, default=True, help="before timing, load "
+                   "graphbench's weights into the reference network and print the largest output difference "
+                   "(cases whose extra has a state_map)")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     import dgl

@@ -13,7 +13,7 @@ following the released code's structure (its pre-processing, its network, its tr
   cold by :func:`graphbench.transforms.apply.prepare` without the disk cache, in this process (one worker, memo
   cleared; both sides first run once on four graphs, untimed, so that imports and first-call set-up are not
   counted), against ``reference.preprocess(dataset)`` (the reference's per-graph pre-computation: paths, product
-  graphs, ...); process CPU seconds, the median over ``--reps``.
+  graphs, ...); process CPU seconds, the median over ``max(--reps, 5)`` passes (alternating which side goes first).
 - **training**: graphbench's model built as the runner builds it (``resolve_hparams`` → ``build_model``) and trained by
   graphbench's own :class:`~graphbench.train.trainer.Trainer` (batching by its collator, validation metric and loss
   after every epoch, best-state copy), against the reference network in a plain PyG loop (``DataLoader``, Adam at the
@@ -25,7 +25,9 @@ following the released code's structure (its pre-processing, its network, its tr
 - **memory**: each side's training runs in its own forked child process (so neither side's allocations stay in the
   other's measurement); the child resets the kernel's high-water mark (``/proc/self/clear_refs``) when it starts
   and reports ``VmHWM − VmRSS at start``: the peak resident memory that training added on top of the prepared
-  data, which the parent already holds (the same quantity for both sides). ``data MB`` is the size of the tensors
+  data, which the parent already holds (the same quantity for both sides). The window includes graphbench's
+  trainer's final evaluation of the train, validation and test parts (batch ``max(bs, 256)``); the reference loop
+  ends with the same passes (untimed on both sides). ``data MB`` is the size of the tensors
   of each side's prepared inputs (graphs, features and pre-computed paths / product graphs).
 - **parameters**: both counts are printed; they are equal unless the case's note explains the difference.
 - **same function** (``--check``, on by default): where the case gives a ``state_map`` (graphbench's parameter
@@ -74,6 +76,8 @@ from graphbench.transforms.base import pe_width  # noqa: E402
 from graphbench.transforms.config import run_steps  # noqa: E402
 
 FAMILIES = ("pathnn", "sswl", "drew", "laser", "prmpnn")
+#: Pre-processing passes per side at least (the median is reported).
+PREP_REPS = 5
 
 
 # -- cases and data --------------------------------------------------------------------------------------------
@@ -287,6 +291,13 @@ def run_reference(case: FamilyCase, base: GraphDataset, data: list, model_hp: di
         base.metric_fn.fn(y_val.numpy(), _scores(base, out))
         train_times.append(t1 - t0)
         epoch_times.append(time.process_time() - t0)
+    # as graphbench's trainer ends: train / validation / test metrics at batch max(bs, 256), untimed, so that the
+    # memory window covers the same work on both sides
+    with torch.no_grad():
+        for part in (split.train, split.val, split.test):
+            loader = DataLoader([data[i] for i in part], batch_size=max(bs, 256), follow_batch=follow)
+            out = torch.cat([case.reference.predict(net, b) for b in loader])
+            base.metric_fn.fn(base.labels[torch.from_numpy(np.asarray(part))].numpy(), _scores(base, out))
     return {"train": _median(train_times), "epoch": _median(epoch_times),
             "params": sum(p.numel() for p in net.parameters() if p.requires_grad)}
 
@@ -333,7 +344,7 @@ def run_case(case: FamilyCase, base: GraphDataset, args) -> dict:
     prepare(warm, steps, seed=0, workers=1, use_cache=False, progress=False)
     case.reference.preprocess(warm)
     prepared = data = None
-    for rep in range(args.reps):
+    for rep in range(max(args.reps, PREP_REPS)):  # cheap next to training, and short passes vary more
         for side in ("ours", "ref") if rep % 2 == 0 else ("ref", "ours"):
             if side == "ours":
                 clear_memo()
@@ -430,9 +441,12 @@ def main() -> None:
         print(f"-- {family}/{case.name}: {case.model} on {datasets[key].name} ({len(datasets[key].graphs)} graphs)",
               flush=True)
         try:
-            by_family.setdefault(family, []).append((case, run_case(case, datasets[key], args)))
+            row = (case, run_case(case, datasets[key], args))
         except Exception as exc:
             print(f"   failed: {exc}", flush=True)
+            continue
+        by_family.setdefault(family, []).append(row)
+        print_family(family, [row], args)  # each row as soon as it is measured; all tables again at the end
     for family, rows in by_family.items():
         print_family(family, rows, args)
 

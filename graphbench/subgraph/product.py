@@ -63,8 +63,34 @@ def shortest_path_distances(num_nodes: int, src: torch.Tensor, dst: torch.Tensor
     if num_nodes == 0:
         return torch.zeros(0, 0, dtype=torch.float64)
     s, d = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    if num_nodes <= DENSE_BFS_NODES:
+        return torch.from_numpy(_dense_bfs(num_nodes, s, d))
     adj = csr_matrix((np.ones(len(s)), (s, d)), shape=(num_nodes, num_nodes))
     return torch.from_numpy(shortest_path(adj, method="D", directed=True, unweighted=True))
+
+
+#: Up to this many nodes, :func:`shortest_path_distances` runs the breadth-first search from all nodes at once on the
+#: dense adjacency matrix (one small matrix product per distance): for molecules it is several times faster than
+#: scipy's per-call set-up, and exact all the same (integer distances, ``inf`` where unreachable).
+DENSE_BFS_NODES = 128
+
+
+def _dense_bfs(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """All-pairs distances along directed edges ``src → dst`` by a simultaneous BFS on the dense adjacency."""
+    adj = np.zeros((n, n), dtype=np.float32)
+    adj[src, dst] = 1.0
+    dist = np.full((n, n), np.inf)
+    np.fill_diagonal(dist, 0.0)
+    reached = np.eye(n, dtype=bool)
+    frontier = np.eye(n, dtype=np.float32)
+    for step in range(1, n):
+        new = (frontier @ adj > 0) & ~reached           # [u, y]: y is first reached from u in `step` edges
+        if not new.any():
+            break
+        dist[new] = step
+        reached |= new
+        frontier = new.astype(np.float32)
+    return dist
 
 
 def clamp_distances(dist: torch.Tensor, max_dist: int, unreachable: int | None = None) -> torch.Tensor:
@@ -129,8 +155,17 @@ def build_product_graph(num_nodes: int, src: torch.Tensor, dst: torch.Tensor, *,
     src, dst = torch.as_tensor(src, dtype=torch.int64), torch.as_tensor(dst, dtype=torch.int64)
     need_dist = policy == "distance" or hops is not None
     dist = shortest_path_distances(n, src, dst) if need_dist else None
+    if hops is None:  # full subgraphs: every index set in closed form (the same tensors as the masked construction)
+        return _full_product_graph(n, src, dst, dist, policy, max_dist, unreachable, aggregations)
     # member[u, v]: node v belongs to the subgraph rooted at u (d(u, v) ≤ hops; ∞ compares False).
-    member = torch.ones(n, n, dtype=torch.bool) if hops is None else dist <= hops
+    return _masked_product_graph(n, src, dst, dist, dist <= hops, policy, max_dist, unreachable, aggregations)
+
+
+def _masked_product_graph(n: int, src: torch.Tensor, dst: torch.Tensor, dist: torch.Tensor | None,
+                          member: torch.Tensor, policy: str, max_dist: int, unreachable: int | None,
+                          aggregations) -> ProductGraph:
+    """:func:`build_product_graph` for the subgraphs ``member[u, v]`` (node v in the subgraph rooted at u): the
+    pairs and index sets by masking the full ones."""
     pairs = member.nonzero()                                     # row-major: pair id u·n + v when member is full
     pid = torch.full((n, n), -1, dtype=torch.int64)
     pid[pairs[:, 0], pairs[:, 1]] = torch.arange(len(pairs))
@@ -178,6 +213,53 @@ def build_product_graph(num_nodes: int, src: torch.Tensor, dst: torch.Tensor, *,
             ar = torch.arange(len(pairs))
             edges[agg] = torch.stack([ar, ar])
     return ProductGraph(num_nodes=n, num_edges=len(src), pairs=pairs, label=label, edges=edges, edge_ids=edge_ids,
+                        policy=policy, num_labels=num_labels)
+
+
+def _full_product_graph(n: int, src: torch.Tensor, dst: torch.Tensor, dist: torch.Tensor | None, policy: str,
+                        max_dist: int, unreachable: int | None, aggregations) -> ProductGraph:
+    """:func:`build_product_graph` without ego restriction: pair ``(u, v)`` is ``u·n + v`` and every index set is
+    an arithmetic expression in broadcast ranges, in exactly the order (and with exactly the values) the general
+    masked construction produces (``tests/subgraph/test_product.py`` compares the two)."""
+    ar = torch.arange(n)
+    u, v = ar.repeat_interleave(n), ar.repeat(n)
+    pairs = torch.stack([u, v], 1)
+    pid = torch.arange(n * n)
+    if policy == "marking":
+        label, num_labels = (u == v).to(torch.int64), 2
+    else:
+        label = clamp_distances(dist, max_dist, unreachable).reshape(-1)
+        num_labels = max(max_dist, max_dist if unreachable is None else unreachable) + 1
+    m = len(src)
+    eid = torch.arange(m)
+    edges: dict[str, torch.Tensor] = {}
+    edge_ids: dict[str, torch.Tensor] = {}
+    for agg in aggregations:
+        if agg == "uL":   # roots outer, edges inner: (u, src_e) → (u, dst_e)
+            base = (ar * n)[:, None]
+            edges[agg] = torch.stack([(base + src[None, :]).reshape(-1), (base + dst[None, :]).reshape(-1)])
+            edge_ids[agg] = eid.repeat(n)
+        elif agg == "vL":  # edges outer, nodes inner: (src_e, c) → (dst_e, c)
+            edges[agg] = torch.stack([(src[:, None] * n + ar[None, :]).reshape(-1),
+                                      (dst[:, None] * n + ar[None, :]).reshape(-1)])
+            edge_ids[agg] = eid.repeat_interleave(n)
+        elif agg == "uG":  # (u, w, v) lexicographic: (u, w) → (u, v)
+            rows = (ar * n)[:, None, None]
+            edges[agg] = torch.stack([(rows + ar[None, :, None]).expand(n, n, n).reshape(-1),
+                                      (rows + ar[None, None, :]).expand(n, n, n).reshape(-1)])
+        elif agg == "vG":  # (v, w, u) lexicographic: (w, v) → (u, v)
+            col = ar[:, None, None]
+            edges[agg] = torch.stack([(ar[None, :, None] * n + col).expand(n, n, n).reshape(-1),
+                                      (ar[None, None, :] * n + col).expand(n, n, n).reshape(-1)])
+        elif agg == "uu":
+            edges[agg] = torch.stack([u * (n + 1), pid])
+        elif agg == "vv":
+            edges[agg] = torch.stack([v * (n + 1), pid])
+        elif agg == "vu":
+            edges[agg] = torch.stack([v * n + u, pid])
+        elif agg == "uv":
+            edges[agg] = torch.stack([pid, pid])
+    return ProductGraph(num_nodes=n, num_edges=m, pairs=pairs, label=label, edges=edges, edge_ids=edge_ids,
                         policy=policy, num_labels=num_labels)
 
 

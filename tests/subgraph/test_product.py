@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import networkx as nx
+import numpy as np
 import pytest
 import torch
 
@@ -188,3 +189,44 @@ def test_extras_batched_by_their_declared_rules_give_the_same_batch():
         assert torch.equal(got.edges[agg], ref.edges[agg]), agg
     for agg in ("uL", "vL"):
         assert torch.equal(got.edge_ids[agg], ref.edge_ids[agg]), agg
+
+
+@pytest.mark.parametrize("policy", ["distance", "marking"])
+def test_full_product_graph_is_the_masked_construction_tensor_for_tensor(policy):
+    """The closed-form full-subgraph construction gives exactly the tensors (values and order) of the masked
+    construction with every node in every subgraph: on a disconnected graph with unsorted, duplicated and
+    self-loop edges, so an index set built in another order, or a label of an unreachable pair, would differ."""
+    from graphbench.subgraph.product import _full_product_graph, _masked_product_graph
+
+    src = torch.tensor([5, 0, 2, 1, 3, 3, 0, 6, 2, 4, 1, 2])
+    dst = torch.tensor([3, 1, 1, 0, 5, 4, 1, 6, 4, 3, 2, 0])          # 0→1 twice, a self-loop at 6, node 7 isolated
+    n = 8
+    dist = shortest_path_distances(n, src, dst)
+    full = _full_product_graph(n, src, dst, dist, policy, 3, None, ATOMIC_AGGREGATIONS)
+    masked = _masked_product_graph(n, src, dst, dist, torch.ones(n, n, dtype=torch.bool), policy, 3, None,
+                                   ATOMIC_AGGREGATIONS)
+    assert torch.equal(full.pairs, masked.pairs) and torch.equal(full.label, masked.label)
+    assert full.num_labels == masked.num_labels
+    for agg in ATOMIC_AGGREGATIONS:
+        assert torch.equal(full.edges[agg], masked.edges[agg]), agg
+    for agg in ("uL", "vL"):
+        assert torch.equal(full.edge_ids[agg], masked.edge_ids[agg]), agg
+    assert torch.equal(build_product_graph(n, src, dst, policy=policy, max_dist=3).edges["uL"], full.edges["uL"])
+
+
+def test_dense_bfs_distances_equal_scipy():
+    """The dense all-sources BFS used for small graphs gives scipy's exact distances (directed edges, unreachable
+    pairs infinite), and graphs above the threshold still go through scipy."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    import graphbench.subgraph.product as product
+
+    gen = torch.Generator().manual_seed(0)
+    for n, m in ((1, 0), (9, 14), (40, 60), (product.DENSE_BFS_NODES + 5, 300)):
+        src, dst = torch.randint(0, n, (m,), generator=gen), torch.randint(0, n, (m,), generator=gen)
+        adj = csr_matrix((np.ones(m), (src.numpy(), dst.numpy())), shape=(n, n))
+        expected = shortest_path(adj, method="D", directed=True, unweighted=True)
+        got = shortest_path_distances(n, src, dst).numpy()
+        assert np.array_equal(got, expected), n
+    assert np.isinf(product._dense_bfs(3, np.array([0]), np.array([1]))[1, 0])      # directed: 1 cannot reach 0

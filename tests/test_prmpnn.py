@@ -383,3 +383,43 @@ def test_evaluation_without_the_zero_weight_edges_gives_the_same_outputs(add_wei
         with torch.no_grad():
             sparse = net(batch)
         assert torch.equal(full.detach(), sparse)
+
+
+def _candidates_by_dense_bfs(graph: dgl.DGLGraph, pool: int) -> torch.Tensor:
+    """The candidate pool as the transform computed it before (graphbench's own BFS over the bidirected graph)."""
+    import numpy as np
+
+    from graphbench.transforms.pe import shortest_path_distances
+
+    n = graph.num_nodes()
+    src, dst = (t.numpy() for t in graph.edges())
+    adj = np.zeros((n, n), dtype=bool)
+    adj[src, dst] = adj[dst, src] = True
+    u, v = np.triu_indices(n, k=1)
+    keep = ~adj[u, v]
+    u, v = u[keep], v[keep]
+    sym = dgl.to_bidirected(dgl.graph((torch.from_numpy(src), torch.from_numpy(dst)), num_nodes=n))
+    _, dist = shortest_path_distances(sym, unreachable=-1)
+    d = dist.numpy().reshape(n, n)[u, v].astype(np.int64)
+    d = np.where(d < 0, d.max(initial=0) + 1, d)
+    order = np.sort(np.lexsort((v, u, -d))[:pool])
+    return torch.from_numpy(np.stack([u[order], v[order]])).long()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_candidate_pool_from_scipy_distances_equals_the_bfs_one(seed):
+    """The farthest-pairs pool from scipy's breadth-first search (the reference's distances) is the pool of the
+    former dense BFS, on graphs with unsorted, one-directional and parallel edges, self-loops and several
+    components (unreachable pairs first), and on a peptide."""
+    gen = torch.Generator().manual_seed(seed)
+    n = 30 + seed
+    src = torch.randint(0, n - 6, (40,), generator=gen)
+    dst = torch.randint(0, n - 6, (40,), generator=gen)
+    src = torch.cat([src, torch.tensor([n - 5, n - 4, n - 3, 2])])  # a second component, a self-loop
+    dst = torch.cat([dst, torch.tensor([n - 4, n - 3, n - 2, 2])])
+    g = dgl.graph((src, dst), num_nodes=n)  # node n - 1 isolated
+    for pool in (5, 17, 60):
+        assert torch.equal(edge_candidates_of(g, pool), _candidates_by_dense_bfs(g, pool))
+    pep = _unsorted_graph(seed)
+    for pool in (50, 350):
+        assert torch.equal(edge_candidates_of(pep, pool), _candidates_by_dense_bfs(pep, pool))

@@ -12,10 +12,11 @@ from __future__ import annotations
 import dgl
 import numpy as np
 import torch
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import shortest_path
 
 from graphbench.hparams import HParam
 from graphbench.transforms.base import NodeIndex, TransformResult, register_transform
-from graphbench.transforms.pe import shortest_path_distances
 
 
 def edge_candidates_of(graph: dgl.DGLGraph, pool: int = 0) -> torch.Tensor:
@@ -30,9 +31,10 @@ def edge_candidates_of(graph: dgl.DGLGraph, pool: int = 0) -> torch.Tensor:
     keep = ~adj[u, v]
     u, v = u[keep], v[keep]
     if pool > 0 and len(u) > pool:
-        sym = dgl.to_bidirected(dgl.graph((torch.from_numpy(src), torch.from_numpy(dst)), num_nodes=n))
-        pairs, dist = shortest_path_distances(sym, unreachable=-1)
-        d = dist.numpy().reshape(n, n)[u, v].astype(np.int64)
+        # exact hop distances of the undirected graph: scipy's breadth-first search (as the reference)
+        hops = shortest_path(csr_matrix((np.ones(len(src)), (src, dst)), shape=(n, n)), method="D", directed=False,
+                             unweighted=True)[u, v]
+        d = np.where(np.isinf(hops), -1.0, hops).astype(np.int64)  # unreachable: -1 before the cast
         d = np.where(d < 0, d.max(initial=0) + 1, d)
         order = np.lexsort((v, u, -d))[:pool]  # farthest first, then (u, v)
         order.sort()  # keep (u, v) order within the pool

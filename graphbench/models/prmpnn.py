@@ -28,8 +28,9 @@ Gradients reach the upstream scorer through the sampler's estimator (``z`` carri
 Choices where the paper / code leave room (docs/models/prmpnn.md §5):
 
 - Every candidate stays in the downstream graph with its weight ``z_i`` (0 for the unsampled ones in the forward
-  pass), so the estimator sees ``∂L/∂z_i`` for every item as SIMPLE's derivation assumes; the reference drops the
-  zero-weight edges in evaluation only. The forward computation is the same.
+  pass), so the estimator sees ``∂L/∂z_i`` for every item as SIMPLE's derivation assumes. Where no gradient is
+  wanted (evaluation under ``no_grad``) the zero-weight edges are skipped, as the reference does in evaluation
+  (:meth:`PRMPNN.drop_unweighted`); the outputs are the same.
 - ``add_weight``: the added edges carry the sample (default, the paper and the reference's ``backup`` branch) or,
   as the reference at ``aa23fa47efff``, the exact marginals μ while training and μ on the top-k in evaluation.
 - The sampled graphs are combined by averaging node states before the readout (one prediction per input graph);

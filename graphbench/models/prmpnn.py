@@ -437,18 +437,23 @@ register_preset(Preset(
     reference=f"{_REF}:configs/peptides-func/best1.yaml (models/get_model.py, models/upstream.py, "
               "models/downstream.py, models/my_convs.py, models/my_encoder.py, models/rewirer.py, run.py, trainer.py)",
     params_dataset="peptides-func",
-    params=1_854_512,
-    params_source="counted from the reference code (docs/models/prmpnn.md §6): the modules its forward pass uses; "
-                  "neither the repository (no logs are committed; the backup branch's run.py logs the count to "
-                  "wandb only) nor the paper states a count. Its unused original-graph modules would add 183,428",
+    params_missing="not the reference network yet: the reference's forward (models/hybrid_model.py: "
+                   "self.downstream(data, new_data)) always hands the input graph to GNN_Duo, and "
+                   "include_original_graph is read by no .py file at that commit, so its original-graph GINE stack "
+                   "and intra-graph MLP run and are concatenated ('cat' inter-graph pooling) with the rewired "
+                   "graph's: 2,054,324 parameters counted from the code (docs/models/prmpnn.md §6). graphbench's "
+                   "network has no original-graph branch: 1,854,512 (183,428 for the branch and 16,384 for the "
+                   "final MLP's 256-wide input are missing). Found by the PyG reference side of "
+                   "benchmarks/families_vs_reference.py; the branch is still to be built",
     deviations="Named in docs/models/prmpnn.md §6, in short: (1) the sampled graphs' node states are averaged and "
                "read out once (one prediction per graph, as graphbench's trainer expects); the reference predicts "
                "for every sampled graph separately (its `cat` inter-graph pooling of a single candidate list is the "
                "identity), averages the loss over the 5 graphs per input and scores the validation/test AP over all "
                "5 × N rows; (2) the plateau schedule uses torch's relative threshold 1e-4 and no floor; the "
                "reference uses an absolute threshold 1e-4 and floors the rate at 1e-5 (reached only after 7 "
-               "reductions); (3) the reference's unused original-graph GNN and intra-graph MLP "
-               "(include_original_graph: false, lazy layers) are not built; (4) candidates at equal distance are "
+               "reductions); (3) the reference's original-graph GNN and intra-graph MLP, which its forward "
+               "runs although the config says include_original_graph: false (no code reads that key), are not "
+               "built (see params); (4) candidates at equal distance are "
                "ranked by (u, v), the reference's by numpy's unstable argsort; (5) LapPE signs are flipped per "
                "graph once per batch and shared by both networks; the reference flips one sign per eigenvector for "
                "the whole batch, drawn anew in each encoder call; (6) deletion items are the edges u < v (the "

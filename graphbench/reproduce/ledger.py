@@ -183,7 +183,8 @@ def gap_plot(df: pd.DataFrame):
         ax.errorbar(part["paper_value"], part["ours_mean"], xerr=part["paper_std"].fillna(0),
                     yerr=part["ours_std"].fillna(0), fmt="o", color=colour, ms=5, capsize=3, label=label)
         for r in part.itertuples():
-            ax.annotate(f"{r.model}/{r.dataset}", (r.paper_value, r.ours_mean), fontsize=7,
+            ax.annotate(f"{r.model} {r.preset}" + ("" if str(r.preset).endswith(str(r.dataset)) else f"/{r.dataset}"),
+                        (r.paper_value, r.ours_mean), fontsize=7,
                         xytext=(4, 4), textcoords="offset points")
     ax.set_xlim(lo - pad, hi + pad)
     ax.set_ylim(lo - pad, hi + pad)

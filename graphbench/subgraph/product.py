@@ -47,6 +47,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from graphbench.transforms.pe import dense_bfs
+
 #: The atomic aggregations of the SSWL paper (Definition 2.1), in a fixed order.
 ATOMIC_AGGREGATIONS: tuple[str, ...] = ("uL", "vL", "uG", "vG", "uu", "vv", "vu", "uv")
 #: Aggregations whose messages follow an input-graph edge (and can carry its features).
@@ -76,21 +78,11 @@ DENSE_BFS_NODES = 128
 
 
 def _dense_bfs(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """All-pairs distances along directed edges ``src → dst`` by a simultaneous BFS on the dense adjacency."""
-    adj = np.zeros((n, n), dtype=np.float32)
-    adj[src, dst] = 1.0
-    dist = np.full((n, n), np.inf)
-    np.fill_diagonal(dist, 0.0)
-    reached = np.eye(n, dtype=bool)
-    frontier = np.eye(n, dtype=np.float32)
-    for step in range(1, n):
-        new = (frontier @ adj > 0) & ~reached           # [u, y]: y is first reached from u in `step` edges
-        if not new.any():
-            break
-        dist[new] = step
-        reached |= new
-        frontier = new.astype(np.float32)
-    return dist
+    """All-pairs distances along directed edges ``src → dst``: the simultaneous BFS of the ``spd`` transform
+    (:func:`graphbench.transforms.pe.dense_bfs`) on the dense adjacency."""
+    adj = np.zeros((n, n), dtype=bool)
+    adj[src, dst] = True
+    return dense_bfs(adj, np.inf)
 
 
 def clamp_distances(dist: torch.Tensor, max_dist: int, unreachable: int | None = None) -> torch.Tensor:

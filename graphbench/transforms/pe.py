@@ -148,7 +148,7 @@ def shortest_path_distances(graph: dgl.DGLGraph, *, cutoff: int = 0, unreachable
                          "set the transform's cutoff to keep only pairs within that many hops")
     limit = np.inf if cutoff == 0 else float(cutoff)
     if n <= BFS_DENSE_MAX_NODES:
-        dist = _dense_bfs(_dense_adjacency(graph) > 0, limit)
+        dist = dense_bfs(_dense_adjacency(graph) > 0, limit)
     else:
         dist = csgraph.dijkstra(_adjacency(graph), directed=True, unweighted=True, limit=limit)
     if cutoff == 0:
@@ -159,8 +159,10 @@ def shortest_path_distances(graph: dgl.DGLGraph, *, cutoff: int = 0, unreachable
     return torch.from_numpy(np.stack([src, dst])).long(), torch.from_numpy(dist[src, dst].astype(np.int64))
 
 
-def _dense_bfs(adj: np.ndarray, limit: float) -> np.ndarray:
-    """Hop distances from every source at once (frontier × adjacency per level); ∞ where unreachable."""
+def dense_bfs(adj: np.ndarray, limit: float) -> np.ndarray:
+    """Hop distances from every source at once (frontier × adjacency per level), up to ``limit`` hops; ∞ where
+    unreachable. ``adj[u, v]``: an edge ``u → v`` (bool). Also the subgraph product graph's distances on small
+    graphs (:func:`graphbench.subgraph.product.shortest_path_distances`)."""
     n = len(adj)
     dist = np.full((n, n), np.inf)
     np.fill_diagonal(dist, 0.0)

@@ -99,7 +99,7 @@ class SPENNet(nn.Module):
     def _ego(self, batch: Batch):
         g = batch.graph
         src, dst = g.edges()
-        node_graph = torch.repeat_interleave(torch.arange(batch.num_graphs), g.batch_num_nodes().cpu())
+        node_graph = batch.node_graph_ids().cpu()
         ego = ego_subgraphs(g.num_nodes(), src.cpu(), dst.cpu(), hops=self.hops, node_graph=node_graph)
         ego.num_graphs = batch.num_graphs
         dev = src.device

@@ -59,16 +59,12 @@ class Batch:
 
     def graph_ids(self, key: str) -> torch.Tensor:
         """The graph (0..num_graphs-1) each row of ``extras[key]`` (along its batching dim) belongs to."""
-        if key not in self._cache:
-            sizes = self.sizes[key]
-            self._cache[key] = torch.repeat_interleave(torch.arange(len(sizes), device=sizes.device), sizes)
-        return self._cache[key]
+        return self.memo(key, lambda: segment_ids(self.sizes[key]))
 
     def node_graph_ids(self) -> torch.Tensor:
         """The graph (0..num_graphs-1) of every node of the batched graph, ``[num_nodes]``; computed once per batch
         (every readout of the batch shares it)."""
-        return self.memo("node_graph_ids", lambda: torch.repeat_interleave(
-            torch.arange(self.num_graphs, device=self.graph.device), self.graph.batch_num_nodes()))
+        return self.memo("node_graph_ids", lambda: segment_ids(self.graph.batch_num_nodes()))
 
     def memo(self, name: str, build) -> Any:
         """A value derived from this batch, computed once (e.g. the graph with self-loops for every layer)."""
@@ -98,6 +94,11 @@ class Batch:
         if pe is None:
             pe = graph.ndata.get("pe")
         return cls(graph, pe, num_graphs=graph.batch_size)
+
+
+def segment_ids(sizes: torch.Tensor) -> torch.Tensor:
+    """The segment ``0..len(sizes)-1`` of every row of rows stored segment after segment, ``sizes[i]`` rows each."""
+    return torch.repeat_interleave(torch.arange(len(sizes), device=sizes.device), sizes)
 
 
 def segment_pool(batch: Batch, h: torch.Tensor, op: str) -> torch.Tensor:

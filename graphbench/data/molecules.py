@@ -12,7 +12,6 @@ dropped, listed in ``meta["unparsable"]`` and removed from the splits.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 from collections.abc import Sequence
 
@@ -21,6 +20,7 @@ import numpy as np
 import torch
 
 from graphbench.data.base import FeatureSpec, Split
+from graphbench.processes import process_pool
 
 _ATOM_DIMS: tuple[int, ...] | None = None
 
@@ -83,7 +83,7 @@ def smiles_to_graphs(smiles: Sequence[str], *, workers: int | None = None,
     workers = workers or default_workers()
     chunks = [smiles[i:i + chunk] for i in range(0, len(smiles), chunk)]
     if workers > 1 and len(chunks) > 1:
-        with mp.get_context("fork").Pool(workers) as pool:
+        with process_pool(workers) as pool:
             results = [r for part in pool.map(_convert_chunk, chunks) for r in part]
     else:
         results = [r for part in map(_convert_chunk, chunks) for r in part]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import multiprocessing as mp
 import os
 import sys
 import time
@@ -26,6 +25,7 @@ import torch
 from tqdm.auto import tqdm
 
 from graphbench.data.base import GraphDataset
+from graphbench.processes import process_pool
 from graphbench.transforms import cache
 from graphbench.transforms.base import Output, Step, TransformInputError
 
@@ -83,13 +83,10 @@ def apply_steps(graph: dgl.DGLGraph, steps: Sequence[Step], *, seed: int = 0, in
 
 
 # -- worker processes ------------------------------------------------------------------------------------------
-_WORK: tuple | None = None  # (graphs, steps, seed), inherited by forked workers
-
-
-def _run_chunk(bounds: tuple[int, int]) -> dict[str, np.ndarray]:
-    graphs, steps, seed = _WORK
-    torch.set_num_threads(1)
-    done = [apply_steps(graphs[i], steps, seed=seed, index=i) for i in range(*bounds)]
+def _run_chunk(task: tuple[Sequence[dgl.DGLGraph], list[Step], int, int]) -> dict[str, np.ndarray]:
+    """Graphs ``start, start + 1, ...`` of the dataset (``graphs``) through the chain, packed."""
+    graphs, steps, seed, start = task
+    done = [apply_steps(g, steps, seed=seed, index=start + i) for i, g in enumerate(graphs)]
     return cache.pack([g for g, _ in done], [e for _, e in done])
 
 
@@ -111,31 +108,28 @@ def default_workers(num_graphs: int) -> int:
 def compute(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], *, seed: int = 0, workers: int | None = None,
             desc: str = "transform", progress: bool | None = None) -> dict[str, np.ndarray]:
     """The chain over every graph, as packed arrays (chunks of graphs spread over ``workers`` processes)."""
-    global _WORK
     workers = default_workers(len(graphs)) if workers is None else max(1, workers)
     chunk = max(1, min(_CHUNK, -(-len(graphs) // (workers * 4))))
-    bounds = [(a, min(a + chunk, len(graphs))) for a in range(0, len(graphs), chunk)]
+    steps = list(steps)
+    tasks = [(graphs[a:a + chunk], steps, seed, a) for a in range(0, len(graphs), chunk)]
     bar = tqdm(total=len(graphs), desc=desc, unit="graph", file=sys.stderr, leave=False,
                disable=(None if progress is None else not progress))
-    _WORK = (graphs, list(steps), seed)
     try:
-        if workers == 1 or len(bounds) == 1:
+        if workers == 1 or len(tasks) == 1:
             parts = []
-            for b in bounds:
-                parts.append(_run_chunk(b))
-                bar.update(b[1] - b[0])
+            for task in tasks:
+                parts.append(_run_chunk(task))
+                bar.update(len(task[0]))
         else:
-            threads = torch.get_num_threads()
-            with mp.get_context("fork").Pool(workers) as pool:
+            modules = sorted({s.info.fn.__module__ for s in steps})  # registers user-defined transforms there
+            with process_pool(workers, modules=modules) as pool:
                 parts = []
-                for b, part in zip(bounds, pool.imap(_run_chunk, bounds)):
+                for task, part in zip(tasks, pool.imap(_run_chunk, tasks)):
                     parts.append(part)
-                    bar.update(b[1] - b[0])
-            torch.set_num_threads(threads)
+                    bar.update(len(task[0]))
     except TransformInputError as exc:
         raise exc.located(desc) from None
     finally:
-        _WORK = None
         bar.close()
     return _concat(parts)
 

@@ -1,8 +1,8 @@
 """The data pipeline's worker processes survive a parent that has used DGL's OpenMP thread pool.
 
 With the ``fork`` start method a child inherits GNU OpenMP's pool state but not its threads, and its first parallel
-region waits forever (this hung the test suite once); :func:`graphbench.processes.process_pool` starts workers from
-a fork server instead.
+region waits forever (this hung the test suite once); :func:`graphbench.processes.process_pool` sets every worker to
+one OpenMP thread before it runs anything.
 """
 
 import dgl

@@ -121,8 +121,7 @@ def compute(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], *, seed: int 
                 parts.append(_run_chunk(task))
                 bar.update(len(task[0]))
         else:
-            modules = sorted({s.info.fn.__module__ for s in steps})  # registers user-defined transforms there
-            with process_pool(workers, modules=modules) as pool:
+            with process_pool(workers) as pool:
                 parts = []
                 for task, part in zip(tasks, pool.imap(_run_chunk, tasks)):
                     parts.append(part)

@@ -529,7 +529,7 @@ register_preset(Preset(
                "batch, drawn anew in each encoder call (upstream, original graph, rewired graphs); "
                "(5) deletion items are the edges u < v (the "
                "reference's u ≤ v also offers self-loops; peptides have none); (6) evaluation top-k takes exactly "
-               "k items, the reference's threshold test keeps every item tied with the k-th."))
+               "k items (ties by item order), the reference's threshold test keeps every item tied with the k-th."))
 
 # The TU table: the backup branch's only TU config, configs/proteins/edge_candidate/best_config.yaml (run.py,
 # training/trainer.py, data/get_data.py get_TU); docs/models/prmpnn.md §8.

@@ -266,8 +266,9 @@ def test_bond_features_reach_both_networks_and_added_edges_get_the_zero_row_embe
 
 def test_qian2024_network_has_the_reference_layout_at_peptides_func_dimensions():
     """The preset's network holds exactly the parameters of the reference's modules that its forward pass uses
-    (counted from chendiqian/PR-MPNN@aa23fa47efff at Peptides-func's dimensions, docs/models/prmpnn.md §6: 1,854,512
-    in all, 41,032 + 18,760 of them in the two input encoders), and the encoding parts follow the run's chain."""
+    (counted from chendiqian/PR-MPNN@aa23fa47efff at Peptides-func's dimensions, docs/models/prmpnn.md §6: 2,054,324
+    in all, the original-graph branch included: its 4 GINE layers 133,124 and intra-graph MLP 50,304, the final MLP's
+    256-wide input; 41,032 + 18,760 in the two input encoders), and the encoding parts follow the run's chain."""
     from graphbench.data.molecules import atom_spec, bond_spec
     from graphbench.models import count_parameters
     from graphbench.presets import get_preset
@@ -279,7 +280,10 @@ def test_qian2024_network_has_the_reference_layout_at_peptides_func_dimensions()
     hp = {k: v for k, v in get_preset("pr-mpnn", "qian2024").hparams.items() if k not in TRAIN_HPARAMS}
     net = build_model("pr-mpnn", atom_spec(), 10, edge_dim=bond_spec(), pe_dim=4 + 20, **hp)
     assert (count_parameters(net.up_encoder), count_parameters(net.encoder)) == (41_032, 18_760)
-    assert count_parameters(net) == 1_854_512
+    assert count_parameters(net.original_convs) + count_parameters(net.original_norms) == 133_124
+    assert count_parameters(net.original_intra) == count_parameters(net.intra) == 50_304
+    assert net.head.linears[0].in_features == 256 and count_parameters(net.head) == 34_442
+    assert count_parameters(net) == 2_054_324 == get_preset("pr-mpnn", "qian2024").params
     preset = get_preset("pr-mpnn", "qian2024").hparams
     steps = run_steps("pr-mpnn", hp, preset)
     pe = [(k, s.kwargs()) for s in steps for k, o in s.info.outputs.items() if isinstance(o, Node) and o.role == "pe"]
@@ -423,3 +427,80 @@ def test_candidate_pool_from_scipy_distances_equals_the_bfs_one(seed):
     pep = _unsorted_graph(seed)
     for pool in (50, 350):
         assert torch.equal(edge_candidates_of(pep, pool), _candidates_by_dense_bfs(pep, pool))
+
+
+def _two_regular(split: bool) -> dgl.DGLGraph:
+    """8 nodes, 16 directed edges: one 8-cycle, or two 4-cycles."""
+    if not split:
+        return cycle(8)
+    return dgl.batch([cycle(4), cycle(4)])
+
+
+@pytest.mark.parametrize("original_graph", [True, False])
+def test_original_graph_branch_reads_the_input_graph_with_the_rewired_graphs_held_fixed(monkeypatch, original_graph):
+    """With the rewired graphs held fixed (``rewire`` returns the sampled graphs of an 8-cycle), the prediction
+    still depends on the input graph through the original-graph branch (the reference's GNN_Duo at aa23fa47efff):
+    an 8-cycle and two 4-cycles (same node features, same number of edges) give different outputs; without the
+    branch they give the same one. The branch's own weights reach the output and receive gradients."""
+    feat = torch.randn(8, 4, generator=torch.Generator().manual_seed(0))
+    a, b = (Batch.from_graph(dgl.graph(_two_regular(split).edges(), num_nodes=8), feat) for split in (False, True))
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", 4, 3, hidden=8, layers=2, add_k=3, del_k=2, priors=2, head_layers=3,
+                      original_graph=original_graph, intergraph_layers=2).eval()
+    with torch.no_grad():
+        fixed = net.rewire(a, net.encode(a))
+    monkeypatch.setattr(net, "rewire", lambda batch, h: fixed)
+    with torch.no_grad():
+        out_a, out_b = net(a), net(b)
+    if not original_graph:
+        assert not hasattr(net, "original_convs") and torch.equal(out_a, out_b)
+        return
+    assert not torch.allclose(out_a, out_b, atol=1e-4)
+    net(a).sum().backward()
+    assert all(p.grad is not None and float(p.grad.abs().sum()) > 0 for p in net.original_convs.parameters())
+    with torch.no_grad():
+        net.original_convs[-1].mlp[-1].bias.add_(1.0)
+        assert not torch.allclose(net(a), out_a, atol=1e-4)
+
+
+def test_original_graph_batch_of_unsorted_graphs_equals_each_graph_alone():
+    """Evaluation with the original-graph branch and bond features: a batch of the two peptides and the first one
+    again with its edges permuted gives, row by row, the prediction of each graph run alone (and the permuted copy
+    the first one's), after a few training steps have moved the BatchNorm statistics."""
+    from graphbench.data.molecules import atom_spec, bond_spec
+
+    g = _unsorted_graph()
+    batch = Batch.from_graph(g)
+    torch.manual_seed(0)
+    net = build_model("pr-mpnn", atom_spec(), 3, edge_dim=bond_spec(), hidden=16, layers=2, up_layers=2, add_k=4,
+                      del_k=2, priors=2, head_layers=3, original_graph=True, intergraph_layers=1, dropout=0.1)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
+    for _ in range(3):
+        opt.zero_grad()
+        net.train()(batch).pow(2).mean().backward()
+        opt.step()
+    net.eval()
+    with torch.no_grad():
+        together = net(batch)
+        alone = torch.cat([net(Batch.from_graph(one)) for one in dgl.unbatch(g)])
+    assert together.shape == (3, 3)
+    assert torch.allclose(together, alone, atol=1e-5)
+    assert torch.allclose(together[0], together[2], atol=1e-5)
+
+
+def test_original_graph_needs_a_graph_task_head_and_the_tu_preset_leaves_it_out():
+    """original_graph splits head_layers into intra- and inter-graph MLPs, so it needs a graph task with head_layers
+    >= intergraph_layers; the TU preset (backup branch, include_original_graph false: its construct step hands
+    GNN_Duo no original graph) builds no branch."""
+    from graphbench.models import count_parameters
+    from graphbench.preset_counts import build_preset_model
+    from graphbench.presets import get_preset
+
+    bad = ({"head_layers": 0}, {"head_layers": 1, "intergraph_layers": 2}, {"head_layers": 3, "task_level": "node"})
+    for kw in bad:
+        with pytest.raises(ValueError, match="original_graph"):
+            build_model("pr-mpnn", 4, 3, hidden=8, layers=2, original_graph=True, **kw)
+    tu = get_preset("pr-mpnn", "qian2024-tu")
+    net = build_preset_model(tu, "proteins")
+    assert tu.hparams["original_graph"] is False and not hasattr(net, "original_convs")
+    assert count_parameters(net) == 34_292

@@ -21,12 +21,13 @@
   sampled graph, the loss against the labels repeated 5 times (``trainer.py``).
 
 At ``aa23fa47efff`` ``HybridModel`` also passes the input batch to ``GNN_Duo``, which then runs its original-graph
-GNN and MLP too and concatenates both graph vectors (a 256-wide final MLP input). graphbench's ``qian2024`` preset
-leaves that branch out (it counts the reference network without it: 1,854,512 parameters), so this side does too
-(``include_original=True`` builds it: 2,054,324 parameters). The reference's ``torch.compile`` of the sampler is not
-used (the benchmark runs eager PyTorch on both sides), and the marginals are computed in float64 (as graphbench
-does): in float32 a row with fewer real items than k (a graph with fewer than 50 bonds, padded with −10¹⁰ logits)
-loses the real logits next to the padding and its marginals overflow. For the harness's validation metric the 5
+GNN (own weights, the shared encoder and bond encoder) and intra-graph MLP too and concatenates both graph vectors,
+the original graph's first (a 256-wide final MLP input). graphbench's ``qian2024`` preset builds that branch
+(``original_graph``), so this side does too when the preset asks for it (``include_original``: 2,054,324
+parameters with it, 1,854,512 without). The reference's ``torch.compile`` of the sampler is not used (the benchmark
+runs eager PyTorch on both sides), and the marginals are computed in float64 (as graphbench does): in float32 a row
+with fewer real items than k (a graph with fewer than 50 bonds, padded with −10¹⁰ logits) loses the real logits next
+to the padding and its marginals overflow. For the harness's validation metric the 5
 per-sample predictions of a graph are averaged (the reference scores all 5 rows).
 """
 
@@ -363,10 +364,11 @@ def _predict(net: PRMPNNRef, batch) -> torch.Tensor:
 def _case(preset: str) -> FamilyCase:
     hp = dict(get_preset("pr-mpnn", preset).hparams)
     ref = Reference(preprocess=lambda ds: preprocess(ds, int(hp["candidates"]), 20, 4),
-                    build=lambda ds, gb_model: PRMPNNRef(ds, hp), loss=_loss, predict=_predict, source=SOURCE)
+                    build=lambda ds, gb_model: PRMPNNRef(ds, hp, include_original=bool(hp.get("original_graph"))),
+                    loss=_loss, predict=_predict, source=SOURCE)
     return FamilyCase(f"pr-mpnn/{preset}", "pr-mpnn", hp, peptides_func, ref, batch_size=SMALL_BATCH,
-                      notes="the reference at aa23fa47efff also runs an original-graph branch (2,054,324 parameters "
-                            "with it); both sides leave it out, as graphbench's preset",
+                      notes="both sides run the reference's original-graph branch (aa23fa47efff's HybridModel always "
+                            "hands the input graph to GNN_Duo): 2,054,324 parameters",
                       extra={"graphs": GRAPHS})
 
 

@@ -22,6 +22,12 @@ Two networks trained end to end (docs/models/prmpnn.md §1–§2):
    edge list may be in any order, see :func:`undirected_item`); the same GIN(E) layers, with edge-weighted sum
    aggregation (``Σ_u w_uv m_uv``), run on all of them at once as one disjoint union; the node states are averaged
    over the sampled graphs and read out as usual (``readout`` → head, or the reference's ``head_layers`` MLP).
+4. **Original-graph branch** (``original_graph``, graph tasks; §4): a second downstream GIN(E) stack of the same
+   form, with its own weights but the same input encoder and bond encoder, runs on the input graph itself; each
+   branch's readout passes its own intra-graph MLP (the first ``head_layers − intergraph_layers`` linear layers, each
+   followed by norm and ReLU) and the two graph vectors, original first, are concatenated into the final MLP (the
+   last ``intergraph_layers``): the reference's ``GNN_Duo`` with ``cat`` inter-graph pooling, which its forward runs
+   at ``aa23fa47efff`` whatever the config says.
 
 Gradients reach the upstream scorer through the sampler's estimator (``z`` carries the marginals' gradient).
 
@@ -34,8 +40,7 @@ Choices where the paper / code leave room (docs/models/prmpnn.md §5):
 - ``add_weight``: the added edges carry the sample (default, the paper and the reference's ``backup`` branch) or,
   as the reference at ``aa23fa47efff``, the exact marginals μ while training and μ on the top-k in evaluation.
 - The sampled graphs are combined by averaging node states before the readout (one prediction per input graph);
-  the reference predicts per sampled graph and averages the loss over them; its optional extra pass over the
-  original graph is not implemented.
+  the reference predicts per sampled graph and averages the loss over them.
 - With edge features both networks are GINE (message ``act(h_u + e_uv)``, one bond encoder per network shared by
   its layers); an added edge carries the embedding of the all-zero feature row, as in the reference.
 - ``kl_weight`` adds the reference's ``mask_kl`` auxiliary loss (:func:`prior_kl_penalty`) through the trainer's
@@ -57,12 +62,12 @@ from torch import nn
 import graphbench.transforms.candidates  # noqa: F401  (registers `edge_candidates`)
 from graphbench.hparams import HParam
 from graphbench.models.base import ACTIVATIONS, COMMON_HPARAMS, COMMON_SEARCH_SPACE, MessagePassingNet, as_spec
-from graphbench.nn import MLP, FeatureEncoder
+from graphbench.nn import MLP, FeatureEncoder, make_norm
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
-from graphbench.rewiring.simple import imle_topk, k_subset_marginals, relaxed_topk, simple_sample, topk_khot
+from graphbench.rewiring.simple import imle_topk, k_subset_marginals, relaxed_topk, simple_sample
 from graphbench.transforms.base import NodeIndex
-from graphbench.transforms.batch import Batch, with_inputs
+from graphbench.transforms.batch import Batch, as_batch, with_inputs
 
 SAMPLERS = ("simple", "imle", "gumbel")
 PAD_LOGIT = -1.0e4  # dummy items padding a row: drawn only when a graph has fewer than k real items
@@ -92,6 +97,13 @@ PRMPNN_HPARAMS = {
     "head_layers": HParam(int, 0, "graph tasks: 0 uses `head`; n > 0 replaces it by n linear layers with `norm` and "
                           "ReLU between them and no dropout (the reference's intra- + inter-graph MLPs: 3 + 2)",
                           low=0),
+    "original_graph": HParam(bool, False, "graph tasks with head_layers: also run a second downstream GIN(E) stack "
+                             "(own weights; input and bond encoders shared) on the input graph, read it out through "
+                             "its own intra-graph MLP and concatenate it with the rewired graphs' vector before the "
+                             "final MLP (the reference's GNN_Duo as run at aa23fa47efff)"),
+    "intergraph_layers": HParam(int, 2, "original_graph: the last `intergraph_layers` of the head_layers linear layers "
+                                "form the final MLP on the concatenated graph vectors, the others each branch's "
+                                "intra-graph MLP (the reference's mlp_layers_intergraph)", low=1),
     "priors": HParam(int, 2, "E: independent score heads (priors), each sampled separately (paper: 5)", low=1),
     "samples": HParam(int, 1, "VE: k-subset samples per prior while training (paper: 1)", low=1),
     "add_k": HParam(int, 8, "candidate edges added per graph and sample (k of the k-subset)", low=0),
@@ -113,6 +125,14 @@ def _positions(group: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
     """Index of every row within its graph (rows are ordered graph by graph)."""
     offsets = torch.cumsum(sizes, 0) - sizes
     return torch.arange(len(group), device=group.device) - offsets[group]
+
+
+def first_topk_khot(scores: torch.Tensor, k: int) -> torch.Tensor:
+    """k-hot of the k largest scores of every row (last dimension), items tied with the k-th taken in their order
+    (a stable sort): the choice does not depend on the row's padded width, so a graph gets the same top-k in every
+    batch (``torch.topk`` breaks ties differently for different widths). docs/models/prmpnn.md §5."""
+    idx = torch.sort(scores, dim=-1, descending=True, stable=True).indices[..., :k]
+    return torch.zeros_like(scores).scatter(-1, idx, 1.0)
 
 
 def prior_kl_penalty(z: torch.Tensor) -> torch.Tensor:
@@ -221,8 +241,8 @@ class PRMPNN(MessagePassingNet):
                  scaled_residual: bool = False, head_layers: int = 0, priors: int = 2, samples: int = 1,
                  add_k: int = 8, del_k: int = 0, candidates: int = 0, sampler: str = "simple", tau: float = 1.0,
                  imle_beta: float = 10.0, add_weight: str = "sample", kl_weight: float = 0.0, pe_parts: str = "",
-                 pe_part_dim: int = 16, xavier_embeddings: bool = False,
-                 edge_dim=None, **common) -> None:
+                 pe_part_dim: int = 16, xavier_embeddings: bool = False, original_graph: bool = False,
+                 intergraph_layers: int = 2, edge_dim=None, **common) -> None:
         if sampler not in SAMPLERS:
             raise ValueError(f"pr-mpnn: unknown sampler {sampler!r}; choose one of {SAMPLERS}")
         self.priors, self.samples, self.add_k, self.del_k = priors, samples, add_k, del_k
@@ -251,11 +271,33 @@ class PRMPNN(MessagePassingNet):
         self.up_norms = nn.ModuleList(nn.BatchNorm1d(d) for _ in range(up_layers))
         self.score_add = MLP(2 * d, d, priors, score_layers, norm="batch", dropout=p)
         self.score_del = MLP(2 * d, d, priors, score_layers, norm="batch", dropout=p) if del_k > 0 else None
-        if head_layers > 0 and self.task_level == "graph":
-            self.head = MLP(self.hidden, self.hidden, out_dim, head_layers, norm=common.get("norm", "batch"))
+        norm = common.get("norm", "batch")
+        self.original_graph = original_graph
+        if original_graph:
+            if self.task_level != "graph" or self.outputs_from_last_layer or not 1 <= intergraph_layers <= head_layers:
+                raise ValueError("pr-mpnn: original_graph is a graph-task head: it needs head_layers >= "
+                                 f"intergraph_layers >= 1 and a head (got task_level={self.task_level!r}, "
+                                 f"head_layers={head_layers}, intergraph_layers={intergraph_layers})")
+            # the original graph's GIN(E) stack: the same builder and widths as the rewired graphs' (self.convs)
+            dims = self.layer_dims
+            self.original_convs = nn.ModuleList(self._build_conv(i, dims[i], dims[i + 1]) for i in range(len(dims) - 1))
+            self.original_norms = nn.ModuleList(make_norm(norm, dims[i + 1]) for i in range(len(self.norms)))
+            self.intra = self._intra_mlp(head_layers - intergraph_layers, norm)
+            self.original_intra = self._intra_mlp(head_layers - intergraph_layers, norm)
+            self.head = MLP(2 * self.hidden, self.hidden, out_dim, intergraph_layers, norm=norm)
+        elif head_layers > 0 and self.task_level == "graph":
+            self.head = MLP(self.hidden, self.hidden, out_dim, head_layers, norm=norm)
         self.xavier_embeddings, self.kl_weight, self.add_weight = xavier_embeddings, kl_weight, add_weight
         self._aux_loss: torch.Tensor | None = None
         self._init_embeddings()
+
+    def _intra_mlp(self, layers: int, norm: str) -> nn.Module:
+        """An intra-graph MLP of ``layers`` linear layers ``hidden → hidden``, each followed by ``norm`` and ReLU (the
+        last one too: the reference's PyG ``MLP(..., plain_last=False)``); the identity for 0 layers."""
+        if layers == 0:
+            return nn.Identity()
+        return nn.Sequential(MLP(self.hidden, self.hidden, self.hidden, layers, norm=norm),
+                             make_norm(norm, self.hidden), nn.ReLU())
 
     def _init_embeddings(self) -> None:
         if self.xavier_embeddings:
@@ -282,12 +324,25 @@ class PRMPNN(MessagePassingNet):
     def _residual(self, h: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
         return (h + out) / math.sqrt(2.0) if self.scaled_residual else h + out
 
-    def layer_step(self, i: int, h: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    def layer_step(self, i: int, h: torch.Tensor, out: torch.Tensor,
+                   norms: nn.ModuleList | None = None) -> torch.Tensor:
         """norm → activation → dropout, then the residual ``h + out`` (or ``(h + out) / √2`` with
-        ``scaled_residual``) where the layer keeps its width."""
-        if i < len(self.norms):
-            out = self.layer_drop(self.activation(self.norms[i](out)))
+        ``scaled_residual``) where the layer keeps its width; ``norms``: the stack's norms (default the rewired
+        graphs' stack, ``self.norms``)."""
+        norms = self.norms if norms is None else norms
+        if i < len(norms):
+            out = self.layer_drop(self.activation(norms[i](out)))
         return self._residual(h, out) if self.residual and out.shape == h.shape else out
+
+    def gine_stack(self, convs: nn.ModuleList, norms: nn.ModuleList, graph: dgl.DGLGraph, h: torch.Tensor,
+                   e: torch.Tensor | None, w: torch.Tensor | None) -> list[torch.Tensor]:
+        """A downstream GIN(E) stack (``convs`` with ``norms``) on ``graph`` with bond embeddings ``e`` and edge
+        weights ``w``: the node states after every layer (docs/models/prmpnn.md §4)."""
+        states = []
+        for i, conv in enumerate(convs):
+            h = self.layer_step(i, h, conv(graph, h, e, w), norms)
+            states.append(h)
+        return states
 
     # -- upstream ---------------------------------------------------------------------------------------------
     def upstream_embeddings(self, batch: Batch) -> torch.Tensor:
@@ -313,7 +368,7 @@ class PRMPNN(MessagePassingNet):
         padded = theta.new_full((num_graphs, width, e), PAD_LOGIT)
         padded = padded.index_put((group, pos), theta).transpose(1, 2)  # [B, E, width]
         if not self.training:
-            z = topk_khot(padded, k).unsqueeze(0)
+            z = first_topk_khot(padded, k).unsqueeze(0)
         elif self.sampler == "simple":
             z = simple_sample(padded, k, num_samples=self.samples)
         elif self.sampler == "imle":
@@ -401,12 +456,29 @@ class PRMPNN(MessagePassingNet):
         if not (torch.is_grad_enabled() and w.requires_grad):  # no gradient wanted: skip the zero-weight edges
             graph, e, w = self.drop_unweighted(graph, e, w)
         n = batch.num_nodes
-        x = h.repeat(s, 1)
-        states = [h]
-        for i, conv in enumerate(self.convs):
-            x = self.layer_step(i, x, conv(graph, x, e, w))
-            states.append(x.reshape(s, n, -1).mean(0))  # average over the sampled graphs
-        return states
+        states = self.gine_stack(self.convs, self.norms, graph, h.repeat(s, 1), e, w)
+        return [h] + [x.reshape(s, n, -1).mean(0) for x in states]  # averaged over the sampled graphs
+
+    def original_states(self, batch: Batch, h: torch.Tensor) -> torch.Tensor:
+        """``original_graph``: the last node states of the original graph's own GIN(E) stack on the input graph
+        (unit edge weights, the input edges' bond embeddings from the shared bond encoder)."""
+        e = None if self.bond_encoder is None else self.bond_encoder(batch.efeat, batch.graph.num_edges())
+        return self.gine_stack(self.original_convs, self.original_norms, batch.graph, h, e, None)[-1]
+
+    def forward(self, batch: Batch | dgl.DGLGraph, feat: torch.Tensor | None = None,
+                efeat: torch.Tensor | None = None, pe: torch.Tensor | None = None) -> torch.Tensor:
+        """Predictions ``[num_graphs | num_nodes, out_dim]``. With ``original_graph``: ``head([MLP_org(READOUT(
+        h_org)) ‖ MLP_rew(READOUT(h_rew))])``, ``h_org`` from the original graph's stack and ``h_rew`` the rewired
+        graphs' states averaged over the samples (docs/models/prmpnn.md §4)."""
+        if not self.original_graph:
+            return super().forward(batch, feat, efeat, pe)
+        batch = as_batch(batch, feat, efeat, pe)
+        h = self.encode(batch)
+        original = self.original_intra(self.pool(batch, self.original_states(batch, h)))
+        if self.training:  # the reference encodes the input and the rewired batch in two calls: same values, but
+            h = self.encode(batch)  # its encoders' BatchNorm running statistics move twice per step
+        rewired = self.intra(self.pool(batch, self.propagate(batch, h)))
+        return self.head(torch.cat([original, rewired], dim=-1))
 
 
 _REF = "chendiqian/PR-MPNN@aa23fa47efff"
@@ -415,7 +487,7 @@ _QIAN2024 = dict(
     sampler="simple", add_k=80, del_k=50, candidates=350, priors=5, samples=1, kl_weight=1.0, add_weight="marginal",
     up_layers=8, up_hidden=256, score_layers=4,
     layers=4, hidden=128, dropout=0.1, norm="batch", residual=True, scaled_residual=True, activation="gelu",
-    readout="mean", head_layers=5,
+    readout="mean", head_layers=5, original_graph=True, intergraph_layers=2,
     transforms=[{"name": "lappe", "k": 4}, {"name": "rwse", "steps": 20}], pe_parts="4,20:batch", pe_part_dim=16,
     xavier_embeddings=True,
     batch_size=128, lr=1e-3, weight_decay=0.0, grad_clip=1.0,
@@ -428,7 +500,8 @@ register_preset(Preset(
     "docs/models/prmpnn.md §6)",
     "PR-MPNN on Peptides-func: SIMPLE, 80 edges added and 50 deleted per graph from the 350 farthest non-edges, "
     "5 priors, 1 sample each; upstream 8 GINE layers × 256 with its own encoder and 4-layer score MLPs; downstream "
-    "4 GINE layers × 128 (GELU, BatchNorm, dropout 0.1, residual / √2), mean readout, 5-layer MLP head; LapPE (4) and "
+    "4 GINE layers × 128 (GELU, BatchNorm, dropout 0.1, residual / √2) on the rewired graphs and a second such stack "
+    "on the input graph, each read out (mean) into its own 3-layer MLP, concatenated into a 2-layer MLP; LapPE (4) and "
     "RWSE (20) each through a 2-layer MLP to 16 dimensions, concatenated with the atom embedding; "
     "AdamW-equivalent Adam 1e-3, gradient clip 1, plateau ×0.5 after 50 epochs on validation AP, "
     "early stopping after 200 epochs without improvement, between 250 and 1000 epochs, batch 128",
@@ -437,28 +510,26 @@ register_preset(Preset(
     reference=f"{_REF}:configs/peptides-func/best1.yaml (models/get_model.py, models/upstream.py, "
               "models/downstream.py, models/my_convs.py, models/my_encoder.py, models/rewirer.py, run.py, trainer.py)",
     params_dataset="peptides-func",
-    params_missing="not the reference network yet: the reference's forward (models/hybrid_model.py: "
-                   "self.downstream(data, new_data)) always hands the input graph to GNN_Duo, and "
-                   "include_original_graph is read by no .py file at that commit, so its original-graph GINE stack "
-                   "and intra-graph MLP run and are concatenated ('cat' inter-graph pooling) with the rewired "
-                   "graph's: 2,054,324 parameters counted from the code (docs/models/prmpnn.md §6). graphbench's "
-                   "network has no original-graph branch: 1,854,512 (183,428 for the branch and 16,384 for the "
-                   "final MLP's 256-wide input are missing). Found by the PyG reference side of "
-                   "benchmarks/families_vs_reference.py; the branch is still to be built",
+    params=2_054_324,
+    params_source="counted from the reference code at aa23fa47efff (models/get_model.py, models/downstream.py "
+                  "GNN_Duo, models/upstream.py, models/my_convs.py, models/my_encoder.py) at peptides-func's "
+                  "dimensions, the original-graph branch included since HybridModel.forward always runs it: the "
+                  "repository commits no logs and the paper states no count (docs/models/prmpnn.md §6); the PyG "
+                  "reference side of benchmarks/families_vs_reference.py builds the same modules and counts the same",
     deviations="Named in docs/models/prmpnn.md §6, in short: (1) the sampled graphs' node states are averaged and "
-               "read out once (one prediction per graph, as graphbench's trainer expects); the reference predicts "
-               "for every sampled graph separately (its `cat` inter-graph pooling of a single candidate list is the "
-               "identity), averages the loss over the 5 graphs per input and scores the validation/test AP over all "
-               "5 × N rows; (2) the plateau schedule uses torch's relative threshold 1e-4 and no floor; the "
+               "read out once into the rewired branch's MLP (one prediction per graph, as graphbench's trainer "
+               "expects); the reference predicts for every sampled graph separately (the original graph's vector "
+               "repeated next to each sampled graph's in the `cat` inter-graph pooling), averages the loss over the "
+               "5 graphs per input and scores the validation/test AP over all 5 × N rows; "
+               "(2) the plateau schedule uses torch's relative threshold 1e-4 and no floor; the "
                "reference uses an absolute threshold 1e-4 and floors the rate at 1e-5 (reached only after 7 "
-               "reductions); (3) the reference's original-graph GNN and intra-graph MLP, which its forward "
-               "runs although the config says include_original_graph: false (no code reads that key), are not "
-               "built (see params); (4) candidates at equal distance are "
-               "ranked by (u, v), the reference's by numpy's unstable argsort; (5) LapPE signs are flipped per "
-               "graph once per batch and shared by both networks; the reference flips one sign per eigenvector for "
-               "the whole batch, drawn anew in each encoder call; (6) deletion items are the edges u < v (the "
-               "reference's u ≤ v also offers self-loops; peptides have none); (7) evaluation top-k takes exactly "
-               "k items, the reference's threshold test keeps every item tied with the k-th."))
+               "reductions); (3) candidates at equal distance are ranked by (u, v), the reference's by "
+               "numpy's unstable argsort; (4) LapPE signs are flipped per graph once per batch and shared by the "
+               "upstream and both downstream branches; the reference flips one sign per eigenvector for the whole "
+               "batch, drawn anew in each encoder call (upstream, original graph, rewired graphs); "
+               "(5) deletion items are the edges u < v (the "
+               "reference's u ≤ v also offers self-loops; peptides have none); (6) evaluation top-k takes exactly "
+               "k items (ties by item order), the reference's threshold test keeps every item tied with the k-th."))
 
 # The TU table: the backup branch's only TU config, configs/proteins/edge_candidate/best_config.yaml (run.py,
 # training/trainer.py, data/get_data.py get_TU); docs/models/prmpnn.md §8.
@@ -468,6 +539,9 @@ _QIAN2024_TU = dict(
     up_layers=8, up_hidden=32, score_layers=2,
     layers=4, hidden=32, dropout=0.1, norm="batch", residual=True, scaled_residual=True, activation="gelu",
     readout="mean", head_layers=4, xavier_embeddings=False,
+    # the backup branch's forward runs no original graph: training/construct.py hands GNN_Duo org=None unless
+    # include_original_graph, which this config sets false (docs/models/prmpnn.md §8)
+    original_graph=False,
     batch_size=128, lr=1e-3, weight_decay=0.0, grad_clip=1.0,
     scheduler="plateau", lr_factor=0.5, lr_patience=30, plateau_on="val_metric", plateau_mode="max", min_lr=0.0,
     monitor="val_metric", ties="earlier", epochs=1000, patience=51, min_epochs=202,

@@ -365,9 +365,10 @@ _TU_DEVIATIONS = (
     "set; ties between grid points go to the first in its order (dropout 0.5 before 0, hidden 64 before 32).")
 _TU_AP_IMDB = (
     " The IMDB-BINARY log of PathNN-AP (the run behind that published row) prints 46,658 parameters: the SP+ count "
-    "plus the 3 × 64 distance embedding, so that run's LSTM read 64-wide tokens (an earlier handling of the "
-    "distance encoding); its IMDB-MULTI and DD AP logs, and this preset, concatenate the distance embedding to the "
-    "node state as the released TUDatasets/model.py does (a 128-wide LSTM input, 16,384 parameters more).")
+    "plus the 3 × 64 distance embedding, i.e. an LSTM with 64-wide input (an earlier handling of the distance "
+    "encoding, not in the released code); the IMDB-MULTI and DD AP logs, and this preset, concatenate the distance "
+    "embedding to the node state as the released TUDatasets/model.py does (a 128-wide LSTM input, 16,384 parameters "
+    "more), so the preset's count is checked on IMDB-MULTI.")
 _TU_LOG = "TUDatasets/logs/{dataset}/PathNN_cutoff_{k}_path_{path}_bs_{bs}_residuals_{stamp}.log"
 #: (model, preset name, cutoff K, batch size, datasets, params dataset, its log's count, its log's time stamp)
 _TU_CONFIGS = (

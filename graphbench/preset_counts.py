@@ -18,9 +18,14 @@ from graphbench.presets import PRESETS, Preset, presets_for
 
 #: Node-feature width of the TU sets as graphbench's loader builds them (one-hot node label, ENZYMES also its 18
 #: attributes), for the sets whose width the dataset cards do not state: MUTAG 7 labels, PTC_MR 18, ENZYMES 3 + 18,
-#: PROTEINS 3, NCI1 37 (MUTAG, PTC_MR and ENZYMES are checked against the loaded files by
+#: PROTEINS 3, NCI1 37, DD 82 (the label values that occur in DD_node_labels.txt, as every DD log of Michel et al.'s
+#: TU code implies; MUTAG, PTC_MR and ENZYMES are checked against the loaded files by
 #: tests/test_preset_parameter_counts.py). Social sets: the one-hot degree's cardinality (maximum degree + 1).
-TU_NODE_DIMS: dict[str, int] = {"mutag": 7, "ptc_mr": 18, "enzymes": 21, "proteins": 3, "nci1": 37}
+TU_NODE_DIMS: dict[str, int] = {"mutag": 7, "ptc_mr": 18, "enzymes": 21, "proteins": 3, "nci1": 37, "dd": 82}
+#: Social sets with the dataset option ``degree="values"``: the number of degree values that occur (IMDB-BINARY 65,
+#: checked against the files by tests/test_pathnn_tu.py; IMDB-MULTI 59, as every IMDB-MULTI log of Michel et al.'s
+#: TU code implies).
+TU_DEGREE_VALUES: dict[str, int] = {"imdb-binary": 65, "imdb-multi": 59}
 #: MUTAG and PTC_MR carry one-hot edge labels (4 bond types each).
 TU_EDGE_DIMS: dict[str, int] = {"mutag": 4, "ptc_mr": 4}
 TU_DEGREE_CARDINALITY: dict[str, int] = {"imdb-binary": 136}
@@ -59,7 +64,11 @@ def dataset_input_dims(dataset: str, options: dict[str, Any] | None = None) -> I
         edge = FeatureSpec("dense", dim=TU_EDGE_DIMS[name]) if name in TU_EDGE_DIMS else none
         if info.social and options.get("degree") == "scalar":
             node = FeatureSpec("dense", dim=1)
-        elif info.social and name in TU_DEGREE_CARDINALITY and options.get("max_degree") is None:
+        elif (info.social and options.get("degree") == "values" and name in TU_DEGREE_VALUES
+              and options.get("max_degree") is None):
+            node = FeatureSpec("dense", dim=TU_DEGREE_VALUES[name])
+        elif (info.social and name in TU_DEGREE_CARDINALITY and options.get("max_degree") is None
+              and options.get("degree", "onehot") == "onehot"):
             node = FeatureSpec("categorical", cardinalities=(TU_DEGREE_CARDINALITY[name],))
         elif not info.social and name in TU_NODE_DIMS:
             node = FeatureSpec("dense", dim=TU_NODE_DIMS[name])

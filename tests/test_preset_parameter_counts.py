@@ -87,7 +87,7 @@ def test_input_dims_from_the_cards():
     assert pep.outputs == 11 and pep.node.kind == "categorical" and len(pep.node.cardinalities) == 9
     assert dataset_input_dims("texas").node.dim == 1703 and dataset_input_dims("texas").task_level == "node"
     with pytest.raises(KeyError, match="only known after loading"):
-        dataset_input_dims("dd")
+        dataset_input_dims("collab")
 
 
 @pytest.mark.data

@@ -96,32 +96,6 @@ def test_pathnn_tu_stopping_and_kept_epoch_are_the_references(monkeypatch, curve
     assert (res.epochs, res.best_epoch) == _reference_patience(vals)
 
 
-#: (model, preset) → (params dataset, the count its log prints, ours at graphbench's dimensions)
-TU_COUNTS = {("pathnn-sp", "michel2023-tu"): ("enzymes", 43_782, 47_942),
-             ("pathnn-sp-plus", "michel2023-tu"): ("imdb-binary", 46_466, 63_682),
-             ("pathnn-sp-plus", "michel2023-tu-nci1"): ("nci1", 44_802, 66_114),
-             ("pathnn-ap", "michel2023-tu"): ("imdb-binary", 46_658, 80_258)}
-
-
-@pytest.mark.parametrize("key", sorted(TU_COUNTS), ids=["/".join(k) for k in sorted(TU_COUNTS)])
-def test_pathnn_tu_counts_differ_from_the_logs_by_exactly_the_named_modules(key):
-    """Ours = the log's count − the reference's input MLP beyond its first linear map (BN + Linear(64, 64) + BN:
-    4,416) + one update MLP per layer (2 × (Linear(64, 64) + BN): 8,576); on IMDB-BINARY also − its one-hot
-    Linear(65 degree values → 64) + graphbench's degree embedding (136 × 64); the IMDB-BINARY AP log's LSTM read
-    64-wide tokens, ours the 128-wide [h ‖ distance] (+ 4 · 64 · 64). Every other module is the same, so a
-    preset with another K, width, head or encoding changes the count."""
-    dataset, logged, ours = TU_COUNTS[key]
-    preset = get_preset(*key)
-    assert preset.params is None and f"{logged:,}" in preset.params_missing and preset.params_dataset == dataset
-    layers = preset.hparams["cutoff"] - 1
-    expected = logged - 4_416 + layers * 8_576
-    if dataset == "imdb-binary":
-        expected += 136 * 64 - (65 * 64 + 64)
-        if key[0] == "pathnn-ap":
-            expected += 4 * 64 * 64
-    assert count_parameters(build_preset_model(preset)) == expected == ours
-
-
 def test_prmpnn_tu_preset_is_the_proteins_config():
     """configs/proteins/edge_candidate/best_config.yaml of the backup branch, translated."""
     hp = get_preset("pr-mpnn", "qian2024-tu").hparams

@@ -24,6 +24,10 @@ COLLAB, REDDIT-*) have no node labels; the dataset option ``degree`` chooses the
   a categorical column (the degree, clipped at ``max_degree``): an embedding of it equals a one-hot times a linear
   layer, without an ``n × max_degree`` dense tensor (REDDIT-BINARY's max degree is above 3000).
 * ``"scalar"``: the degree as one number, as Errica et al.'s code (diningphil/gnn-comparison) feeds it.
+* ``"values"``: a dense one-hot over the degree values that occur in the dataset (one column per distinct value,
+  in increasing order), as Michel et al.'s TU code (PathNN, ``TUDatasets/utils.py`` ``load_data`` with
+  ``degree_as_tag``) builds it: 65 columns on IMDB-BINARY, where ``"onehot"`` has 136 (degrees 0 … 135). That code
+  counts the repeated edge lines, which doubles every IMDB degree and so gives the same columns.
 """
 
 from __future__ import annotations
@@ -226,6 +230,8 @@ def build_tu(info: TUInfo, raw: dict, *, max_degree: int | None,
             deg = np.minimum(deg, max_degree)
         if degree == "scalar":  # Errica et al.'s code: the degree as one number
             feat = torch.from_numpy(deg.astype(np.float32)).unsqueeze(1)
+        elif degree == "values":  # Michel et al.'s TU code: one column per degree value that occurs
+            feat = torch.from_numpy(_one_hot(deg))
         else:
             degree_card = int(deg.max()) + 1
             feat = torch.from_numpy(deg.astype(np.int64)).unsqueeze(1)
@@ -304,13 +310,14 @@ def load_tu(name: str, root: Path, *, seed: int = 0, max_degree: int | None = No
     """Load TU set ``name`` from ``root/tu/NAME`` with Errica splits (see module docstring).
 
     ``splits``: ``"official"`` (Errica et al.'s file where they published one, else generated) or
-    ``"generated"`` (stratified 10-fold with ``seed``). ``degree`` (social sets): ``"onehot"`` or ``"scalar"``.
+    ``"generated"`` (stratified 10-fold with ``seed``). ``degree`` (social sets): ``"onehot"``, ``"scalar"`` or
+    ``"values"``.
     ``accept_modified``: use raw files whose counts differ from the published ones (recorded in the meta).
     """
     if splits not in ("official", "generated"):
         raise ValueError(f"{name}: dataset option splits must be 'official' or 'generated', got {splits!r}")
-    if degree not in ("onehot", "scalar"):
-        raise ValueError(f"{name}: dataset option degree must be 'onehot' or 'scalar', got {degree!r}")
+    if degree not in ("onehot", "scalar", "values"):
+        raise ValueError(f"{name}: dataset option degree must be 'onehot', 'scalar' or 'values', got {degree!r}")
     info = next(i for i in TU_SETS if i.name == name)
     folder = Path(root) / "tu" / name
     required = [f"tu/{name}/{name}_{s}.txt" for s in ("A", "graph_indicator", "graph_labels")]

@@ -13,6 +13,17 @@ paths ending at v are summed (``path_agg`` sum, or mean) into ``m_v``, and ``h_v
 (``residual``; the BN only for sum aggregation; MLP = 2 × Linear → BN → ReLU). The layer is
 :class:`graphbench.nn.pathnn.PathConv`.
 
+The reference repository holds three PathNN networks, and two options select the parts where they differ
+(``docs/models/pathnn.md`` §2, §6):
+
+* ``update`` — ``"mlp"``: the benchmark code's ``MLP(dropout(BN(h + m)))`` above; ``"relu_bn"``: the TU code's
+  ``ReLU(BN(h + m))`` (``TUDatasets/model.py``); ``"relu"``: the synthetic code's ``ReLU(h + m)``
+  (``synthetic/networks/model.py``). ``dropout`` acts on the LSTM tokens and in the head always, and before the
+  update only for ``"mlp"`` (the TU code drops out the tokens alone).
+* ``feature_encoder`` — ``"linear"``: graphbench's input map alone (a linear map of dense features, embedding
+  tables of categorical ones); ``"mlp_bn"``: that map → BN → ReLU → Linear → BN → ReLU, the TU code's 2-layer
+  input MLP; ``"mlp"``: the same without the BNs, the synthetic code's.
+
 Variants (one registered model each, as the paper's three rows):
 
 * ``pathnn-sp`` — one shortest path per pair (a deterministic choice; like the paper's igraph choice it depends on
@@ -31,10 +42,10 @@ Initialisation as the reference's ``reset_parameters``: the atom and bond embedd
 embedding are Xavier-uniform (PyTorch's default N(0, 1) would give the node table a std of ~1.0 instead of
 ~0.1 at hidden 140), everything else keeps PyTorch's default.
 
-Choices where the paper leaves room, said here: the node encoder is graphbench's (one embedding table per
-categorical column, like OGB's AtomEncoder; a learned constant without node features, where the synthetic
-reference uses an MLP on constant inputs — the same up to a reparametrisation); ``dropout`` is the reference's single
-rate (LSTM tokens, before each layer's MLP, and in the head). ``l2_norm`` (off by default, as in the benchmark
+Choices where the paper leaves room, said here: the node encoder's first map is graphbench's (one embedding table
+per categorical column, like OGB's AtomEncoder; a learned constant without node features, where the synthetic
+reference applies a Linear to a constant input — the same function up to a reparametrisation, with ``hidden``
+fewer parameters); ``dropout`` is the reference's single rate. ``l2_norm`` (off by default, as in the benchmark
 code) is the synthetic code's option, on in its SR25 and CSL configs of PathNN-AP: with it, an untrained
 PathNN-AP at K = 5 separates 94 of the 105 SR25 pairs, without it 40 (``benchmarks/pathnn_iso.py``): summed over
 ~13k paths per node, the states grow large enough to saturate the LSTM's gates.
@@ -48,7 +59,7 @@ from torch import nn
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_HPARAMS, MessagePassingNet, as_spec
 from graphbench.nn import FeatureEncoder
-from graphbench.nn.pathnn import PATH_AGGREGATIONS, PathNNLayers
+from graphbench.nn.pathnn import PATH_AGGREGATIONS, PATH_UPDATES, PathNNLayers
 from graphbench.nn.readout import READOUTS
 from graphbench.paths.transform import MAX_CUTOFF, TRANSFORM_MAX_PATHS, unpad
 from graphbench.presets import Preset, register_preset
@@ -56,17 +67,39 @@ from graphbench.registry import MODELS
 from graphbench.transforms.base import Concat, EdgeIndex, NodeIndex
 from graphbench.transforms.batch import Batch, with_inputs
 
+#: The input encoder: graphbench's one map, or the TU (with BN) / synthetic (without) codes' 2-layer MLP.
+FEATURE_ENCODERS = ("linear", "mlp_bn", "mlp")
+
+
+def encoder_tail(feature_encoder: str, hidden: int) -> nn.Sequential | None:
+    """What follows the first linear map (graphbench's :class:`~graphbench.nn.FeatureEncoder`) in the input
+    encoder ``feature_encoder``: nothing for ``"linear"``; BN → ReLU → Linear → BN → ReLU for ``"mlp_bn"`` (the TU
+    code's ``feature_encoder``); ReLU → Linear → ReLU for ``"mlp"`` (the synthetic code's)."""
+    if feature_encoder not in FEATURE_ENCODERS:
+        raise ValueError(f"feature_encoder must be one of {FEATURE_ENCODERS}, got {feature_encoder!r}")
+    if feature_encoder == "linear":
+        return None
+    if feature_encoder == "mlp":
+        return nn.Sequential(nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU())
+    return nn.Sequential(nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.BatchNorm1d(hidden),
+                         nn.ReLU())
+
 
 def _hparams(distance_encoding: bool) -> dict[str, HParam]:
     return {
         "hidden": COMMON_HPARAMS["hidden"],
         "cutoff": HParam(int, 3, "K: the most nodes on a path; K-1 PathNN layers, layer l reads the paths of l edges",
                          low=2, high=MAX_CUTOFF),
-        "dropout": HParam(float, 0.0, "dropout on the LSTM tokens, before each layer's MLP and in the head",
-                          low=0.0, high=0.99),
+        "dropout": HParam(float, 0.0, "dropout on the LSTM tokens, in the head and, with update=mlp, before each "
+                          "layer's MLP", low=0.0, high=0.99),
         "readout": HParam(str, "sum", "graph readout", choices=READOUTS),
         "path_agg": HParam(str, "sum", "how the path embeddings of a node are combined", choices=PATH_AGGREGATIONS),
-        "residual": HParam(bool, True, "h + m before the layer's MLP (the reference's --residuals)"),
+        "residual": HParam(bool, True, "h + m before the layer's update (the reference's --residuals)"),
+        "update": HParam(str, "mlp", "the layer's update of z = h + m: MLP(dropout(BN(z))) (benchmark code), "
+                         "ReLU(BN(z)) (TU code) or ReLU(z) (synthetic code)", choices=PATH_UPDATES),
+        "feature_encoder": HParam(str, "linear", "input encoder: one linear map / embedding, or it followed by "
+                                  "BN-ReLU-Linear-BN-ReLU (TU code, mlp_bn) or ReLU-Linear-ReLU (synthetic code, "
+                                  "mlp)", choices=FEATURE_ENCODERS),
         "distance_encoding": HParam(bool, distance_encoding, "add each node's distance to the anchor to its LSTM "
                                     "token (the paper's AP distance encoding)"),
         "max_paths": HParam(int, TRANSFORM_MAX_PATHS, "cap on one graph's paths (a graph above it is an error "
@@ -99,17 +132,19 @@ class PathNN(MessagePassingNet):
 
     def __init__(self, in_dim, out_dim, *, hidden: int = 64, cutoff: int = 3, dropout: float = 0.0,
                  readout: str = "sum", path_agg: str = "sum", residual: bool = True, distance_encoding: bool = False,
-                 max_paths: int = TRANSFORM_MAX_PATHS, head: str = "mlp", l2_norm: bool = False, edge_dim=None,
-                 task_level: str = "graph", pe_dim: int = 0) -> None:
+                 max_paths: int = TRANSFORM_MAX_PATHS, head: str = "mlp", l2_norm: bool = False,
+                 update: str = "mlp", feature_encoder: str = "linear", edge_dim=None, task_level: str = "graph",
+                 pe_dim: int = 0) -> None:
         self.cutoff, self.distance_encoding, self.max_paths = cutoff, distance_encoding, max_paths
         super().__init__(in_dim, out_dim, hidden=hidden, layers=cutoff - 1, dropout=dropout, norm="none",
                          residual=False, readout=readout, task_level=task_level, edge_dim=edge_dim, pe_dim=pe_dim,
                          head=head, layer_dropout=False)
+        self.encoder_post = encoder_tail(feature_encoder, hidden)  # applied by MessagePassingNet.encode
         edge_spec = as_spec(edge_dim)
         self.edge_encoder = FeatureEncoder(edge_spec, hidden) if edge_spec.kind != "none" else None
         self.path_layers = PathNNLayers(hidden, cutoff, edge_dim=hidden if self.edge_encoder is not None else 0,
                                         distance_encoding=distance_encoding, path_agg=path_agg, residual=residual,
-                                        dropout=dropout, l2_norm=l2_norm)
+                                        dropout=dropout, l2_norm=l2_norm, update=update)
         self.convs = self.path_layers.convs  # layer i reads the paths of i + 1 edges
         self.init_embeddings()
 
@@ -300,19 +335,21 @@ for _model, _kind, _cutoff, _batch in (("pathnn-sp", "sp", 12, 32), ("pathnn-sp-
         f"without schedule, batch {_batch}, 200 epochs (patience 200, a tie counts as an improvement)"
         + (", distance encoding and L2-normalised states" if _ap else ""),
         dict(cutoff=_cutoff, hidden=64, readout="sum", path_agg="sum", dropout=0.0, residual=True,
-             distance_encoding=_ap, l2_norm=_ap, lr=1e-3, epochs=200, patience=200, batch_size=_batch,
-             scheduler="none", weight_decay=0.0, monitor="val_metric", ties="later"),
+             distance_encoding=_ap, l2_norm=_ap, update="relu", feature_encoder="mlp", lr=1e-3, epochs=200,
+             patience=200, batch_size=_batch, scheduler="none", weight_decay=0.0, monitor="val_metric",
+             ties="later"),
         datasets=("csl",),
         deviations="The reference trains on its own CSL_train/val/test.index split; graphbench uses CSL's standard "
-                   "5-fold protocol (Murphy et al.). Its update is ReLU(h + m) without BN / MLP and its input "
-                   "encoder a 2-layer MLP on the constant feature; graphbench keeps the benchmark code's MLP update "
-                   "and a learned constant input." + (_SP_DEVIATION if _kind == "sp" else ""),
+                   "5-fold protocol (Murphy et al.). The synthetic code's input encoder starts with Linear(1, 64) on "
+                   "an all-ones feature, graphbench's with a learned constant vector (CSL has no node features): "
+                   "the same function (W·1 + b is a learned constant) with 64 parameters fewer; the rest of the "
+                   "network (ReLU → Linear → ReLU encoder, ReLU(h + m) update) is the synthetic code's."
+                   + (_SP_DEVIATION if _kind == "sp" else ""),
         reference=f"{_REPO}:synthetic/networks/model.py (PathNN), synthetic/main.py "
                   f"(synthetic/configs/CSL_config.json, {_PATH_TYPE[_kind]})",
         params=None, params_dataset="csl",
         params_missing="The synthetic experiments ship no logs and the paper states no count for CSL; graphbench's "
-                       "network also differs from the synthetic code's by design (update and input encoder, see "
-                       "deviations), so no count could match."))
+                       "count is the synthetic code's minus 64 (the learned constant input, see deviations)."))
 
 # -- the TU experiments: TUDatasets/main_splits.py, TUDatasets/model.py (docs/models/pathnn.md §6) -----------------
 _TU_SOURCE = ("Michel et al., Path Neural Networks, ICML 2023, TU table; reference code gasmichel/PathNNs_expressive "
@@ -320,28 +357,18 @@ _TU_SOURCE = ("Michel et al., Path Neural Networks, ICML 2023, TU table; referen
 #: The reference's TU grid, searched inside every outer fold (main_splits.py: dropout outer loop, hidden inner).
 TU_GRID = {"dropout": [0.5, 0.0], "hidden": [64, 32]}
 _TU_DEVIATIONS = (
-    "Network: the TU code (TUDatasets/model.py) is an older PathNN than the benchmark code graphbench implements: its "
-    "input encoder is a 2-layer MLP (Linear → BN → ReLU → Linear → BN → ReLU) on the dense features where "
-    "graphbench's is one linear map (an embedding of the degree on the social sets), and its update is "
-    "h ← ReLU(BN(h + m)) with dropout on the LSTM tokens only, where graphbench's is MLP(BN(h + m)) (2 × Linear → BN "
-    "→ ReLU, dropout before it); graphbench's PathNN has no switch for either (its model code is left to its own "
-    "work), so the network is the benchmark PathNN at the TU code's K, width, readout and dropout. Social sets: the "
-    "reference one-hot encodes the degree values that occur (its degree counts IMDB's repeated edge lines), "
-    "graphbench the degree up to the maximum (repeated edges removed). The reference drops a training batch of a "
-    "single graph (drop_last when the training part leaves one); graphbench keeps it. Protocol: the reference uses "
-    "Errica et al.'s split files (TUDatasets/datasets/downdload_data.sh) and searches the grid on each fold's inner "
-    "hold-out as errica-10fold does, but its 3 final trainings reuse that same inner training / validation split "
-    "(selected at the best validation accuracy, a tie counting as an improvement) instead of a fresh 10 % hold-out "
-    "of the outer training set; ties between grid points go to the first in its order (dropout 0.5 before 0, "
-    "hidden 64 before 32).")
-_TU_PARAMS_NOTE = (
-    "The log {log} prints {logged:,} parameters at the preset point (hidden 64; {dims}); that is the released "
-    "TUDatasets/model.py's count at those dimensions, but graphbench's network is the benchmark PathNN (per-layer "
-    "MLP update, one-layer input map: see deviations), which has another count, so no reference count can be "
-    "claimed for it.")
-_TU_DIMS = {"enzymes": "21 node features: 3 one-hot labels + 18 attributes, 6 classes",
-            "imdb-binary": "65 one-hot degree values, 2 classes",
-            "nci1": "37 one-hot labels, 2 classes", "dd": "82 one-hot labels, 2 classes"}
+    "The reference drops a training batch of a single graph (drop_last when the training part leaves one); "
+    "graphbench keeps it. Protocol: the reference uses Errica et al.'s split files "
+    "(TUDatasets/datasets/downdload_data.sh) and searches the grid on each fold's inner hold-out as errica-10fold "
+    "does, but its 3 final trainings reuse that same inner training / validation split (selected at the best "
+    "validation accuracy, a tie counting as an improvement) instead of a fresh 10 % hold-out of the outer training "
+    "set; ties between grid points go to the first in its order (dropout 0.5 before 0, hidden 64 before 32).")
+_TU_AP_IMDB = (
+    " The IMDB-BINARY log of PathNN-AP (the run behind that published row) prints 46,658 parameters: the SP+ count "
+    "plus the 3 × 64 distance embedding, i.e. an LSTM with 64-wide input (an earlier handling of the distance "
+    "encoding, not in the released code); the IMDB-MULTI and DD AP logs, and this preset, concatenate the distance "
+    "embedding to the node state as the released TUDatasets/model.py does (a 128-wide LSTM input, 16,384 parameters "
+    "more), so the preset's count is checked on IMDB-MULTI.")
 _TU_LOG = "TUDatasets/logs/{dataset}/PathNN_cutoff_{k}_path_{path}_bs_{bs}_residuals_{stamp}.log"
 #: (model, preset name, cutoff K, batch size, datasets, params dataset, its log's count, its log's time stamp)
 _TU_CONFIGS = (
@@ -350,10 +377,14 @@ _TU_CONFIGS = (
     ("pathnn-sp-plus", "michel2023-tu", 3, 32, ("imdb-binary", "imdb-multi"), "imdb-binary", 46_466,
      "2022-12-07-12.11.05"),
     ("pathnn-sp-plus", "michel2023-tu-nci1", 4, 32, ("nci1",), "nci1", 44_802, "2022-12-06-02.30.07"),
-    ("pathnn-ap", "michel2023-tu", 3, 32, ("imdb-binary", "imdb-multi"), "imdb-binary", 46_658,
-     "2022-12-08-16.52.41"),
+    ("pathnn-ap", "michel2023-tu", 3, 32, ("imdb-binary", "imdb-multi"), "imdb-multi", 62_723,
+     "2022-12-10-12.00.50"),
     ("pathnn-ap", "michel2023-tu-dd", 3, 16, ("dd",), "dd", 64_130, "2022-12-14-00.24.53"),
 )
+#: The reference's input width and classes at each params dataset (TUDatasets/dataset_config.json, load_data).
+TU_DIMS = {"enzymes": "21 dense node features (3 one-hot labels + 18 attributes), 6 classes",
+           "imdb-binary": "65 one-hot degree values, 2 classes", "imdb-multi": "59 one-hot degree values, 3 classes",
+           "nci1": "37 one-hot labels, 2 classes", "dd": "82 one-hot labels, 2 classes"}
 _TU_SCRIPT = {"sp": "sp", "sp+": "spplus", "ap": "ap"}
 _TU_FILE = {"dd": "DD", "enzymes": "ENZYMES", "imdb-binary": "IMDB-BINARY", "imdb-multi": "IMDB-MULTI",
             "nci1": "NCI1", "proteins": "PROTEINS"}
@@ -361,29 +392,28 @@ for _model, _name, _k, _bs, _sets, _pdata, _logged, _stamp in _TU_CONFIGS:
     _kind = {"pathnn-sp": "sp", "pathnn-sp-plus": "sp+", "pathnn-ap": "ap"}[_model]
     _ap = _kind == "ap"
     _log = _TU_LOG.format(dataset=_TU_FILE[_pdata], k=_k, path=_PATH_TYPE[_kind], bs=_bs, stamp=_stamp)
-    _ap_note = (" The IMDB-BINARY log of PathNN-AP prints 46,658 = the SP+ count + the 3 × 64 distance embedding: "
-                "that run's LSTM read hidden-wide tokens (an earlier handling of the distance encoding); its "
-                "IMDB-MULTI, DD and other AP logs concatenate it as the released code and graphbench do."
-                if _ap and _pdata == "imdb-binary" else "")
     register_preset(Preset(
         _name, _model, _TU_SOURCE,
-        f"PathNN-{_kind.upper()} on TU sets ({', '.join(_sets)}): K={_k} ({_k - 1} layer{'s' if _k > 2 else ''}), "
-        "residual, sum over paths, sum readout, Linear → ReLU → dropout → Linear head"
+        f"PathNN-{_kind.upper()} on TU sets ({', '.join(_sets)}) as TUDatasets/model.py: 2-layer input MLP "
+        f"(Linear → BN → ReLU, twice), K={_k} ({_k - 1} layer{'s' if _k > 2 else ''}) with the update "
+        "h ← ReLU(BN(h + m)) (residual, sum over paths, dropout on the LSTM tokens)"
         + (", distance encoding" if _ap else "")
-        + f"; Adam lr 1e-3 without schedule or weight decay, batch {_bs}, up to 500 epochs, early stopping after 250 "
-          "epochs without a higher validation accuracy (a tie counts as an improvement), test at the best "
+        + ", sum readout, Linear → ReLU → dropout → Linear head; social sets one-hot encode the degree values that "
+          f"occur; Adam lr 1e-3 without schedule or weight decay, batch {_bs}, up to 500 epochs, early stopping "
+          "after 250 epochs without a higher validation accuracy (a tie counts as an improvement), test at the best "
           "validation epoch; the grid dropout {0.5, 0} × hidden {64, 32} is searched inside every outer fold",
         dict(cutoff=_k, hidden=64, dropout=0.5, readout="sum", path_agg="sum", residual=True, distance_encoding=_ap,
-             l2_norm=False, head="mlp", batch_size=_bs, lr=1e-3, weight_decay=0.0, scheduler="none", epochs=500,
-             patience=250, monitor="val_metric", ties="later"),
-        datasets=_sets, dataset_options={"degree": "onehot"}, grid=dict(TU_GRID),
-        deviations=_TU_DEVIATIONS + (_SP_DEVIATION if _kind == "sp" and _k > 2 else ""),
+             l2_norm=False, update="relu_bn", feature_encoder="mlp_bn", head="mlp", batch_size=_bs, lr=1e-3,
+             weight_decay=0.0, scheduler="none", epochs=500, patience=250, monitor="val_metric", ties="later"),
+        datasets=_sets, dataset_options={"degree": "values"}, grid=dict(TU_GRID),
+        deviations=(_TU_DEVIATIONS + (_SP_DEVIATION if _kind == "sp" and _k > 2 else "")
+                    + (_TU_AP_IMDB if _ap and "imdb-binary" in _sets else "")),
         reference=(f"{_REPO}:TUDatasets/model.py (PathNN, PathConv), TUDatasets/main_splits.py (grid, Patience, "
                    f"lr 1e-3, 500 epochs, patience 250; TUDatasets/scripts/{_TU_FILE[_sets[0]]}_{_TU_SCRIPT[_kind]}"
                    f".sh: --cutoff {_k} --path-type {_PATH_TYPE[_kind]}"
                    + (f" --batch-size {_bs}" if _bs != 32 else "") + " --residuals), TUDatasets/utils.py "
                    "(PathDataset, generate_paths, Patience), TUDatasets/dataset_config.json (node features)"),
-        params=None, params_dataset=_pdata,
-        params_missing=_TU_PARAMS_NOTE.format(log=_log, logged=_logged, dims=_TU_DIMS[_pdata]) + _ap_note))
+        params=_logged, params_dataset=_pdata,
+        params_source=f"{_REPO}:{_log} ('Model # Parameters' at hidden 64; {TU_DIMS[_pdata]})"))
 
 __all__ = ["PathNN", "PathNNAP", "PathNNSP", "PathNNSPPlus"]

@@ -11,8 +11,14 @@ anchor-last convention of :mod:`graphbench.paths` (a path ``P = (w_0, …, w_ℓ
 2. **one LSTM shared by all layers** (single layer, unidirectional) reads the tokens; the path embedding is its
    final hidden state;
 3. ``m_v = Σ_{P ∈ 𝒫_ℓ(v)} LSTM(P)`` (``path_agg="sum"``; ``"mean"`` as for Peptides-struct);
-4. ``h_v ← MLP(BN(h_v + m_v))`` (``residual``; without it ``MLP(BN(m_v))``), dropout before the MLP, MLP =
-   2 × (Linear → BN → ReLU). As in the reference, the BN before the MLP exists only for sum aggregation.
+4. the update (``update``; ``z_v = h_v + m_v`` with ``residual``, else ``m_v``):
+
+   * ``"mlp"`` (the benchmark code's ``EdgePathConv``): ``h_v ← MLP(dropout(BN(z_v)))``, MLP = 2 × (Linear → BN →
+     ReLU); as in the reference, the BN exists only for sum aggregation;
+   * ``"relu_bn"`` (the TU code's ``PathConv``, ``TUDatasets/model.py``): ``h_v ← ReLU(BN(z_v))``, no dropout
+     there (the TU code drops out the LSTM tokens only);
+   * ``"relu"`` (the synthetic code's ``PathConv``, ``synthetic/networks/model.py``, whose BN is an identity):
+     ``h_v ← ReLU(z_v)``.
 
 Option ``l2_norm`` (the synthetic reference's flag, on in its SR25 and CSL configs of PathNN-AP): ``h`` is
 scaled to unit L2 norm per node before each layer.
@@ -31,6 +37,9 @@ import torch.nn.functional as F
 from torch import nn
 
 PATH_AGGREGATIONS = ("sum", "mean")
+#: The layer's update after ``z = h + m`` (see the module docstring): the benchmark code's, the TU code's, the
+#: synthetic code's.
+PATH_UPDATES = ("mlp", "relu_bn", "relu")
 
 
 def _mlp(hidden: int) -> nn.Sequential:
@@ -45,19 +54,25 @@ class PathConv(nn.Module):
     Shapes: ``h [n, hidden]``, ``paths [P, ℓ+1]`` (anchor last), ``edge_tokens [P, ℓ, d_e]`` (features of the edges
     along each path, or None), ``dist_tokens [P, ℓ+1, d_dist]`` (embedded distances to the anchor, or None);
     returns ``[n, hidden]``. The LSTM's input is ``[h ‖ dist ‖ edge]`` per token, as the reference concatenates them.
+    ``update`` (:data:`PATH_UPDATES`) chooses what follows ``h + m``; ``dropout`` acts on the tokens and, for the
+    ``"mlp"`` update only, before the MLP.
     """
 
     def __init__(self, hidden: int, lstm: nn.LSTM, *, path_agg: str = "sum", residual: bool = True,
-                 dropout: float = 0.0) -> None:
+                 dropout: float = 0.0, update: str = "mlp") -> None:
         super().__init__()
         if path_agg not in PATH_AGGREGATIONS:
             raise ValueError(f"path_agg must be one of {PATH_AGGREGATIONS}, got {path_agg!r}")
+        if update not in PATH_UPDATES:
+            raise ValueError(f"update must be one of {PATH_UPDATES}, got {update!r}")
         self.hidden, self.lstm, self.path_agg, self.residual, self.dropout = hidden, lstm, path_agg, residual, dropout
-        self.bn = nn.BatchNorm1d(hidden) if path_agg == "sum" else nn.Identity()
-        self.mlp = _mlp(hidden)
+        self.update = update
+        with_bn = update == "relu_bn" or (update == "mlp" and path_agg == "sum")
+        self.bn = nn.BatchNorm1d(hidden) if with_bn else nn.Identity()
+        self.mlp = _mlp(hidden) if update == "mlp" else None
 
     def reset_parameters(self) -> None:  # the shared LSTM is reset by its owner
-        for m in [self.bn, *self.mlp]:
+        for m in [self.bn, *(self.mlp if self.mlp is not None else ())]:
             if hasattr(m, "reset_parameters"):
                 m.reset_parameters()
 
@@ -89,6 +104,8 @@ class PathConv(nn.Module):
                 dist_tokens: torch.Tensor | None = None) -> torch.Tensor:
         m = self.messages(h, paths, edge_tokens, dist_tokens)
         z = self.bn(h + m if self.residual else m)
+        if self.mlp is None:  # the TU and synthetic codes: φ = ReLU
+            return F.relu(z)
         return self.mlp(F.dropout(z, self.dropout, self.training))
 
 
@@ -98,11 +115,13 @@ class PathNNLayers(nn.Module):
     ``forward(h, paths, edge_feat=None, edge_ids=None, dists=None)`` takes node states ``[n, hidden]`` and, per
     length ℓ = 1 … cutoff−1, ``paths[ℓ]`` ``[P_ℓ, ℓ+1]`` (node indices, anchor last), ``edge_ids[ℓ]`` ``[P_ℓ, ℓ]``
     (indices into ``edge_feat [E, edge_dim]``, needed when ``edge_dim > 0``) and ``dists[ℓ]`` ``[P_ℓ, ℓ+1]``
-    (distances to the anchor, needed when ``distance_encoding``); layer ℓ uses the paths of length ℓ.
+    (distances to the anchor, needed when ``distance_encoding``); layer ℓ uses the paths of length ℓ. ``update``:
+    every layer's update (:data:`PATH_UPDATES`).
     """
 
     def __init__(self, hidden: int, cutoff: int, *, edge_dim: int = 0, distance_encoding: bool = False,
-                 path_agg: str = "sum", residual: bool = True, dropout: float = 0.0, l2_norm: bool = False) -> None:
+                 path_agg: str = "sum", residual: bool = True, dropout: float = 0.0, l2_norm: bool = False,
+                 update: str = "mlp") -> None:
         super().__init__()
         if cutoff < 2:
             raise ValueError(f"cutoff (the most nodes on a path, K) must be >= 2, got {cutoff}")
@@ -112,7 +131,8 @@ class PathNNLayers(nn.Module):
         self.distance_embedding = nn.Embedding(cutoff, hidden) if distance_encoding else None
         width = hidden + edge_dim + (hidden if distance_encoding else 0)
         self.lstm = nn.LSTM(width, hidden, num_layers=1, batch_first=True, bidirectional=False)
-        self.convs = nn.ModuleList(PathConv(hidden, self.lstm, path_agg=path_agg, residual=residual, dropout=dropout)
+        self.convs = nn.ModuleList(PathConv(hidden, self.lstm, path_agg=path_agg, residual=residual, dropout=dropout,
+                                            update=update)
                                    for _ in range(cutoff - 1))
         self.reset_parameters()
 

@@ -83,11 +83,19 @@ def apply_steps(graph: dgl.DGLGraph, steps: Sequence[Step], *, seed: int = 0, in
 
 
 # -- worker processes ------------------------------------------------------------------------------------------
-def _run_chunk(task: tuple[Sequence[dgl.DGLGraph], list[Step], int, int]) -> dict[str, np.ndarray]:
-    """Graphs ``start, start + 1, ...`` of the dataset (``graphs``) through the chain, packed."""
+Examples = tuple[list[dgl.DGLGraph], list[dict[str, Any]]]
+
+
+def _apply_chunk(task: tuple[Sequence[dgl.DGLGraph], list[Step], int, int]) -> Examples:
+    """Graphs ``start, start + 1, ...`` of the dataset (``graphs``) through the chain."""
     graphs, steps, seed, start = task
     done = [apply_steps(g, steps, seed=seed, index=start + i) for i, g in enumerate(graphs)]
-    return cache.pack([g for g, _ in done], [e for _, e in done])
+    return [g for g, _ in done], [e for _, e in done]
+
+
+def _run_chunk(task: tuple[Sequence[dgl.DGLGraph], list[Step], int, int]) -> dict[str, np.ndarray]:
+    """A worker's chunk, packed for the trip back (plain arrays pickle fast)."""
+    return cache.pack(*_apply_chunk(task))
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -105,9 +113,10 @@ def default_workers(num_graphs: int) -> int:
     return max(1, min(4, (os.cpu_count() or 1)))
 
 
-def compute(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], *, seed: int = 0, workers: int | None = None,
-            desc: str = "transform", progress: bool | None = None) -> dict[str, np.ndarray]:
-    """The chain over every graph, as packed arrays (chunks of graphs spread over ``workers`` processes)."""
+def _run(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], seed: int, workers: int | None, desc: str,
+         progress: bool | None) -> Examples | dict[str, np.ndarray]:
+    """The chain over every graph: the examples themselves when computed in this process, packed arrays when
+    chunks of graphs were spread over ``workers`` processes."""
     workers = default_workers(len(graphs)) if workers is None else max(1, workers)
     chunk = max(1, min(_CHUNK, -(-len(graphs) // (workers * 4))))
     steps = list(steps)
@@ -116,21 +125,39 @@ def compute(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], *, seed: int 
                disable=(None if progress is None else not progress))
     try:
         if workers == 1 or len(tasks) == 1:
-            parts = []
+            out: Examples = ([], [])
             for task in tasks:
-                parts.append(_run_chunk(task))
+                g, e = _apply_chunk(task)
+                out[0].extend(g)
+                out[1].extend(e)
                 bar.update(len(task[0]))
-        else:
-            with process_pool(workers) as pool:
-                parts = []
-                for task, part in zip(tasks, pool.imap(_run_chunk, tasks)):
-                    parts.append(part)
-                    bar.update(len(task[0]))
+            return out
+        with process_pool(workers) as pool:
+            parts = []
+            for task, part in zip(tasks, pool.imap(_run_chunk, tasks)):
+                parts.append(part)
+                bar.update(len(task[0]))
+        return _concat(parts)
     except TransformInputError as exc:
         raise exc.located(desc) from None
     finally:
         bar.close()
-    return _concat(parts)
+
+
+def compute(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], *, seed: int = 0, workers: int | None = None,
+            desc: str = "transform", progress: bool | None = None) -> dict[str, np.ndarray]:
+    """The chain over every graph, as packed arrays (chunks of graphs spread over ``workers`` processes)."""
+    out = _run(graphs, steps, seed, workers, desc, progress)
+    return cache.pack(*out) if isinstance(out, tuple) else out
+
+
+def compute_examples(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], *, seed: int = 0,
+                     workers: int | None = None, desc: str = "transform",
+                     progress: bool | None = None) -> Examples:
+    """The chain over every graph, as ``(graphs, extras)``: equal to ``cache.unpack(compute(...))``, without
+    packing and unpacking the examples computed in this process."""
+    out = _run(graphs, steps, seed, workers, desc, progress)
+    return out if isinstance(out, tuple) else cache.unpack(out)
 
 
 # -- datasets ----------------------------------------------------------------------------------------------------
@@ -175,7 +202,8 @@ def prepare(dataset: GraphDataset, steps: Sequence[Step], *, seed: int = 0, root
     if hit is not None and hit.base is dataset:
         _MEMO.move_to_end(memo_key)
         return hit
-    arrays = None
+    desc = f"{dataset.name}: {'+'.join(s.name for s in steps)}"
+    examples: Examples | None = None
     if use_cache:
         folder = entry_folder(dataset, steps, seed, root)
         arrays = cache.load_entry(folder)
@@ -184,14 +212,14 @@ def prepare(dataset: GraphDataset, steps: Sequence[Step], *, seed: int = 0, root
                 with cache.lock_for(folder):
                     arrays = cache.load_entry(folder)  # another process may have written it while we waited
                     if arrays is None:
-                        arrays = _compute_and_store(dataset, steps, seed, folder, workers, progress)
+                        examples = _compute_and_store(dataset, steps, seed, folder, workers, progress, desc)
             except OSError as exc:  # read-only or full disk: compute without storing
                 log.warning("transform cache %s not writable (%s); computing without it", folder, exc)
-                arrays = None
-    if arrays is None:
-        arrays = compute(dataset.graphs, steps, seed=seed, workers=workers, progress=progress,
-                         desc=f"{dataset.name}: {'+'.join(s.name for s in steps)}")
-    graphs, extras = cache.unpack(arrays)
+        if arrays is not None:
+            examples = cache.unpack(arrays)
+    if examples is None:
+        examples = compute_examples(dataset.graphs, steps, seed=seed, workers=workers, progress=progress, desc=desc)
+    graphs, extras = examples
     fields = {f.name: getattr(dataset, f.name) for f in dataclasses.fields(GraphDataset)}
     fields["graphs"] = graphs
     out = TransformedDataset(**fields, extras=extras if extras and extras[0] else None,
@@ -203,17 +231,17 @@ def prepare(dataset: GraphDataset, steps: Sequence[Step], *, seed: int = 0, root
 
 
 def _compute_and_store(dataset: GraphDataset, steps: list[Step], seed: int, folder: Path, workers: int | None,
-                       progress: bool | None) -> dict[str, np.ndarray]:
+                       progress: bool | None, desc: str) -> Examples:
     t0 = time.perf_counter()
-    arrays = compute(dataset.graphs, steps, seed=seed, workers=workers, progress=progress,
-                     desc=f"{dataset.name}: {'+'.join(s.name for s in steps)}")
+    out = _run(dataset.graphs, steps, seed, workers, desc, progress)
+    examples, arrays = (out, cache.pack(*out)) if isinstance(out, tuple) else (cache.unpack(out), out)
     info = {"key": entry_key(dataset, steps, seed), "outputs": {k: repr(v) for k, v in chain_outputs(steps).items()},
             "graphs": len(dataset.graphs), "compute_s": round(time.perf_counter() - t0, 3)}
     try:
         cache.write_entry(folder, arrays, info)
     except OSError as exc:
         log.warning("could not write transform cache %s: %s", folder, exc)
-    return arrays
+    return examples
 
 
 def clear_memo() -> None:

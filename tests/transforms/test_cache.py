@@ -134,3 +134,50 @@ def test_unknown_transform_and_parameter_errors_name_them():
         resolve_chain([{"name": "lappe", "kk": 3}])
     with pytest.raises(HyperparameterError, match="add {name: lappe}"):
         resolve_chain(["rwse"], {"lappe": {"k": 4}})
+
+
+def _assert_same_examples(a, b) -> None:
+    import dgl
+
+    def same_graph(x: dgl.DGLGraph, y: dgl.DGLGraph) -> None:
+        assert x.num_nodes() == y.num_nodes()
+        for ex, ey in zip(x.edges(), y.edges()):
+            assert torch.equal(ex, ey)
+        for kind in ("ndata", "edata"):
+            dx, dy = getattr(x, kind), getattr(y, kind)
+            assert set(dx.keys()) == set(dy.keys())
+            for k in dx.keys():
+                assert dx[k].dtype == dy[k].dtype and torch.equal(dx[k], dy[k]), (kind, k)
+
+    (ga, ea), (gb, eb) = a, b
+    assert len(ga) == len(gb) and len(ea) == len(eb)
+    for x, y in zip(ga, gb):
+        same_graph(x, y)
+    for x, y in zip(ea, eb):
+        assert set(x) == set(y)
+        for k in x:
+            if isinstance(x[k], dgl.DGLGraph):
+                same_graph(x[k], y[k])
+            else:
+                assert x[k].dtype == y[k].dtype and torch.equal(x[k], y[k]), k
+
+
+def test_examples_computed_here_equal_the_packed_and_cached_ones(tmp_path):
+    """prepare keeps the examples it computed in this process (no pack / unpack round trip); they must equal what
+    the workers send back and what a later process reads from the cache, extras graphs included."""
+    from graphbench.transforms import cache
+    from graphbench.transforms.apply import compute_examples
+
+    ds = load_dataset("toy-triangles", size=24)
+    steps = resolve_chain(["triangles", "toy-noise", {"name": "lappe", "k": 3},
+                           {"name": "sswl_product", "policy": "distance"}])
+    here = compute_examples(ds.graphs, steps, seed=3, workers=1, progress=False)
+    _assert_same_examples(here, cache.unpack(compute(ds.graphs, steps, seed=3, workers=2, progress=False)))
+    _assert_same_examples(here, compute_examples(ds.graphs, steps, seed=3, workers=2, progress=False))
+    clear_memo()
+    fresh = prepare(ds, steps, seed=3, root=tmp_path, workers=1)
+    clear_memo()
+    cached = prepare(ds, steps, seed=3, root=tmp_path, workers=1)
+    assert fresh is not cached
+    _assert_same_examples(here, (fresh.graphs, fresh.extras))
+    _assert_same_examples(here, (cached.graphs, cached.extras))

@@ -128,3 +128,51 @@ def test_snapshot_is_an_independent_copy_of_the_state():
     assert all(torch.equal(v, reference[k]) for k, v in saved.items())
     model.load_state_dict(saved)
     assert all(torch.equal(v, reference[k]) for k, v in model.state_dict().items())
+
+
+def _toy_dataset(num_graphs: int = 24, dim: int = 6, classes: int = 3):
+    """Random graphs (unsorted edges, sizes 2-9) with dense features and labels; one fixed split."""
+    import numpy as np
+
+    from graphbench.data.base import GraphDataset, Split
+
+    gen = torch.Generator().manual_seed(7)
+    graphs = []
+    for _ in range(num_graphs):
+        n = int(torch.randint(2, 10, (1,), generator=gen))
+        g = dgl.graph((torch.randint(0, n, (3 * n,), generator=gen), torch.randint(0, n, (3 * n,), generator=gen)),
+                      num_nodes=n)
+        g.ndata["feat"] = torch.randn(n, dim, generator=gen)
+        graphs.append(g)
+    labels = torch.randint(0, classes, (num_graphs,), generator=gen)
+    idx = np.arange(num_graphs)
+    return GraphDataset("toy", graphs, labels, "graph", "multiclass", "accuracy",
+                        [Split("fixed", idx[:16], idx[16:20], idx[20:])], num_classes=classes)
+
+
+@pytest.mark.parametrize("aggregator,agg_reg,active", [("sum", 0.0, False), ("lcm", 0.0, False),
+                                                       ("lcm", 0.3, True)])
+def test_trainer_leaves_out_a_regulariser_that_is_always_zero(aggregator, agg_reg, active):
+    """GIN without a regularised aggregator (λ = 0 or none) has its zero regularisation term left out of every step
+    (``regularizes()``); training gives bitwise the parameters of the loop that adds it, as the trainer did."""
+    from graphbench.train.config import TrainConfig
+    from graphbench.train.trainer import Trainer
+
+    ds = _toy_dataset()
+    cfg = TrainConfig.from_dict({"batch_size": 4, "lr": 0.01, "epochs": 2})
+    models, trainers = [], []
+    for _ in range(2):
+        torch.manual_seed(0)
+        models.append(build_model("gin", 6, 3, hidden=8, layers=2, aggregator=aggregator, agg_reg=agg_reg))
+        trainers.append(Trainer(models[-1], ds, ds.splits[0], cfg))
+    assert models[0].regularizes() is active
+    assert (trainers[0]._regularizer is not None) is active
+    trainers[1]._regularizer = models[1].regularization_loss  # the term added every step, as before
+    for trainer, model in zip(trainers, models):
+        trainer._train_loader = trainer._loader(ds.splits[0].train, shuffle=True)
+        opt = torch.optim.Adam(model.parameters(), lr=0.01)
+        torch.manual_seed(1)
+        for epoch in (1, 2):
+            trainer._train_epoch(opt, epoch)
+    for (name, p0), p1 in zip(models[0].state_dict().items(), models[1].state_dict().values()):
+        assert torch.equal(p0, p1), name

@@ -143,6 +143,10 @@ class Trainer:
                              "input_transforms)")
         self._aug_gen = torch.Generator().manual_seed(seed)
         self._full: Batch | None = None
+        # The model's regularisation hook, left out when the model says it returns only a zero without gradient
+        # (``regularizes()``, e.g. GIN / GraphSAGE with plain sum / mean aggregators): the same loss and gradients.
+        reg, active = getattr(model, "regularization_loss", None), getattr(model, "regularizes", None)
+        self._regularizer = reg if callable(reg) and (not callable(active) or active()) else None
 
     def _full_graph(self) -> Batch:
         """Node-level tasks: the one graph as a batch, built and moved to the device once."""
@@ -166,9 +170,8 @@ class Trainer:
     # -- one pass ---------------------------------------------------------------------------------------------
     def _step_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         loss = task_loss(self.dataset.task_kind, self.metric, logits, target)
-        reg = getattr(self.model, "regularization_loss", None)
-        if callable(reg):
-            loss = loss + reg()
+        if self._regularizer is not None:
+            loss = loss + self._regularizer()
         return loss
 
     def _backward(self, loss: torch.Tensor, opt: torch.optim.Optimizer, epoch: int) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dgl
 import pytest
 import torch
-from dgl.nn import GINConv
+from dgl.nn import GATConv, GINConv
 
 from graphbench.models import build_model
 from graphbench.models.gin import SumGINConv
@@ -176,3 +176,55 @@ def test_trainer_leaves_out_a_regulariser_that_is_always_zero(aggregator, agg_re
             trainer._train_epoch(opt, epoch)
     for (name, p0), p1 in zip(models[0].state_dict().items(), models[1].state_dict().values()):
         assert torch.equal(p0, p1), name
+
+
+@pytest.mark.parametrize("heads,attn_drop,train", [(4, 0.0, False), (3, 0.5, True), (1, 0.0, True)])
+def test_ops_gat_conv_equals_dgl_gat_conv(heads, attn_drop, train):
+    """GAT's layer through ``dgl.ops`` gives DGL's ``GATConv`` numbers bitwise, outputs and gradients (inputs and
+    every parameter), on a batch of several graphs with unsorted edges and self-loops, with attention dropout
+    drawing the same mask (same seed before each call)."""
+    from graphbench.models.gat import OpsGATConv
+
+    torch.manual_seed(0)
+    ours = OpsGATConv(6, 5, heads, attn_drop=attn_drop, allow_zero_in_degree=True)
+    theirs = GATConv(6, 5, heads, attn_drop=attn_drop, allow_zero_in_degree=True)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    theirs.load_state_dict(ours.state_dict())
+    with torch.no_grad():  # a non-zero bias, so a missing or misplaced bias shows
+        ours.bias.normal_()
+        theirs.bias.copy_(ours.bias)
+    ours.train(train), theirs.train(train)
+    graph = dgl.add_self_loop(Collator().batch(_graphs(4)).graph)
+    assert not torch.equal(graph.edges()[1], graph.edges()[1].sort().values)  # unsorted destinations
+    x = torch.randn(graph.num_nodes(), 6) * 3
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    torch.manual_seed(1)
+    out1 = ours(graph, x1)
+    torch.manual_seed(1)
+    out2 = theirs(graph, x2)
+    assert out1.shape == (graph.num_nodes(), heads, 5)
+    assert torch.equal(out1, out2)
+    weight = torch.randn(out1.shape)
+    (out1 * weight).sum().backward()
+    (out2 * weight).sum().backward()
+    assert torch.equal(x1.grad, x2.grad)
+    for (name, p1), p2 in zip(ours.named_parameters(), theirs.parameters()):
+        assert torch.equal(p1.grad, p2.grad), name
+
+
+def test_gat_model_unchanged_by_the_ops_layer():
+    """The whole GAT (hidden layers concatenating heads, an output layer averaging them) equals the model run with
+    DGL's ``GATConv.forward``, in training mode with attention dropout."""
+    torch.manual_seed(0)
+    model = build_model("gat", 6, 3, hidden=8, layers=3, heads=2, attn_dropout=0.3, head="none", out_heads=2)
+    graphs = _graphs(6)
+    for g in graphs:
+        g.ndata["feat"] = torch.randn(g.num_nodes(), 6)
+    batch = Collator().batch(graphs)
+    torch.manual_seed(2)
+    ours = model(batch)
+    for conv in model.convs:
+        conv.forward = GATConv.forward.__get__(conv)
+    torch.manual_seed(2)
+    theirs = model(Collator().batch(graphs))
+    assert torch.equal(ours, theirs)

@@ -57,8 +57,10 @@ def test_segment_pool_refuses_other_reductions():
         segment_pool(batch, torch.ones(batch.num_nodes, 2), "max")
 
 
-@pytest.mark.parametrize("learn_eps", [False, True])
-def test_sum_gin_conv_equals_dgl_gin_conv(learn_eps):
+@pytest.mark.parametrize("learn_eps,eps", [(False, 0.37), (True, 0.37), (False, 0.0), (True, 0.0)])
+def test_sum_gin_conv_equals_dgl_gin_conv(learn_eps, eps):
+    """Bitwise DGL's GINConv, forward and backward; a non-zero ε shows a wrong self-term weight, ε = 0 (GIN-0,
+    where the layer skips the multiplication by 1 + ε unless ε is learned) that skipping it changes nothing."""
     torch.manual_seed(0)
     mlp = MLP(6, 8, 4, 2, norm="batch")
     ours = SumGINConv(mlp, "sum", init_eps=0.0, learn_eps=learn_eps)
@@ -66,8 +68,8 @@ def test_sum_gin_conv_equals_dgl_gin_conv(learn_eps):
     assert list(ours.state_dict()) == list(theirs.state_dict())  # same names: checkpoints load either way
     theirs.load_state_dict(ours.state_dict())
     with torch.no_grad():
-        ours.eps.fill_(0.37)
-        theirs.eps.fill_(0.37)  # a non-zero ε, so a wrong self-term weight shows
+        ours.eps.fill_(eps)
+        theirs.eps.fill_(eps)
     graph = Collator().batch(_graphs(3)).graph
     x = torch.randn(graph.num_nodes(), 6)
     x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()

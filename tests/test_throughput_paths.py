@@ -230,3 +230,27 @@ def test_gat_model_unchanged_by_the_ops_layer():
     torch.manual_seed(2)
     theirs = model(Collator().batch(graphs))
     assert torch.equal(ours, theirs)
+
+
+def test_trainer_examples_fetch_a_batch_at_once():
+    """The trainer's dataset hands the loader a batch's examples in one ``__getitems__`` call: the same graphs,
+    extras and labels as one ``__getitem__`` per position, in the loader's order; the loader's batches are the
+    per-example ones."""
+    import numpy as np
+
+    from graphbench.train.trainer import _Examples
+
+    ds = _toy_dataset()
+    extras = [{"x": torch.tensor([i])} for i in range(len(ds.graphs))]
+    index = np.array([5, 0, 17, 3, 3, 9], dtype=np.int64)
+    examples = _Examples(ds.graphs, extras, ds.labels, index)
+    positions = [4, 0, 2, 5]
+    batch = examples.__getitems__(positions)
+    assert batch == [examples[i] for i in positions]
+    assert [g is ds.graphs[index[i]] for (g, _, _), i in zip(batch, positions)] == [True] * 4
+    assert [int(e["x"]) for _, e, _ in batch] == [3, 5, 17, 9]
+    assert [int(y) for _, _, y in batch] == ds.labels[[3, 5, 17, 9]].tolist()
+    plain = _Examples(ds.graphs, None, ds.labels, index)
+    assert [e for _, e, _ in plain.__getitems__(positions)] == [None] * 4
+    loader = torch.utils.data.DataLoader(plain, batch_size=4, collate_fn=lambda samples: samples)
+    assert [s for b in loader for s in b] == [plain[i] for i in range(len(index))]

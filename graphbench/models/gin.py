@@ -111,9 +111,10 @@ class SumGINConv(GINConv):
     def forward(self, graph: dgl.DGLGraph, feat: torch.Tensor, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
         if edge_weight is not None or isinstance(feat, tuple):  # weighted or bipartite input: DGL's own path
             return super().forward(graph, feat, edge_weight)
-        if self.eps.requires_grad or bool(self.eps.any()):  # GIN-ε, or a fixed non-zero ε
+        # GIN-ε, a fixed non-zero ε, or ε on an accelerator (reading it there would wait for the device)
+        if self.eps.requires_grad or self.eps.device.type != "cpu" or bool(self.eps.any()):
             rst = (1 + self.eps) * feat + dgl.ops.copy_u_sum(graph, feat)
-        else:  # GIN-0: (1 + 0) · h is h bit for bit, and so is its gradient; one multiplication less each way
+        else:  # GIN-0 on the CPU: (1 + 0) · h is h bit for bit, and so is its gradient; one multiplication less
             rst = feat + dgl.ops.copy_u_sum(graph, feat)
         if self.apply_func is not None:
             rst = self.apply_func(rst)

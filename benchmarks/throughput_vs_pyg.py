@@ -8,8 +8,9 @@ graphs), per epoch:
 - ``trainer``: graphbench's :class:`Trainer` — one epoch of :meth:`Trainer.fit`: ``_train_epoch`` (``Batch``
   collation, forward, backward, Adam), ``evaluate_with_loss`` on the validation part, the best-state copy;
 - ``dgl-calls``: the same, with the model's sum/mean readout through ``dgl.readout_nodes``, GIN's neighbour sum
-  through ``GINConv``'s ``update_all`` and the best state deep-copied (graphbench before issue 22; the same
-  numbers);
+  through ``GINConv``'s ``update_all``, GAT's layer through ``GATConv``'s frames, the best state deep-copied, the
+  model's (zero) regularisation term added every step and the metric through scikit-learn's checked function
+  (graphbench before issue 22; the same numbers);
 - ``bare``: the same graphbench model in a hand-written DGL loop (``GraphDataLoader`` + Adam, validation too);
 - ``pyg``: the same network on torch_geometric's convolutions (GINConv / GCNConv / GATConv) with the graphbench
   model's parameters, encoder, norms, readout and head copied in, PyG ``DataLoader``.
@@ -49,6 +50,7 @@ from torch import nn
 from graphbench import env
 from graphbench.data import load_dataset
 from graphbench.data.base import GraphDataset, Split
+from graphbench.metrics import Metric
 from graphbench.models import build_model, count_parameters
 from graphbench.presets import get_preset
 from graphbench.train.config import TrainConfig
@@ -189,11 +191,16 @@ def _timed(train: Callable[[], None], validate: Callable[[], None]) -> tuple[flo
     return t1 - t0, time.process_time() - t0
 
 
-def trainer_loop(model: nn.Module, ds: GraphDataset, split: Split, cfg: TrainConfig,
-                 copy_state: Callable[[nn.Module], dict] = snapshot) -> Loop:
+def trainer_loop(model: nn.Module, ds: GraphDataset, split: Split, cfg: TrainConfig, *, before: bool = False) -> Loop:
     """One :meth:`Trainer.fit` epoch at a time: the training pass, validation, the best-state copy (``fit`` copies
-    it after every improving epoch; here after every epoch, the worst case)."""
+    it after every improving epoch; here after every epoch, the worst case). ``before``: the trainer's work as it
+    was before issue 22 (state deep-copied, regularisation term always added, scikit-learn's checked metric)."""
     trainer = Trainer(model, ds, split, cfg)
+    copy_state: Callable[[nn.Module], dict] = snapshot
+    if before:
+        copy_state = _deepcopy_state
+        trainer._regularizer = getattr(model, "regularization_loss", None)
+        trainer.metric = _sklearn_metric(trainer.metric)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     if not trainer.node_level:
         trainer._train_loader = trainer._loader(split.train, shuffle=True)
@@ -213,11 +220,23 @@ def _deepcopy_state(model: nn.Module) -> dict:
     return copy.deepcopy(model.state_dict())
 
 
-def with_dgl_calls(model: nn.Module) -> nn.Module:
-    """``model`` computing its sum/mean readout with ``dgl.readout_nodes`` and GIN's neighbour sum with DGL's
-    ``GINConv.forward`` (``update_all``): graphbench's calls before issue 22, the same numbers."""
-    from dgl.nn import GINConv
+def _sklearn_metric(metric: Metric) -> Metric:
+    """``metric`` computed by scikit-learn's own function, input checks included (graphbench before issue 22)."""
+    import sklearn.metrics as skm
 
+    if metric.name == "accuracy":
+        return Metric(metric.name, lambda y, s: float(skm.accuracy_score(y.reshape(-1), s.argmax(-1))),
+                      metric.direction)
+    return metric
+
+
+def with_dgl_calls(model: nn.Module) -> nn.Module:
+    """``model`` computing its sum/mean readout with ``dgl.readout_nodes``, GIN's neighbour sum with DGL's
+    ``GINConv.forward`` (``update_all``) and GAT's layer with ``GATConv.forward`` (frames): graphbench's calls
+    before issue 22, the same numbers."""
+    from dgl.nn import GATConv, GINConv
+
+    from graphbench.models.gat import OpsGATConv
     from graphbench.models.gin import SumGINConv
     from graphbench.nn.readout import readout
 
@@ -225,6 +244,8 @@ def with_dgl_calls(model: nn.Module) -> nn.Module:
     for conv in model.convs:
         if isinstance(conv, SumGINConv):
             conv.forward = types.MethodType(GINConv.forward, conv)
+        if isinstance(conv, OpsGATConv):
+            conv.forward = types.MethodType(GATConv.forward, conv)
     return model
 
 
@@ -388,7 +409,7 @@ def graph_level(args: argparse.Namespace) -> None:
                 params = (count_parameters(gb_model), count_parameters(net))
                 gaps.append(twin_gap(gb_model, net, ds, data))
                 loops = {"trainer": trainer_loop(gb_model, ds, split, cfg),
-                         "dgl-calls": trainer_loop(with_dgl_calls(fresh()), ds, split, cfg, _deepcopy_state),
+                         "dgl-calls": trainer_loop(with_dgl_calls(fresh()), ds, split, cfg, before=True),
                          "bare": bare_dgl_loop(fresh(), ds, split, cfg), "pyg": pyg_loop(net, data, split, cfg)}
                 interleave(loops, args.epochs, times)
             med = summary(times, "pyg")

@@ -38,6 +38,35 @@ def check(hp: dict) -> None:
                                   "change one of the two hyperparameters")
 
 
+class OpsGATConv(GATConv):
+    """DGL's ``GATConv`` (same parameters, initialisation and state-dict names) whose attention and aggregation are
+    direct ``dgl.ops`` calls — ``u_add_v`` for ``aᵀ[W h_i ‖ W h_j]`` split into its source and destination halves,
+    ``edge_softmax`` over each node's in-edges, ``u_mul_e_sum`` for ``Σ_j α_ij W h_j`` — instead of
+    ``apply_edges`` / ``update_all`` on node and edge frames: the same kernels in the same order, so the same
+    numbers, without the frames' per-call bookkeeping (``local_scope``, frame writes and pops, message dispatch),
+    about a tenth of a small-graph batch's GAT layer (docs/benchmarks.md §Baselines against PyG). Inputs it does
+    not cover (bipartite pairs, blocks, edge weights, a residual, ``get_attention``, the zero-in-degree check) take
+    DGL's own ``forward``."""
+
+    def forward(self, graph: dgl.DGLGraph, feat: torch.Tensor, edge_weight: torch.Tensor | None = None,
+                get_attention: bool = False) -> torch.Tensor:
+        if (isinstance(feat, tuple) or edge_weight is not None or get_attention or graph.is_block
+                or self.res_fc is not None or not self._allow_zero_in_degree):
+            return super().forward(graph, feat, edge_weight, get_attention)
+        prefix = feat.shape[:-1]
+        feat_src = self.fc(self.feat_drop(feat)).view(*prefix, self._num_heads, self._out_feats)
+        el = (feat_src * self.attn_l).sum(dim=-1).unsqueeze(-1)  # [n, heads, 1]: aᵀ_l W h_j
+        er = (feat_src * self.attn_r).sum(dim=-1).unsqueeze(-1)  # aᵀ_r W h_i
+        e = self.leaky_relu(dgl.ops.u_add_v(graph, el, er))  # Eq. 3, one score per edge j → i and head
+        a = self.attn_drop(dgl.ops.edge_softmax(graph, e))  # Eq. 3's softmax over j ∈ N(i)
+        rst = dgl.ops.u_mul_e_sum(graph, feat_src, a)  # Eq. 4 (before the nonlinearity)
+        if self.has_explicit_bias:
+            rst = rst + self.bias.view(*((1,) * len(prefix)), self._num_heads, self._out_feats)
+        if self.activation:
+            rst = self.activation(rst)
+        return rst
+
+
 @MODELS.register("gat", hparams=HPARAMS, check=check, search_space={**COMMON_SEARCH_SPACE,
                                                        "heads": {"type": "categorical", "choices": [1, 4, 8]}},
                  edge_features=False, task_levels=("graph", "node"), paper="Veličković et al., ICLR 2018")
@@ -59,11 +88,12 @@ class GAT(MessagePassingNet):
 
     def make_conv(self, layer: int, in_dim: int, out_dim: int) -> nn.Module:
         if self.is_output_layer(layer):  # Eq. 6: average of out_heads heads of the output width
-            conv = GATConv(in_dim, out_dim, self.out_heads, attn_drop=self.attn_dropout, allow_zero_in_degree=True)
+            conv = OpsGATConv(in_dim, out_dim, self.out_heads, attn_drop=self.attn_dropout,
+                              allow_zero_in_degree=True)
             conv.average_heads = True
             return conv
-        return GATConv(in_dim, out_dim // self.heads, self.heads, attn_drop=self.attn_dropout,
-                       allow_zero_in_degree=True)
+        return OpsGATConv(in_dim, out_dim // self.heads, self.heads, attn_drop=self.attn_dropout,
+                          allow_zero_in_degree=True)
 
     def apply_conv(self, conv: nn.Module, graph: dgl.DGLGraph, h: torch.Tensor,
                    e: torch.Tensor | None) -> torch.Tensor:

@@ -104,12 +104,18 @@ class SumGINConv(GINConv):
     """DGL's ``GINConv`` with the sum aggregator (Eq. 4.1; same parameters, initialisation and state-dict names) whose
     neighbour sum is one ``dgl.ops.copy_u_sum`` call: the kernel ``update_all(copy_u, sum)`` runs, so the same
     numbers, without its per-call frame bookkeeping (``local_scope``, node-data writes), which costs as much as the
-    kernel itself on small-graph batches (docs/models/baselines.md §Throughput)."""
+    kernel itself on small-graph batches (docs/models/baselines.md §Throughput). With ε fixed at 0 (GIN-0) the
+    self term is ``h`` itself rather than ``(1 + 0) · h``: the same numbers (docs/benchmarks.md §Baselines against
+    PyG)."""
 
     def forward(self, graph: dgl.DGLGraph, feat: torch.Tensor, edge_weight: torch.Tensor | None = None) -> torch.Tensor:
         if edge_weight is not None or isinstance(feat, tuple):  # weighted or bipartite input: DGL's own path
             return super().forward(graph, feat, edge_weight)
-        rst = (1 + self.eps) * feat + dgl.ops.copy_u_sum(graph, feat)
+        # GIN-ε, a fixed non-zero ε, or ε on an accelerator (reading it there would wait for the device)
+        if self.eps.requires_grad or self.eps.device.type != "cpu" or bool(self.eps.any()):
+            rst = (1 + self.eps) * feat + dgl.ops.copy_u_sum(graph, feat)
+        else:  # GIN-0 on the CPU: (1 + 0) · h is h bit for bit, and so is its gradient; one multiplication less
+            rst = feat + dgl.ops.copy_u_sum(graph, feat)
         if self.apply_func is not None:
             rst = self.apply_func(rst)
         return self.activation(rst) if self.activation is not None else rst

@@ -75,18 +75,25 @@ class _RandomDraws(torch.utils.data.Sampler):
 
 
 class _Examples(torch.utils.data.Dataset):
-    """``(graph, extras or None, label)`` of the examples in ``index``."""
+    """``(graph, extras or None, label)`` of the examples in ``index``. The data loader fetches a batch's
+    examples with one :meth:`__getitems__` call (positions converted to Python ints once) instead of one
+    ``__getitem__`` call and numpy-scalar conversion per example."""
 
     def __init__(self, graphs: list[dgl.DGLGraph], extras: list[dict] | None, labels: torch.Tensor,
                  index: np.ndarray) -> None:
         self.graphs, self.extras, self.labels, self.index = graphs, extras, labels, index
+        self._ids = np.asarray(index).tolist()
 
     def __len__(self) -> int:
         return len(self.index)
 
     def __getitem__(self, i: int):
-        j = int(self.index[i])
+        j = self._ids[i]
         return self.graphs[j], (self.extras[j] if self.extras is not None else None), self.labels[j]
+
+    def __getitems__(self, positions: list[int]) -> list[tuple]:
+        ids, graphs, labels, extras = self._ids, self.graphs, self.labels, self.extras
+        return [(graphs[j], None if extras is None else extras[j], labels[j]) for j in (ids[i] for i in positions)]
 
 
 def task_loss(task_kind: str, metric: Metric, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -143,6 +150,10 @@ class Trainer:
                              "input_transforms)")
         self._aug_gen = torch.Generator().manual_seed(seed)
         self._full: Batch | None = None
+        # The model's regularisation hook, left out when the model says it returns only a zero without gradient
+        # (``regularizes()``, e.g. GIN / GraphSAGE with plain sum / mean aggregators): the same loss and gradients.
+        reg, active = getattr(model, "regularization_loss", None), getattr(model, "regularizes", None)
+        self._regularizer = reg if callable(reg) and (not callable(active) or active()) else None
 
     def _full_graph(self) -> Batch:
         """Node-level tasks: the one graph as a batch, built and moved to the device once."""
@@ -166,20 +177,23 @@ class Trainer:
     # -- one pass ---------------------------------------------------------------------------------------------
     def _step_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         loss = task_loss(self.dataset.task_kind, self.metric, logits, target)
-        reg = getattr(self.model, "regularization_loss", None)
-        if callable(reg):
-            loss = loss + reg()
+        if self._regularizer is not None:
+            loss = loss + self._regularizer()
         return loss
 
-    def _backward(self, loss: torch.Tensor, opt: torch.optim.Optimizer, epoch: int) -> None:
-        if not torch.isfinite(loss):
-            raise TrainingDiverged(f"the training loss became {loss.item()} in epoch {epoch}; "
+    def _backward(self, loss: torch.Tensor, opt: torch.optim.Optimizer, epoch: int) -> float:
+        """One optimiser step on ``loss``; returns its value (read once, for the finiteness check and the epoch's
+        mean loss)."""
+        value = loss.item()
+        if not math.isfinite(value):
+            raise TrainingDiverged(f"the training loss became {value} in epoch {epoch}; "
                                    "try a lower learning rate, gradient clipping (grad_clip) or normalisation")
         opt.zero_grad()
         loss.backward()
         if self.config.grad_clip > 0:
             nn.utils.clip_grad_norm_(self.model.parameters(), self.config.grad_clip)
         opt.step()
+        return value
 
     def _train_epoch(self, opt: torch.optim.Optimizer, epoch: int) -> float:
         self.model.train()
@@ -188,14 +202,12 @@ class Trainer:
             idx = torch.from_numpy(self.split.train).to(self.device)
             logits = self.model(batch)[idx]
             loss = self._step_loss(logits, self.dataset.labels.to(self.device)[idx])
-            self._backward(loss, opt, epoch)
-            return loss.item()
+            return self._backward(loss, opt, epoch)
         total, count = 0.0, 0
         for batch, y in self._train_loader:
             batch, y = self.collator.augment(batch.to(self.device), self._aug_gen), y.to(self.device)
             loss = self._step_loss(self.model(batch), y)
-            self._backward(loss, opt, epoch)
-            total += loss.item() * len(y)
+            total += self._backward(loss, opt, epoch) * len(y)
             count += len(y)
         return total / max(count, 1)
 

@@ -94,6 +94,13 @@ class AggregatorModelMixin:
         losses = [m.regularization_loss() for m in self.modules() if isinstance(m, Aggregator)]  # type: ignore
         return torch.stack(losses).sum() if losses else _zero(self)  # type: ignore[arg-type]
 
+    def regularizes(self) -> bool:
+        """Whether :meth:`regularization_loss` can be anything but a zero without gradient: some aggregator has a
+        regulariser with λ > 0 (otherwise none records a penalty). The trainer asks once per run and leaves the
+        term out when not — adding that zero changes neither the loss nor any gradient, and the module walk and
+        the addition cost every training step."""
+        return any(isinstance(m, Aggregator) and m.regularised and m.reg > 0 for m in self.modules())  # type: ignore
+
 
 def _zero(module: nn.Module) -> torch.Tensor:
     """A zero scalar on the device (and dtype) of ``module``'s parameters, so it stacks with their penalties

@@ -384,3 +384,53 @@ def test_lappe_deepset_reads_the_trivial_pair_and_leaves_out_the_pairs_a_small_g
     with torch.no_grad():
         got = enc(dgl.batch(graphs), torch.cat(vecs), torch.cat(vals))
     assert torch.allclose(got, torch.cat(want), atol=1e-5)
+
+
+@pytest.mark.parametrize("in_dim,out_dim,norm", [(8, 8, "batch"), (8, 5, "none"), (5, 8, "none")])
+def test_ring_module_propagation_equals_dgl_graph_conv_forward_and_backward(in_dim, out_dim, norm):
+    """The (k, t) module multiplies by W before aggregating (autograd then keeps the shared delayed state, not a
+    per-module copy): the same function and gradients as DGL's GraphConv(norm="both") with its parameters, on a
+    batch of graphs whose ring edges are unsorted and include isolated nodes' self-loops only."""
+    from dgl.nn import GraphConv
+
+    from graphbench.models.drew import DRewGCNModule
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    parts = []
+    for n in (6, 9, 4):
+        g = dgl.graph(tuple(torch.from_numpy(rng.integers(0, n, 14)) for _ in range(2)), num_nodes=n)
+        parts.append(dgl.add_self_loop(dgl.remove_self_loop(g)))
+    graph = dgl.batch(parts)
+    perm = torch.from_numpy(rng.permutation(graph.num_edges()))
+    graph = dgl.graph((graph.edges()[0][perm], graph.edges()[1][perm]), num_nodes=graph.num_nodes())
+    module = DRewGCNModule(in_dim, out_dim, norm=norm, dropout=0.0, activation="relu", l2norm=False)
+    conv = GraphConv(in_dim, out_dim, norm="both", bias=module.conv.bias is not None, allow_zero_in_degree=True)
+    conv.load_state_dict(module.conv.state_dict())
+    if module.conv.bias is not None:
+        nn.init.normal_(module.conv.bias)
+        conv.bias.data.copy_(module.conv.bias.data)
+    x = torch.randn(graph.num_nodes(), in_dim, requires_grad=True)
+    x2 = x.detach().clone().requires_grad_(True)
+    ours, theirs = module.propagate(graph, x), conv(graph, x2)
+    torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+    w = torch.randn_like(ours)
+    (ours * w).sum().backward()
+    (theirs * w).sum().backward()
+    torch.testing.assert_close(x.grad, x2.grad, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(module.conv.weight.grad, conv.weight.grad, rtol=1e-5, atol=1e-5)
+
+
+def test_ring_module_keeps_no_per_module_copy_of_its_input_for_backward():
+    """What autograd keeps of a (k, t) module's GCN step: the delayed state itself (shared by every module reading
+    it) and [n, 1] degree norms, never a new [n, d] tensor (DGL's layer kept its aggregated input, one per module)."""
+    from graphbench.models.drew import DRewGCNModule
+
+    graph = dgl.add_self_loop(dgl.graph(([0, 1, 2, 3], [1, 2, 3, 0]), num_nodes=5))
+    module = DRewGCNModule(8, 8, norm="none", dropout=0.0, activation="relu", l2norm=False)
+    x = torch.randn(5, 8, requires_grad=True)
+    kept = []
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: kept.append(t) or t, lambda t: t):
+        module.propagate(graph, x)
+    wide = [t for t in kept if t.dim() == 2 and t.shape[0] == 5 and t.shape[1] > 1]
+    assert wide and all(t.data_ptr() == x.data_ptr() for t in wide)

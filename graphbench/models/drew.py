@@ -255,8 +255,19 @@ class DRewGCNModule(nn.Module):
 
     def forward(self, graph: dgl.DGLGraph, x: torch.Tensor) -> torch.Tensor:
         """``[n, in_dim]`` delayed states → ``[n, out_dim]`` ring messages (``graph``: ring k with self-loops)."""
-        h = self.act(self.drop(self.norm(self.conv(graph, x))))
+        h = self.act(self.drop(self.norm(self.propagate(graph, x))))
         return nn.functional.normalize(h, p=2.0, dim=-1) if self.l2norm else h
+
+    def propagate(self, graph: dgl.DGLGraph, x: torch.Tensor) -> torch.Tensor:
+        """``GraphConv(norm="both")`` with ``self.conv``'s parameters, always multiplying by ``W`` first. DGL's
+        layer aggregates first when the widths are equal, and autograd then keeps every module's aggregated copy
+        of its input for the weight's gradient; weight first keeps ``x`` itself, the delayed state that every ring
+        reading it shares (DRew's 23 × 42 Peptides network runs 276 modules on 24 states). The same function up
+        to floating-point summation order (``tests/test_drew.py``)."""
+        norm_src = graph.out_degrees().clamp(min=1).to(x.dtype).pow(-0.5).unsqueeze(-1)
+        norm_dst = graph.in_degrees().clamp(min=1).to(x.dtype).pow(-0.5).unsqueeze(-1)
+        h = dgl.ops.copy_u_sum(graph, (x @ self.conv.weight) * norm_src) * norm_dst
+        return h + self.conv.bias if self.conv.bias is not None else h
 
 
 @MODELS.register("drew-gcn", hparams=DREW_GCN_HPARAMS, search_space=DREW_SEARCH_SPACE, edge_features=False,

@@ -143,20 +143,50 @@ def format_missing_counts() -> str:
     return "\n".join(rows) if rows else "- none"
 
 
+def format_preset_table() -> str:
+    """A Markdown table of every registered preset: its reference, our parameter count at ``params_dataset``'s
+    dimensions and the reference's (``verified`` when equal), or that the reference states none."""
+    rows = ["| model | preset | reference | counted on | ours | reference's | |", "|---|---|---|---|---|---|---|"]
+    for key in sorted(PRESETS):
+        p = PRESETS[key]
+        try:
+            ours = f"{preset_parameter_count(p):,}" if p.params_dataset else "—"
+        except (KeyError, ValueError):
+            ours = "not computable"
+        if p.params is None:
+            theirs, verdict = "none stated", "see below"
+        else:
+            theirs = f"{p.params:,}"
+            verdict = "verified" if ours == theirs else "**differs**"
+        ref = (p.reference or "(not given)").replace("|", "\\|")
+        rows.append(f"| `{p.model}` | `{p.name}` | {ref} | {p.params_dataset or '—'} | {ours} | {theirs} | {verdict} |")
+    return "\n".join(rows)
+
+
 DOCS_MARKERS = ("<!-- presets-without-count:start -->", "<!-- presets-without-count:end -->")
+TABLE_MARKERS = ("<!-- presets-table:start -->", "<!-- presets-table:end -->")
+
+
+def _replace_between(text: str, markers: tuple[str, str], body: str) -> str:
+    start, end = markers
+    if start not in text:
+        return text
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{body}\n{end}{tail}"
 
 
 def update_docs_list(path: str) -> bool:
-    """Rewrite the generated list of presets without a count between :data:`DOCS_MARKERS` in ``path``
-    (docs/presets.md); returns whether the file changed."""
+    """Rewrite the generated parts of ``path`` (docs/presets.md): the list of presets without a count between
+    :data:`DOCS_MARKERS` and, where the file has them, the table of every preset between :data:`TABLE_MARKERS`;
+    returns whether the file changed."""
     from pathlib import Path
 
     file = Path(path)
     text = file.read_text(encoding="utf-8")
-    start, end = DOCS_MARKERS
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    new = f"{head}{start}\n{format_missing_counts()}\n{end}{tail}"
+    new = _replace_between(text, DOCS_MARKERS, format_missing_counts())
+    if TABLE_MARKERS[0] in new:
+        new = _replace_between(new, TABLE_MARKERS, format_preset_table())
     if new != text:
         file.write_text(new, encoding="utf-8")
     return new != text

@@ -17,9 +17,11 @@ from graphbench.data.base import FeatureSpec
 from graphbench.models import count_parameters
 from graphbench.preset_counts import (
     DOCS_MARKERS,
+    TABLE_MARKERS,
     build_preset_model,
     dataset_input_dims,
     format_missing_counts,
+    format_preset_table,
     parameter_status,
     update_docs_list,
 )
@@ -111,6 +113,11 @@ def test_docs_list_of_presets_without_a_count_is_in_sync(tmp_path):
     listed = docs.read_text(encoding="utf-8").split(start, 1)[1].split(end, 1)[0].strip()
     assert listed == format_missing_counts().strip(), (
         "docs/presets.md is out of date: run python -m graphbench.preset_counts --update-docs docs/presets.md")
+    tstart, tend = TABLE_MARKERS
+    table = docs.read_text(encoding="utf-8").split(tstart, 1)[1].split(tend, 1)[0].strip()
+    assert table == format_preset_table().strip(), (
+        "docs/presets.md's table is out of date: run python -m graphbench.preset_counts --update-docs docs/presets.md")
+    assert table.count("| verified |") == sum(1 for p in PRESETS.values() if p.params is not None)
     stale = tmp_path / "presets.md"
     stale.write_text(f"intro\n{start}\n- old\n{end}\nrest\n", encoding="utf-8")
     assert update_docs_list(str(stale)) and not update_docs_list(str(stale))

@@ -254,3 +254,26 @@ def test_trainer_examples_fetch_a_batch_at_once():
     assert [e for _, e, _ in plain.__getitems__(positions)] == [None] * 4
     loader = torch.utils.data.DataLoader(plain, batch_size=4, collate_fn=lambda samples: samples)
     assert [s for b in loader for s in b] == [plain[i] for i in range(len(index))]
+
+
+@pytest.mark.parametrize("max_edges", [0, 10 ** 9])
+def test_neighbour_sum_paths_equal_dgl_copy_u_sum(monkeypatch, max_edges):
+    """Both paths of GIN's neighbour sum (DGL's SpMM, and index_add_ for small batches) give DGL's copy_u_sum bit
+    for bit, forward and backward, on a batch whose edge list is unsorted and has repeated edges."""
+    import dgl
+
+    from graphbench.models import gin
+
+    monkeypatch.setattr(gin, "INDEX_ADD_MAX_EDGES", max_edges)
+    gen = torch.Generator().manual_seed(0)
+    parts = [dgl.graph((torch.randint(0, n, (3 * n,), generator=gen), torch.randint(0, n, (3 * n,), generator=gen)),
+                       num_nodes=n) for n in (5, 9, 7)]
+    graph = dgl.batch(parts)
+    x = torch.randn(graph.num_nodes(), 6, generator=gen)
+    x1, x2 = x.clone().requires_grad_(), x.clone().requires_grad_()
+    ours, theirs = gin.neighbour_sum(graph, x1), dgl.ops.copy_u_sum(graph, x2)
+    assert torch.equal(ours, theirs)
+    w = torch.randn(ours.shape, generator=gen)
+    (ours * w).sum().backward()
+    (theirs * w).sum().backward()
+    assert torch.equal(x1.grad, x2.grad)

@@ -100,6 +100,21 @@ def check(hp: dict) -> None:
                                   "encoder=true and encoder_act=true")
 
 
+#: Below this many edges a batch's neighbour sum is ``index_select`` + ``index_add_`` rather than DGL's SpMM: the
+#: same sums in the same order, and on the CPU cheaper than the SpMM's fixed cost for small batches (a 32-graph
+#: PTC_MR batch, ~1,000 edges: 117 vs 172 µs forward and backward), dearer above it (ENZYMES, ~4,300 edges: 283 vs
+#: 226 µs); docs/benchmarks.md §Baselines against PyG.
+INDEX_ADD_MAX_EDGES = 2048
+
+
+def neighbour_sum(graph: dgl.DGLGraph, feat: torch.Tensor) -> torch.Tensor:
+    """``Σ_{u ∈ N(v)} h_u`` for every node ``v`` (DGL's ``copy_u_sum``), by the cheaper path for the graph's size."""
+    if graph.num_edges() < INDEX_ADD_MAX_EDGES and feat.device.type == "cpu":
+        src, dst = graph.edges()
+        return torch.zeros_like(feat).index_add_(0, dst, feat.index_select(0, src))
+    return dgl.ops.copy_u_sum(graph, feat)
+
+
 class SumGINConv(GINConv):
     """DGL's ``GINConv`` with the sum aggregator (Eq. 4.1; same parameters, initialisation and state-dict names) whose
     neighbour sum is one ``dgl.ops.copy_u_sum`` call: the kernel ``update_all(copy_u, sum)`` runs, so the same
@@ -113,9 +128,9 @@ class SumGINConv(GINConv):
             return super().forward(graph, feat, edge_weight)
         # GIN-ε, a fixed non-zero ε, or ε on an accelerator (reading it there would wait for the device)
         if self.eps.requires_grad or self.eps.device.type != "cpu" or bool(self.eps.any()):
-            rst = (1 + self.eps) * feat + dgl.ops.copy_u_sum(graph, feat)
+            rst = (1 + self.eps) * feat + neighbour_sum(graph, feat)
         else:  # GIN-0 on the CPU: (1 + 0) · h is h bit for bit, and so is its gradient; one multiplication less
-            rst = feat + dgl.ops.copy_u_sum(graph, feat)
+            rst = feat + neighbour_sum(graph, feat)
         if self.apply_func is not None:
             rst = self.apply_func(rst)
         return self.activation(rst) if self.activation is not None else rst

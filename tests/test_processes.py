@@ -26,3 +26,32 @@ def test_workers_run_dgl_kernels_after_the_parent_used_openmp():
     finally:
         torch.set_num_threads(threads)
     assert result == [4 * 5 * 1000, 4 * 5 * 2000]
+
+
+FD_SCRIPT = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (128, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+import tests.toy_inputs
+from graphbench.data import load_dataset
+from graphbench.transforms import resolve_chain
+from graphbench.transforms.apply import compute
+ds = load_dataset("toy-triangles", size=400)
+out = compute(ds.graphs, resolve_chain(["triangles", {"name": "lappe", "k": 2}]), workers=2, progress=False)
+print(len(out["g:num_nodes"]))
+"""
+
+
+def test_transform_workers_do_not_receive_the_graphs_as_shared_tensors():
+    """The workers inherit the dataset; a chunk is sent as its bounds. Sent through the pool, every tensor of every
+    graph became a shared-memory file descriptor and a dataset's worth exhausted the open-file limit (ogbg-molhiv's
+    41k graphs at a limit of 20,000); here 400 graphs at a limit of 128."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers import ROOT
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GRAPHBENCH_TRANSFORM_WORKERS": "2"}
+    proc = subprocess.run([sys.executable, "-c", FD_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "400", proc.stderr[-2000:]
+    assert "Too many open files" not in proc.stderr

@@ -86,6 +86,9 @@ def apply_steps(graph: dgl.DGLGraph, steps: Sequence[Step], *, seed: int = 0, in
 Examples = tuple[list[dgl.DGLGraph], list[dict[str, Any]]]
 
 
+_WORK: tuple | None = None  # (graphs, steps, seed) of the running compute, inherited by the forked workers
+
+
 def _apply_chunk(task: tuple[Sequence[dgl.DGLGraph], list[Step], int, int]) -> Examples:
     """Graphs ``start, start + 1, ...`` of the dataset (``graphs``) through the chain."""
     graphs, steps, seed, start = task
@@ -93,9 +96,13 @@ def _apply_chunk(task: tuple[Sequence[dgl.DGLGraph], list[Step], int, int]) -> E
     return [g for g, _ in done], [e for _, e in done]
 
 
-def _run_chunk(task: tuple[Sequence[dgl.DGLGraph], list[Step], int, int]) -> dict[str, np.ndarray]:
-    """A worker's chunk, packed for the trip back (plain arrays pickle fast)."""
-    return cache.pack(*_apply_chunk(task))
+def _run_chunk(bounds: tuple[int, int]) -> dict[str, np.ndarray]:
+    """A worker's chunk ``[a, b)`` of the graphs it inherited (:data:`_WORK`), packed into plain arrays for the trip
+    back. The graphs are never sent to the worker: torch pickles tensors for a process pool as shared-memory file
+    descriptors, one per tensor, and a dataset's worth of them exhausts the process's open-file limit."""
+    graphs, steps, seed = _WORK
+    a, b = bounds
+    return cache.pack(*_apply_chunk((graphs[a:b], steps, seed, a)))
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -117,6 +124,7 @@ def _run(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], seed: int, worke
          progress: bool | None) -> Examples | dict[str, np.ndarray]:
     """The chain over every graph: the examples themselves when computed in this process, packed arrays when
     chunks of graphs were spread over ``workers`` processes."""
+    global _WORK
     workers = default_workers(len(graphs)) if workers is None else max(1, workers)
     chunk = max(1, min(_CHUNK, -(-len(graphs) // (workers * 4))))
     steps = list(steps)
@@ -132,11 +140,15 @@ def _run(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], seed: int, worke
                 out[1].extend(e)
                 bar.update(len(task[0]))
             return out
-        with process_pool(workers) as pool:
-            parts = []
-            for task, part in zip(tasks, pool.imap(_run_chunk, tasks)):
-                parts.append(part)
-                bar.update(len(task[0]))
+        _WORK = (graphs, steps, seed)
+        try:
+            with process_pool(workers) as pool:
+                parts = []
+                for task, part in zip(tasks, pool.imap(_run_chunk, [(t[3], t[3] + len(t[0])) for t in tasks])):
+                    parts.append(part)
+                    bar.update(len(task[0]))
+        finally:
+            _WORK = None
         return _concat(parts)
     except TransformInputError as exc:
         raise exc.located(desc) from None

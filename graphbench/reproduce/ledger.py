@@ -182,10 +182,16 @@ def gap_plot(df: pd.DataFrame):
             continue
         ax.errorbar(part["paper_value"], part["ours_mean"], xerr=part["paper_std"].fillna(0),
                     yerr=part["ours_std"].fillna(0), fmt="o", color=colour, ms=5, capsize=3, label=label)
-        for r in part.itertuples():
-            ax.annotate(f"{r.model} {r.preset}" + ("" if str(r.preset).endswith(str(r.dataset)) else f"/{r.dataset}"),
-                        (r.paper_value, r.ours_mean), fontsize=7,
-                        xytext=(4, 4), textcoords="offset points")
+    # a label that would overlap an earlier one (within 4 % of the range vertically and a label's width, ~30 % of
+    # the range, horizontally) is stacked below it
+    span = hi - lo or 1.0
+    placed: list[tuple[float, float]] = []
+    for r in d.sort_values(["ours_mean", "paper_value"], ascending=False).itertuples():
+        stacked = sum(1 for x, y in placed
+                      if abs(x - r.paper_value) < 0.3 * span and abs(y - r.ours_mean) < 0.04 * span)
+        placed.append((r.paper_value, r.ours_mean))
+        ax.annotate(f"{r.model} {r.preset}" + ("" if str(r.preset).endswith(str(r.dataset)) else f"/{r.dataset}"),
+                    (r.paper_value, r.ours_mean), fontsize=7, xytext=(4, 4 - 9 * stacked), textcoords="offset points")
     ax.set_xlim(lo - pad, hi + pad)
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("paper (mean ± std)")

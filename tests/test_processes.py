@@ -55,3 +55,22 @@ def test_transform_workers_do_not_receive_the_graphs_as_shared_tensors():
     proc = subprocess.run([sys.executable, "-c", FD_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and proc.stdout.strip() == "400", proc.stderr[-2000:]
     assert "Too many open files" not in proc.stderr
+
+
+def _sigterm_is_default(_: int) -> bool:
+    import signal
+
+    return signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+
+
+def test_workers_drop_the_callers_signal_handlers():
+    """A caller's SIGTERM handler (a sweep worker's) must not reach the pool's workers, or a pool shutdown that
+    signals them can wait for ever (this hung the test suite once)."""
+    import signal
+
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    try:
+        with process_pool(2) as pool:
+            assert pool.map_async(_sigterm_is_default, [0, 1]).get(timeout=60) == [True, True]
+    finally:
+        signal.signal(signal.SIGTERM, previous)

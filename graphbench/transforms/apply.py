@@ -89,10 +89,9 @@ Examples = tuple[list[dgl.DGLGraph], list[dict[str, Any]]]
 _WORK: tuple | None = None  # (graphs, steps, seed) of the running compute, inherited by the forked workers
 
 
-def _apply_chunk(task: tuple[Sequence[dgl.DGLGraph], list[Step], int, int]) -> Examples:
-    """Graphs ``start, start + 1, ...`` of the dataset (``graphs``) through the chain."""
-    graphs, steps, seed, start = task
-    done = [apply_steps(g, steps, seed=seed, index=start + i) for i, g in enumerate(graphs)]
+def _apply_range(graphs: Sequence[dgl.DGLGraph], steps: list[Step], seed: int, a: int, b: int) -> Examples:
+    """Graphs ``a, ..., b - 1`` of the dataset through the chain."""
+    done = [apply_steps(graphs[i], steps, seed=seed, index=i) for i in range(a, b)]
     return [g for g, _ in done], [e for _, e in done]
 
 
@@ -101,8 +100,7 @@ def _run_chunk(bounds: tuple[int, int]) -> dict[str, np.ndarray]:
     back. The graphs are never sent to the worker: torch pickles tensors for a process pool as shared-memory file
     descriptors, one per tensor, and a dataset's worth of them exhausts the process's open-file limit."""
     graphs, steps, seed = _WORK
-    a, b = bounds
-    return cache.pack(*_apply_chunk((graphs[a:b], steps, seed, a)))
+    return cache.pack(*_apply_range(graphs, steps, seed, *bounds))
 
 
 def _concat(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -128,25 +126,25 @@ def _run(graphs: Sequence[dgl.DGLGraph], steps: Sequence[Step], seed: int, worke
     workers = default_workers(len(graphs)) if workers is None else max(1, workers)
     chunk = max(1, min(_CHUNK, -(-len(graphs) // (workers * 4))))
     steps = list(steps)
-    tasks = [(graphs[a:a + chunk], steps, seed, a) for a in range(0, len(graphs), chunk)]
+    bounds = [(a, min(a + chunk, len(graphs))) for a in range(0, len(graphs), chunk)]
     bar = tqdm(total=len(graphs), desc=desc, unit="graph", file=sys.stderr, leave=False,
                disable=(None if progress is None else not progress))
     try:
-        if workers == 1 or len(tasks) == 1:
+        if workers == 1 or len(bounds) == 1:
             out: Examples = ([], [])
-            for task in tasks:
-                g, e = _apply_chunk(task)
+            for a, b in bounds:
+                g, e = _apply_range(graphs, steps, seed, a, b)
                 out[0].extend(g)
                 out[1].extend(e)
-                bar.update(len(task[0]))
+                bar.update(b - a)
             return out
         _WORK = (graphs, steps, seed)
         try:
             with process_pool(workers) as pool:
                 parts = []
-                for task, part in zip(tasks, pool.imap(_run_chunk, [(t[3], t[3] + len(t[0])) for t in tasks])):
+                for (a, b), part in zip(bounds, pool.imap(_run_chunk, bounds)):
                     parts.append(part)
-                    bar.update(len(task[0]))
+                    bar.update(b - a)
         finally:
             _WORK = None
         return _concat(parts)

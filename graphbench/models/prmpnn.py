@@ -65,7 +65,7 @@ from graphbench.models.base import ACTIVATIONS, COMMON_HPARAMS, COMMON_SEARCH_SP
 from graphbench.nn import MLP, FeatureEncoder, make_norm
 from graphbench.presets import Preset, register_preset
 from graphbench.registry import MODELS
-from graphbench.rewiring.simple import imle_topk, k_subset_marginals, relaxed_topk, simple_sample
+from graphbench.rewiring.simple import imle_topk, k_subset_marginals, relaxed_topk, simple_sample, topk_khot
 from graphbench.transforms.base import NodeIndex
 from graphbench.transforms.batch import Batch, as_batch, with_inputs
 
@@ -125,14 +125,6 @@ def _positions(group: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
     """Index of every row within its graph (rows are ordered graph by graph)."""
     offsets = torch.cumsum(sizes, 0) - sizes
     return torch.arange(len(group), device=group.device) - offsets[group]
-
-
-def first_topk_khot(scores: torch.Tensor, k: int) -> torch.Tensor:
-    """k-hot of the k largest scores of every row (last dimension), items tied with the k-th taken in their order
-    (a stable sort): the choice does not depend on the row's padded width, so a graph gets the same top-k in every
-    batch (``torch.topk`` breaks ties differently for different widths). docs/models/prmpnn.md §5."""
-    idx = torch.sort(scores, dim=-1, descending=True, stable=True).indices[..., :k]
-    return torch.zeros_like(scores).scatter(-1, idx, 1.0)
 
 
 def prior_kl_penalty(z: torch.Tensor) -> torch.Tensor:
@@ -368,7 +360,7 @@ class PRMPNN(MessagePassingNet):
         padded = theta.new_full((num_graphs, width, e), PAD_LOGIT)
         padded = padded.index_put((group, pos), theta).transpose(1, 2)  # [B, E, width]
         if not self.training:
-            z = first_topk_khot(padded, k).unsqueeze(0)
+            z = topk_khot(padded, k).unsqueeze(0)
         elif self.sampler == "simple":
             z = simple_sample(padded, k, num_samples=self.samples)
         elif self.sampler == "imle":

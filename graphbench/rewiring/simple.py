@@ -124,12 +124,15 @@ def simple_sample(theta: torch.Tensor, k: int, *, num_samples: int = 1, mask: to
 
 
 def topk_khot(scores: torch.Tensor, k: int, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """Deterministic k-hot of the k largest scores per row (PR-MPNN's evaluation-time choice with one sample)."""
+    """Deterministic k-hot of the k largest scores per row (PR-MPNN's evaluation-time choice with one sample).
+    Items tied with the k-th are taken in their order (a stable sort), so the choice does not depend on the row's
+    padded width: a graph gets the same top-k in every batch, where ``torch.topk`` breaks exact ties differently for
+    different widths (docs/models/prmpnn.md §5)."""
     if mask is not None:
         if bool((mask.sum(-1) < k).any()):
             raise ValueError(f"every row needs at least k={k} unmasked items")
         scores = scores.masked_fill(~mask, float("-inf"))
-    idx = torch.topk(scores, k, dim=-1).indices
+    idx = torch.sort(scores, dim=-1, descending=True, stable=True).indices[..., :k]
     dtype = scores.dtype if scores.is_floating_point() else torch.float32
     return torch.zeros(scores.shape, dtype=dtype, device=scores.device).scatter(-1, idx, 1.0)
 

@@ -152,3 +152,13 @@ def test_imle_gradient_is_the_map_difference_and_learns_a_target_subset():
         (-(imle_topk(learn, 2, beta=2.0, num_samples=8, generator=gen) * target).sum()).backward()
         opt.step()
     assert torch.equal(topk_khot(learn.detach(), 2), target)
+
+
+def test_topk_khot_takes_tied_items_in_order_whatever_the_padded_width():
+    """Exact ties with the k-th item go to the earlier items, and padding a row with lower scores (a graph in a
+    batch of larger graphs) changes nothing (PR-MPNN's evaluation top-k)."""
+    row = torch.tensor([0.5, 1.0, 1.0, 1.0, 1.0, 0.2])
+    assert topk_khot(row, 2).tolist() == [0.0, 1.0, 1.0, 0.0, 0.0, 0.0]
+    for width in (7, 33, 257):
+        padded = torch.cat([row, torch.full((width - len(row),), -1e4)])
+        assert topk_khot(padded, 2)[:len(row)].tolist() == [0.0, 1.0, 1.0, 0.0, 0.0, 0.0]

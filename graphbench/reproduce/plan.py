@@ -7,7 +7,8 @@ A reproduction runs the paper's whole protocol through the sweep runner (no seco
 * its selection: where the paper searched a grid (protocol selection ``search``) and the preset carries that grid,
   the grid is searched inside every outer fold (all of it by default: ``trials`` = the grid's size; a smaller
   ``trials`` samples part of it and is recorded as a protocol difference); where the paper fixed one
-  configuration, the preset point is the only trial;
+  configuration (or ``trials`` is 1), the preset point is the only configuration and its final runs start at once
+  (no search run: graphbench.sweep.runner, "Nothing to select");
 * its schedule: the preset's own values (epochs, patience, scheduler, ...), never shortened here;
 * its repetitions: Errica et al.'s final phase (3 re-trainings per fold, each on a fresh random 10 % holdout of the
   outer training set), or the paper's number of runs on a fixed split (``runs`` of the published row).

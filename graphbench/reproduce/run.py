@@ -205,7 +205,7 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
                     _record_plan(plan, command, ledger, None, f"cost not measured: {why}", out)
                 return 0
             studies = sweep.studies()
-            runs = sum(plan.trials * len(s.search_runs(n)) + len(s.final_runs(n)) for s in studies)
+            runs = sum(sweep.search_trials(s) * len(s.search_runs(n)) + len(s.final_runs(n)) for s in studies)
             est = estimate(plan, data_root=data_root)
             upper = runs * (est["epochs"] * est["epoch_s"] + max(est["prep_s"], 0.0))
             print(f"  measured: {est['epoch_s']:.3f} s per training epoch (1 thread, split 0, validation "

@@ -88,8 +88,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("selection_fold", "int", "per-fold sweep rows: the outer fold whose selection produced the row "
            "(search rows: the fold searched); empty otherwise.", False),
     Column("selection_trials", "int", "Final rows: finished search trials of the study when its configuration was "
-           "selected. A study's final rows whose config_hash differs from that of its largest selection are "
-           "superseded (see 'Derived columns').", False),
+           "selected (0: the study had one configuration, nothing to select, and ran no search). A study's final "
+           "rows whose config_hash differs from that of its largest selection are superseded (see 'Derived "
+           "columns').", False),
     Column("holdout", "float", "Final rows of the Errica final phase: the fraction of the outer training set held "
            "out at random (seeded by the run's seed) for early stopping instead of the inner validation part; "
            "empty otherwise.", False),

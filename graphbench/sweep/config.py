@@ -249,6 +249,12 @@ class SweepFile:
                     out.append(StudySpec(self.name, model, dataset, self.protocol, space, fixed, k))
         return out
 
+    def search_trials(self, spec: StudySpec) -> int | None:
+        """Search trials ``spec`` runs at most: 0 where it can select only one configuration (an empty space,
+        or a budget of one trial: its first configuration; graphbench.sweep.runner, "Nothing to select"), else the
+        trial budget (None: bounded by time)."""
+        return 0 if not spec.space or self.trials == 1 else self.trials
+
     @property
     def journal_path(self) -> Path:
         return self.results.parent / f"{self.name}.journal"

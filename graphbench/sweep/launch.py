@@ -137,14 +137,15 @@ def plan(path: str | Path, *, storage: str | None = None, workers: int = 1, out=
         n = None if spec.dataset in bad else sweep.num_splits(spec.dataset)
         search = len(spec.search_runs(n)) if n is not None else None
         final = len(spec.final_runs(n)) if n is not None else None
-        trials = sweep.trials
+        trials = sweep.search_trials(spec)
         runs = (trials or 0) * (search or 0) + (final or 0)
         total_runs += runs
         secs = per_run.get((spec.model, spec.dataset))
         if secs is not None:
             total_s += secs * runs
         shown = spec.name if spec.dataset not in bad or not p.per_fold else spec.name.rsplit("/", 1)[0] + "/fold?"
-        print(f"  {shown:<52} {len(spec.space):>6} {trials or '∞':>6} {search or '?':>10} {final or '?':>6}  "
+        shown_trials = "∞" if trials is None else trials
+        print(f"  {shown:<52} {len(spec.space):>6} {shown_trials:>6} {search or '?':>10} {final or '?':>6}  "
               f"{', '.join(spec.space) or '-'}", file=out)
     print(f"\n  {len(studies)} studies, at most {total_runs} runs"
           + (" (time budget: runs bounded by time)" if not sweep.trials else ""), file=out)

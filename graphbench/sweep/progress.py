@@ -50,7 +50,7 @@ def snapshot(sweep: SweepFile, storage, final_counts: dict[str, int]) -> Snapsho
                 done += 1
         elif st.state == "done" and st.complete == 0:
             done += 1
-    budget = sweep.trials * len(sweep.studies()) if sweep.trials else None
+    budget = sum(sweep.search_trials(spec) for spec in sweep.studies()) if sweep.trials else None
     return Snapshot(len(sweep.studies()), done, trials, budget, finals, ftotal, best)
 
 

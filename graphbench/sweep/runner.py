@@ -38,6 +38,11 @@ Common to both:
   reuses an ``ok`` final row of the same (study, configuration, fold, seed, holdout) from the results CSV, so a
   resume after SIGKILL repeats no finished run. With ``protocol.final.holdout`` each final run trains on the outer
   training set minus a fresh random holdout (Errica et al.'s final phase).
+* **Nothing to select.** A study that can select only one configuration — an empty search space, or a budget of
+  one trial whose first (enqueued) configuration fixes every parameter — has no search stage: its creator stores
+  that configuration in the study (``gb.one_configuration``) and its final runs start at once (their
+  ``selection_trials`` is 0 and their ``trial`` empty). A search run there would train the same configuration once
+  more only to select it. A study created with search trials (by an earlier version) keeps its search.
 """
 
 from __future__ import annotations
@@ -165,6 +170,9 @@ def search_status(study: optuna.Study, sweep: SweepFile) -> SearchStatus:
         if t.state.is_finished():
             s.compute_s += _duration(t)
     s.finished = s.complete + s.pruned
+    if one_configuration(study, sweep) is not None:
+        s.state, s.why_done = "done", "one configuration: nothing to select"
+        return s
     if sweep.trials is not None and s.finished >= sweep.trials:
         s.why_done = f"{s.finished} trials finished"
     elif sweep.timeout is not None and s.compute_s >= sweep.timeout:
@@ -216,6 +224,18 @@ def existing_final_rows(results: Path, study: str) -> dict[tuple, dict]:
 
 #: Search-study user attribute naming the final queue of the current selection (read by the progress display).
 QUEUE_ATTR = "gb.final_queue"
+#: The only configuration a study can select (see the module docstring, "Nothing to select"):
+#: ``{"hparams": {...}, "empty_space": bool}``.
+ONE_CONFIG_ATTR = "gb.one_configuration"
+
+
+def one_configuration(study: optuna.Study, sweep: SweepFile) -> dict[str, Any] | None:
+    """The hyperparameters of the only configuration ``study`` selects under ``sweep``'s budget, or None when it
+    searches. A study created with a budget of one trial searches once the budget is raised."""
+    one = study.user_attrs.get(ONE_CONFIG_ATTR)
+    if one is None or not (one["empty_space"] or sweep.trials == 1):
+        return None
+    return one["hparams"]
 
 
 @dataclass
@@ -243,7 +263,11 @@ class StudyRunner:
                      "gb.outer_fold": self.spec.outer_fold, "gb.fingerprint": fp}
             for k, v in attrs.items():
                 self.study.set_user_attr(k, v)
-            self._enqueue_defaults()
+            one = self._one_configuration()
+            if one is not None:
+                self.study.set_user_attr(ONE_CONFIG_ATTR, {"hparams": one, "empty_space": not self.spec.space})
+            else:
+                self._enqueue_defaults()
         else:
             theirs = self.study.user_attrs.get("gb.fingerprint")
             if theirs is not None and theirs != fp:
@@ -254,11 +278,30 @@ class StudyRunner:
             if self.study.direction.name.lower() != _direction(self.spec.dataset):
                 raise SweepError(f"study {self.spec.name!r} optimises in the other direction than the dataset's "
                                  "metric; delete the storage to start over")
+            if one_configuration(self.study, self.sweep) is None:
+                self._enqueue_defaults()  # a study created with one trial whose budget was raised (idempotent)
 
     # -- search ---------------------------------------------------------------------------------------------
     def _context(self) -> dict[str, Any]:
         defaults = {k: hp.default for k, hp in declared_hparams(self.spec.model).items()}
         return {**defaults, **self.spec.fixed}
+
+    def _first_params(self) -> dict[str, Any]:
+        """The parameters of the first configuration a new study tries (:func:`first_trials`)."""
+        return first_trials(self.spec.model, self.spec.dataset, self.spec.space, self._context())[0][0]
+
+    def _one_configuration(self) -> dict[str, Any] | None:
+        """The hyperparameters of the only configuration this new study can select, or None when it searches:
+        an empty space, or one trial whose first configuration sets every active parameter of the space. A
+        configuration that does not validate is left to the search, which records why it fails."""
+        if self.spec.space and self.sweep.trials != 1:
+            return None
+        try:
+            hp = self._configure(optuna.trial.FixedTrial(self._first_params() if self.spec.space else {}))
+            resolve_hparams(self.spec.model, hp)
+        except (ValueError, HyperparameterError, BudgetError):  # ValueError: FixedTrial lacks a parameter
+            return None
+        return hp
 
     def _enqueue_defaults(self) -> None:
         if self.study.user_attrs.get("gb.defaults_enqueued"):
@@ -277,7 +320,8 @@ class StudyRunner:
     def status(self) -> SearchStatus:
         return search_status(self.study, self.sweep)
 
-    def hparams_for(self, trial: optuna.Trial) -> dict[str, Any]:
+    def _configure(self, trial: optuna.Trial) -> dict[str, Any]:
+        """A trial's hyperparameters: the fixed ones, the suggested ones, and the width the budget allows."""
         params = suggest(trial, self.spec.space, self._context())
         hp = {**self.spec.fixed, **params}
         if self.sweep.param_budget is not None:
@@ -290,7 +334,7 @@ class StudyRunner:
         self._last_trial = trial.number
         trial.set_user_attr(WORKER_ATTR, worker_record(trial.number))
         try:
-            hp = self.hparams_for(trial)
+            hp = self._configure(trial)
             resolve_hparams(self.spec.model, hp)
         except (HyperparameterError, BudgetError) as exc:
             trial.set_user_attr(REASON_ATTR, str(exc))
@@ -371,31 +415,43 @@ class StudyRunner:
     def final_state(self) -> str:
         """open (a queued final run), busy (others still running or filling the queue), done (or skipped)."""
         if self.final is None:
-            try:
-                best = self.study.best_trial
-            except ValueError:
+            selection = self._selection()
+            if selection is None:
                 return "done"  # no completed trial: nothing to re-run (reported by the summary)
-            chash = self._selected_hash(best.user_attrs["gb.hparams"])
+            chash = self._selected_hash(selection["gb.hparams"])
             name = f"{self.spec.name}/{self.spec.protocol.final_id(chash)}"
             self.final = FinalQueue(name, self.storage, self.study.direction.name.lower())
             if self.final.created:
-                self._fill_queue(best, chash)
+                self._fill_queue(selection, chash)
         fail_dead_trials(self.final.study, self.storage)
         if not self.final.filled:
             now = time.monotonic()
             self._final_seen = self._final_seen or now
             if now - self._final_seen < ENQUEUE_GRACE_S:
                 return "busy"
-            best = self.study.best_trial  # its creator died while filling the queue
-            self._fill_queue(best, self._selected_hash(best.user_attrs["gb.hparams"]))
+            selection = self._selection()  # its creator died while filling the queue
+            assert selection is not None
+            self._fill_queue(selection, self._selected_hash(selection["gb.hparams"]))
         return self.final.state()
 
-    def _fill_queue(self, best: FrozenTrial, chash: str) -> None:
-        assert self.final is not None
+    def _selection(self) -> dict[str, Any] | None:
+        """The selected configuration as the final queue records it (hparams, trial, value, finished trials);
+        None when no trial completed."""
+        one = one_configuration(self.study, self.sweep)
+        if one is not None:
+            return {"gb.hparams": one, "gb.best_trial": None, "gb.best_value": None, "gb.selection_trials": 0}
+        try:
+            best = self.study.best_trial
+        except ValueError:
+            return None
         finished = sum(1 for t in self.study.get_trials(deepcopy=False)
                        if t.state in (TrialState.COMPLETE, TrialState.PRUNED))
-        attrs = {"gb.hparams": best.user_attrs["gb.hparams"], "gb.best_trial": best.number,
-                 "gb.config_hash": chash, "gb.best_value": best.value, "gb.selection_trials": finished}
+        return {"gb.hparams": best.user_attrs["gb.hparams"], "gb.best_trial": best.number,
+                "gb.best_value": best.value, "gb.selection_trials": finished}
+
+    def _fill_queue(self, selection: dict[str, Any], chash: str) -> None:
+        assert self.final is not None
+        attrs = {**selection, "gb.config_hash": chash}
         items = [{"fold": f, "seed": s} for f, s in self.spec.final_runs(self.sweep.num_splits(self.spec.dataset))]
         self.final.fill(items, attrs)
         self.study.set_user_attr(QUEUE_ATTR, self.final.name)

@@ -4,6 +4,7 @@ names, the Errica final phase, checks before the storage, budget notes."""
 from __future__ import annotations
 
 import argparse
+import json
 
 import numpy as np
 import optuna
@@ -157,3 +158,56 @@ def test_a_study_cut_by_the_time_budget_is_said(tmp_path):
     notes = budget_notes(sweep, open_storage(f"journal:{sweep.journal_path}"))
     assert len(notes) == 1 and "cut by the time budget" in notes[0] and "of 50 trials" in notes[0]
     assert "cut by the time budget" in summary(sweep, notes)
+
+
+NOTHING_TO_SEARCH = {"hidden": None, "layers": None, "dropout": None, "lr": None}
+
+
+def test_a_study_with_nothing_to_select_runs_only_its_finals(tmp_path, capsys):
+    from graphbench.sweep.launch import plan
+
+    # every parameter fixed: a search trial would train the one configuration once more only to select it
+    path = write_sweep(tmp_path, trials=3, protocol=PER_FOLD, search_space=NOTHING_TO_SEARCH,
+                       hparams={"epochs": 2, "batch_size": 64, "layers": 1, "hidden": 8})
+    assert plan(path) == 0
+    shown = capsys.readouterr().out
+    assert "at most 3 runs" in shown  # 3 folds × 1 final seed, no search run
+    sweep = _run(path)
+    df = read_results(sweep.results)
+    assert (df["stage"] == "final").all() and sorted(df["fold"]) == [0, 1, 2]
+    assert (df["selection_trials"] == 0).all() and df["trial"].isna().all()
+    assert {json.loads(h)["hidden"] for h in df["hparams"]} == {8} and df["test_metric"].notna().all()
+    assert not mark_superseded(df)["superseded"].any()
+    assert summary(sweep).splitlines()[-1].split()[-3:] == ["3", "0", "1"]  # runs, failed, configurations
+    _run(path)  # resuming repeats nothing
+    assert len(read_results(sweep.results)) == len(df)
+
+
+def test_one_trial_runs_the_first_configuration_without_a_search_and_a_larger_budget_searches(tmp_path,
+                                                                                               monkeypatch):
+    proto = {"final": {"folds": [0], "seeds": [0, 1]}}
+    space = {**NOTHING_TO_SEARCH, "lr": {"type": "float", "low": 1.0e-4, "high": 1.0e-2, "log": True}}
+    path = write_sweep(tmp_path, trials=1, protocol=proto, search_space=space)
+    sweep = _run(path)
+    first = read_results(sweep.results)
+    assert (first["stage"] == "final").all() and len(first) == 2  # the first configuration: the model's default lr
+    assert {json.loads(h)["lr"] for h in first["hparams"]} == {1.0e-3}
+
+    real = runner_mod.run_one
+
+    def better_trial_2(spec, epoch_callback=None):
+        row = real(spec, epoch_callback=epoch_callback)
+        if spec.stage == "search" and spec.trial == 2:
+            row["val_metric"] = 0.99  # trial 2 becomes the best on validation
+        return row
+
+    monkeypatch.setattr(runner_mod, "run_one", better_trial_2)
+    path = write_sweep(tmp_path, trials=3, protocol=proto, search_space=space)
+    sweep = _run(path)
+    df = mark_superseded(read_results(sweep.results))
+    search = df[df["stage"] == "search"]
+    assert sorted(search["trial"]) == [0, 1, 2]
+    assert json.loads(search[search["trial"] == 0]["hparams"].iloc[0])["lr"] == 1.0e-3  # the first trial again
+    final = df[df["stage"] == "final"]
+    assert final["superseded"].sum() == 2 and set(final[~final["superseded"]]["trial"]) == {2}
+    assert (final[~final["superseded"]]["selection_trials"] == 3).all()

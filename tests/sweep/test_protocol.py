@@ -89,6 +89,19 @@ def test_distinct_protocols_get_distinct_study_names():
     assert Protocol(Phase((0,), (0, 1, 2, 3)), selection="select-once").id == a.id  # stable across processes
 
 
+def _make_search_trial_best(monkeypatch, number: int) -> None:
+    """Patch the runner so that search trial ``number`` has the best validation metric (0.99)."""
+    real = runner_mod.run_one
+
+    def run(spec, epoch_callback=None):
+        row = real(spec, epoch_callback=epoch_callback)
+        if spec.stage == "search" and spec.trial == number:
+            row["val_metric"] = 0.99
+        return row
+
+    monkeypatch.setattr(runner_mod, "run_one", run)
+
+
 def test_a_larger_budget_that_selects_another_configuration_reruns_the_finals(tmp_path, monkeypatch):
     proto = {"final": {"folds": [0], "seeds": [0, 1]}}
     path = write_sweep(tmp_path, trials=1, protocol=proto)
@@ -96,15 +109,7 @@ def test_a_larger_budget_that_selects_another_configuration_reruns_the_finals(tm
     first = read_results(sweep.results)
     assert set(first[first["stage"] == "final"]["trial"]) == {0}
 
-    real = runner_mod.run_one
-
-    def better_trial_2(spec, epoch_callback=None):
-        row = real(spec, epoch_callback=epoch_callback)
-        if spec.stage == "search" and spec.trial == 2:
-            row["val_metric"] = 0.99  # trial 2 becomes the best on validation
-        return row
-
-    monkeypatch.setattr(runner_mod, "run_one", better_trial_2)
+    _make_search_trial_best(monkeypatch, 2)
     path = write_sweep(tmp_path, trials=3, protocol=proto)
     sweep = _run(path)
     df = mark_superseded(read_results(sweep.results))
@@ -193,15 +198,7 @@ def test_one_trial_runs_the_first_configuration_without_a_search_and_a_larger_bu
     assert (first["stage"] == "final").all() and len(first) == 2  # the first configuration: the model's default lr
     assert {json.loads(h)["lr"] for h in first["hparams"]} == {1.0e-3}
 
-    real = runner_mod.run_one
-
-    def better_trial_2(spec, epoch_callback=None):
-        row = real(spec, epoch_callback=epoch_callback)
-        if spec.stage == "search" and spec.trial == 2:
-            row["val_metric"] = 0.99  # trial 2 becomes the best on validation
-        return row
-
-    monkeypatch.setattr(runner_mod, "run_one", better_trial_2)
+    _make_search_trial_best(monkeypatch, 2)
     path = write_sweep(tmp_path, trials=3, protocol=proto, search_space=space)
     sweep = _run(path)
     df = mark_superseded(read_results(sweep.results))

@@ -102,3 +102,16 @@ def test_resume_after_sigint(tmp_path):
     cli(str(path), "--threads", "1", "--quiet", cwd=tmp_path)
     counts = check_accounting(path)
     assert counts["complete"] + counts["pruned"] >= 4 and counts["final"] == 4
+
+
+def test_two_workers_share_the_finals_of_studies_with_nothing_to_select(tmp_path):
+    from collections import Counter
+
+    fixed = {"hidden": None, "layers": None, "dropout": None, "lr": None}
+    protocol = {"selection": "per-fold", "search": {"seeds": [0]}, "final": {"folds": [0, 1, 2], "seeds": [0, 1]}}
+    path = write_sweep(tmp_path, trials=3, search_space=fixed, protocol=protocol)
+    cli(str(path), "--workers", "2", "--threads", "1", "--quiet", cwd=tmp_path)
+    df = read_results(load_sweep(path).results)
+    assert (df["stage"] == "final").all() and (df["status"] == "ok").all()
+    runs = Counter(zip(df["fold"].astype(int), df["seed"].astype(int)))
+    assert sorted(runs) == [(f, s) for f in range(3) for s in range(2)] and set(runs.values()) == {1}

@@ -190,8 +190,10 @@ def gap_plot(df: pd.DataFrame):
         stacked = sum(1 for x, y in placed
                       if abs(x - r.paper_value) < 0.3 * span and abs(y - r.ours_mean) < 0.04 * span)
         placed.append((r.paper_value, r.ours_mean))
+        right = r.paper_value > lo + 0.6 * span  # a label in the right part of the plot reads leftwards (no clipping)
         ax.annotate(f"{r.model} {r.preset}" + ("" if str(r.preset).endswith(str(r.dataset)) else f"/{r.dataset}"),
-                    (r.paper_value, r.ours_mean), fontsize=7, xytext=(4, 4 - 9 * stacked), textcoords="offset points")
+                    (r.paper_value, r.ours_mean), fontsize=7, xytext=(-4 if right else 4, 4 - 9 * stacked),
+                    textcoords="offset points", ha="right" if right else "left")
     ax.set_xlim(lo - pad, hi + pad)
     ax.set_ylim(lo - pad, hi + pad)
     ax.set_xlabel("paper (mean ± std)")

@@ -203,7 +203,7 @@ def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None 
         if trials < 1:
             raise ReproductionError("--trials must be at least 1")
         if searched and trials < size:
-            differences.append("only the preset point of the grid searched per study (1 of its "
+            differences.append("only the preset point of the grid, run with no search (1 of its "
                                f"{size} configurations)" if trials == 1 else
                                f"{trials} of the grid's {size} configurations searched per study (the preset "
                                "point, then TPE samples)")

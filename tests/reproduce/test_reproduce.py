@@ -216,3 +216,20 @@ def test_random_splits_dataset_option_draws_reproducible_disjoint_splits():
     assert "random" in a.meta["split_source"]
     with pytest.raises(ValueError, match="only apply with random_splits"):
         load_dataset("csl", train_fraction=0.5)
+
+
+def test_reproduce_at_the_preset_point_runs_no_search(fake_paper, tmp_path):
+    out, led = tmp_path / "repro", tmp_path / "ledger.csv"
+    text = io.StringIO()
+    assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, trials=1, seeds=1, quiet=True,
+                     dry_run=True, out=text) == 0
+    assert "at most 5 runs" in text.getvalue()  # 5 folds × 1 final run, no search run
+    assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, trials=1, seeds=1, quiet=True,
+                     out=io.StringIO()) == 0
+    rows = pd.read_csv(out / f"gin-{FAKE.name}-csl.csv")
+    assert (rows["stage"] == "final").all() and sorted(rows["fold"]) == [0, 1, 2, 3, 4]
+    assert (rows["selection_trials"] == 0).all()
+    assert {json.loads(h)["hidden"] for h in rows["hparams"]} == {FAKE.hparams["hidden"]}  # the preset point
+    rec = ledger_mod.read_ledger(led).iloc[0]
+    assert rec["status"] == "reproduced" and rec["ours_runs"] == 5
+    assert "only the preset point of the grid, run with no search" in rec["protocol_differences"]

@@ -294,7 +294,7 @@ class StudyRunner:
         """The hyperparameters of the only configuration this new study can select, or None when it searches:
         an empty space, or one trial whose first configuration sets every active parameter of the space. A
         configuration that does not validate is left to the search, which records why it fails."""
-        if self.spec.space and self.sweep.trials != 1:
+        if self.sweep.search_trials(self.spec) != 0:
             return None
         try:
             hp = self._configure(optuna.trial.FixedTrial(self._first_params() if self.spec.space else {}))

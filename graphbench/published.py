@@ -13,7 +13,11 @@ runs behind it, the protocol that produced it, the citation, and how sure we are
 * ``recalled`` — transcribed from memory of the paper's table: every such row was checked against the stored copies
   of the paper and of pages quoting it, and the ones that remain could not be found there; their ``note`` starts
   with ``unverified:`` and says what was searched (:data:`RECALLED_PREFIX`). Verify before citing (the report shows
-  the certainty beside every number).
+  the certainty beside every number);
+* ``unread`` — the paper reports this row (model, dataset, protocol: named in ``source``), but no copy of its table
+  could be read here, so the row has **no value**: its ``value`` and ``std`` are empty and its ``note`` starts with
+  ``unread:`` and says what was searched (:data:`UNREAD_PREFIX`). It exists so that ``graphbench reproduce`` can run
+  the paper's protocol and record ours; the comparison waits for the number (:func:`reproduction_gap` skips it).
 
 ``preset`` is empty for a published number that no graphbench preset reproduces (e.g. PathNN's TU runs); every
 row's model, preset (when given) and dataset are registered names (tests/test_published.py checks it).
@@ -39,9 +43,11 @@ import pandas as pd
 
 PUBLISHED_VERSION = 1
 COLUMNS = ("model", "preset", "dataset", "metric", "value", "std", "runs", "protocol", "source", "certainty", "note")
-CERTAINTIES = ("paper-table", "released-logs", "quoted", "recalled")
+CERTAINTIES = ("paper-table", "released-logs", "quoted", "recalled", "unread")
 #: A ``recalled`` row's note starts with this, followed by why the number could not be checked.
 RECALLED_PREFIX = "unverified:"
+#: An ``unread`` row's note starts with this, followed by what was searched for the paper's table.
+UNREAD_PREFIX = "unread:"
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,7 @@ def _table() -> pd.DataFrame:
     import io
 
     df = pd.read_csv(io.StringIO(text), dtype={"preset": "string", "note": "string"}, keep_default_na=False,
-                     na_values={"std": [""], "runs": [""]})
+                     na_values={"value": [""], "std": [""], "runs": [""]})
     check_table(df)
     return df
 
@@ -136,7 +142,14 @@ def check_table(df: pd.DataFrame) -> None:
         if r["certainty"] == "recalled" and not str(r["note"]).startswith(RECALLED_PREFIX):
             raise ValueError(f"{where}: a recalled number needs a note starting {RECALLED_PREFIX!r} that says why "
                              "it could not be checked against the paper")
-        if r["metric"] == "accuracy" and not 0 <= float(r["value"]) <= 1:
+        unread = r["certainty"] == "unread"
+        if unread and (not pd.isna(r["value"]) or not pd.isna(r["std"])
+                       or not str(r["note"]).startswith(UNREAD_PREFIX)):
+            raise ValueError(f"{where}: an unread row has no value and no std, and a note starting "
+                             f"{UNREAD_PREFIX!r} that says what was searched for the paper's table")
+        if not unread and pd.isna(r["value"]):
+            raise ValueError(f"{where}: no value; a row whose number could not be read has certainty 'unread'")
+        if r["metric"] == "accuracy" and not unread and not 0 <= float(r["value"]) <= 1:
             raise ValueError(f"{where}: accuracy {r['value']} is not a fraction in [0, 1]")
     dup = df.duplicated(["model", "preset", "dataset", "metric"])
     if dup.any():
@@ -191,7 +204,8 @@ def _protocol_difference(ours: tuple[str, str], paper: Protocol) -> str:
 
 def _match(pub: pd.DataFrame, model: str, dataset: str, metric: str, presets: set[str],
            ours: tuple[str, str]) -> pd.Series | None:
-    cand = pub[(pub["model"] == model) & (pub["dataset"] == dataset) & (pub["metric"] == metric)]
+    cand = pub[(pub["model"] == model) & (pub["dataset"] == dataset) & (pub["metric"] == metric)
+               & pub["value"].notna()]
     if cand.empty:
         return None
     same_preset = cand[cand["preset"].isin(presets)]
@@ -282,7 +296,8 @@ def format_published(df: pd.DataFrame, reproduced: dict[tuple[str, str, str], st
     reproduced = reproduced or {}
     rows = []
     for r in df.itertuples():
-        value = f"{r.value:.3f}" + (f" ± {r.std:.3f}" if not pd.isna(r.std) else "")
+        value = ("not read" if pd.isna(r.value) else
+                 f"{r.value:.3f}" + (f" ± {r.std:.3f}" if not pd.isna(r.std) else ""))
         runs = "" if pd.isna(r.runs) else str(int(r.runs))
         ours = reproduced.get((r.model, r.preset, r.dataset), "not reproduced")
         rows.append((r.model, r.preset or "-", r.dataset, r.metric, value, runs, ours, r.protocol, r.certainty,
@@ -301,7 +316,8 @@ def format_published(df: pd.DataFrame, reproduced: dict[tuple[str, str, str], st
     lines.append("")
     lines += [f"{p}: {PROTOCOLS[p].description}" for p in used]
     lines.append("certainty: paper-table / released-logs (the authors' repository) / quoted (by the source named) / "
-                 "recalled (from memory of the paper's table, not found in a stored copy; verify before citing). "
+                 "recalled (from memory of the paper's table, not found in a stored copy; verify before citing) / "
+                 "unread (the paper reports the row, its table could not be read here: no value). "
                  "Values in graphbench units (accuracy as a fraction). graphbench reproduction: ours from the "
                  "reproduction ledger (graphbench/reproductions.csv; `graphbench reproduce` re-runs a row).")
     return "\n".join(lines)

@@ -188,3 +188,28 @@ def test_the_formerly_recalled_rows_are_settled_with_the_quote_named():
     assert laser.certainty == "quoted" and "Adaptive Message Passing" in laser.source
     prmpnn = published("pr-mpnn", "peptides-struct").iloc[0]
     assert (prmpnn["value"], prmpnn["std"], prmpnn["preset"], prmpnn["metric"]) == (0.2477, 0.0005, "", "mae")
+
+
+def test_an_unread_row_has_no_value_says_what_was_searched_and_is_never_compared():
+    from graphbench.published import UNREAD_PREFIX, check_table, format_published
+
+    df = published()
+    unread = df[df["certainty"] == "unread"]
+    assert {"fosr-gcn", "sdrf-gcn", "laser-gcn", "omega-gcn", "omega-gat", "spen"} <= set(unread["model"])
+    assert unread["value"].isna().all() and unread["std"].isna().all()
+    assert all(n.startswith(UNREAD_PREFIX) and len(n) > 80 for n in unread["note"])
+    assert "not read" in format_published(published("spen"))
+    # a number on an unread row, or a row with no number that does not say it was unread, is refused
+    bad = df.copy()
+    i = int(unread.index[0])
+    bad.loc[i, "value"] = 0.7
+    with pytest.raises(ValueError, match="an unread row has no value"):
+        check_table(bad)
+    bad = df.copy()
+    bad.loc[0, "value"] = float("nan")
+    with pytest.raises(ValueError, match="certainty 'unread'"):
+        check_table(bad)
+    # our runs of such a row get no gap (there is nothing to compare with) rather than a gap against NaN
+    counted = _rows("spen", "mutag", [0.8 + 0.01 * k for k in range(10)], split="fold", folds=list(range(10)),
+                    preset="mitton2021")
+    assert reproduction_gap(counted).empty

@@ -123,9 +123,10 @@ def ledger_table(df: pd.DataFrame) -> pd.DataFrame:
         "model": df["model"], "preset": df["preset"], "dataset": df["dataset"],
         "ours": [pm(m, s) + ("" if pd.isna(n) else f" (n={int(n)})")
                  for m, s, n in zip(df["ours_mean"], df["ours_std"], df["ours_runs"])],
-        "paper": [pm(m, s) for m, s in zip(df["paper_value"], df["paper_std"])],
+        "paper": [pm(m, s) or "not read" for m, s in zip(df["paper_value"], df["paper_std"])],
         "gap": [("" if pd.isna(g) else ("+" if g >= 0 else "") + _fmt(g)) for g in df["gap"]],
-        "within std": [w if st != "not yet reproduced" else "" for w, st in zip(within, df["status"])],
+        "within std": [w if st != "not yet reproduced" and not pd.isna(p) else ""
+                       for w, st, p in zip(within, df["status"], df["paper_value"])],
         "CPU hours": [("≤ " if st == "not yet reproduced" and not pd.isna(h) else "") + _fmt(h, 2)
                       for h, st in zip(df["cpu_hours"], df["status"])],
         "status": df["status"],
@@ -141,7 +142,9 @@ def ledger_markdown(df: pd.DataFrame | None = None, figure: str | None = "reprod
              "Each row re-ran a paper's table row at its full protocol with `graphbench reproduce` (the command "
              "is in the ledger, `graphbench/reproductions.csv`), and is reported whatever the result. *within std*: "
              "|ours − paper| ≤ √(std_ours² + std_paper²). Rows marked *not yet reproduced* carry the planned "
-             "protocol and its measured cost, not a number.", ""]
+             "protocol and its measured cost, not a number. *paper: not read*: the paper reports the row but its table "
+             "could not be read here (`graphbench published`, certainty `unread`); ours is recorded alone, with "
+             "no gap, until the number is read.", ""]
     if figure and (df["status"] != "not yet reproduced").any():
         lines += [f"![ours against the paper's number]({figure})", ""]
     if t.empty:
@@ -223,9 +226,12 @@ def reproduced_lookup(df: pd.DataFrame | None = None) -> dict[tuple[str, str, st
         if r.status == "not yet reproduced":
             text = f"not yet ({_fmt(r.cpu_hours, 1)} CPU-h planned)" if not pd.isna(r.cpu_hours) else "not yet"
         else:
-            verdict = {True: "within std", False: "OUTSIDE std", None: "no std"}[r.within]
-            text = (f"{_fmt(r.ours_mean)}" + ("" if pd.isna(r.ours_std) else f" ± {_fmt(r.ours_std)}")
-                    + f" ({'+' if r.gap >= 0 else ''}{_fmt(r.gap)}, {verdict})")
+            text = f"{_fmt(r.ours_mean)}" + ("" if pd.isna(r.ours_std) else f" ± {_fmt(r.ours_std)}")
+            if pd.isna(r.paper_value):
+                text += " (paper's number not read)"
+            else:
+                verdict = {True: "within std", False: "OUTSIDE std", None: "no std"}[r.within]
+                text += f" ({'+' if r.gap >= 0 else ''}{_fmt(r.gap)}, {verdict})"
             if r.status == "partial":
                 text += " partial"
         out[(r.model, r.preset, r.dataset)] = text

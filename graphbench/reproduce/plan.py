@@ -109,8 +109,9 @@ class Plan:
         p = self.paper
         std = "" if pd.isna(p["std"]) else f" ± {float(p['std']):.4f}"
         runs = "" if pd.isna(p["runs"]) else f" over {int(p['runs'])} runs"
+        value = "not read (no number to compare with)" if pd.isna(p["value"]) else f"{float(p['value']):.4f}{std}"
         lines = [f"reproduction {self.id}: {self.model} preset {self.preset.name} on {self.dataset}",
-                 f"  paper: {p['metric']} {float(p['value']):.4f}{std}{runs} — {p['source']} [{p['certainty']}]",
+                 f"  paper: {p['metric']} {value}{runs} — {p['source']} [{p['certainty']}]",
                  f"  paper protocol {self.protocol.name}: {self.protocol.description}"]
         if self.space:
             how = "the whole grid" if self.trials >= self.grid_size else f"{self.trials} sampled configurations"
@@ -196,6 +197,9 @@ def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None 
     if proto.selection == "test-cv":
         differences.append("the paper chose the epoch on the test folds' mean accuracy; graphbench selects on "
                            "validation inside each fold")
+    if proto.selection == "no-validation":
+        differences.append("the paper scored its last epochs on the held-out fold with no validation set; "
+                           "graphbench selects the epoch on validation inside each fold")
     size = grid_size(preset)
     space = preset.search_space() if searched else {}
     n_trials = size if searched else 1

@@ -89,7 +89,7 @@ def _plan_fields(plan: Plan, command: str) -> dict[str, Any]:
     paper, env = plan.paper, environment()
     return {
         "model": plan.model, "preset": plan.preset.name, "dataset": plan.dataset, "metric": str(paper["metric"]),
-        "paper_value": float(paper["value"]),
+        "paper_value": float(paper["value"]),  # NaN for an ``unread`` published row: ours is recorded alone
         "paper_std": float(paper["std"]) if paper["std"] == paper["std"] else float("nan"),
         "paper_runs": None if paper["runs"] != paper["runs"] else int(paper["runs"]),
         "configs_per_study": plan.trials, "grid_size": plan.grid_size,
@@ -118,6 +118,8 @@ def record(plan: Plan, sweep_path: Path, command: str, totals: dict[str, float])
     std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
     gap = mean - rec["paper_value"]
     tol, within = within_combined_std(gap, std, rec["paper_std"])
+    if math.isnan(rec["paper_value"]):  # the paper's number could not be read: nothing to compare with
+        tol, within = float("nan"), None
     rec.update(status="reproduced" if len(ok) >= expected else "partial", ours_mean=mean, ours_std=std,
                ours_runs=int(len(ok)), gap=gap, tolerance=tol, within=within,
                threads=int(ok["threads"].dropna().astype(int).mode().iloc[0]) if ok["threads"].notna().any()
@@ -134,11 +136,14 @@ def format_record(rec: dict[str, Any]) -> str:
 
     lines = [f"\nreproduction {rec['model']} / {rec['preset']} / {rec['dataset']}: {rec['status']}"]
     if rec["status"] != "not yet reproduced":
-        within = {True: "yes", False: "NO — investigate", None: "n/a (no std on either side)"}[rec["within"]]
-        lines += [f"  ours   {rec['metric']} {pm(rec['ours_mean'], rec['ours_std'])} over {rec['ours_runs']} runs"
-                  f" (of {rec['expected_runs']})",
-                  f"  paper  {pm(rec['paper_value'], rec['paper_std'])} — {rec['source']}",
-                  f"  gap    {rec['gap']:+.4f}; combined std {rec['tolerance']:.4f}; within: {within}"]
+        lines.append(f"  ours   {rec['metric']} {pm(rec['ours_mean'], rec['ours_std'])} over {rec['ours_runs']} runs"
+                     f" (of {rec['expected_runs']})")
+        if math.isnan(rec["paper_value"]):
+            lines.append(f"  paper  not read (no gap: the published row is 'unread') — {rec['source']}")
+        else:
+            within = {True: "yes", False: "NO — investigate", None: "n/a (no std on either side)"}[rec["within"]]
+            lines += [f"  paper  {pm(rec['paper_value'], rec['paper_std'])} — {rec['source']}",
+                      f"  gap    {rec['gap']:+.4f}; combined std {rec['tolerance']:.4f}; within: {within}"]
     lines += [f"  protocol differences: {rec['protocol_differences'] or 'none'}",
               f"  command: {rec['command']}", f"  commit {rec['commit'] or '(not a git checkout)'}; machine "
               f"{rec['machine']}; kernel ISA {rec['isa']}; threads {rec['threads']}",

@@ -233,3 +233,23 @@ def test_reproduce_at_the_preset_point_runs_no_search(fake_paper, tmp_path):
     rec = ledger_mod.read_ledger(led).iloc[0]
     assert rec["status"] == "reproduced" and rec["ours_runs"] == 5
     assert "only the preset point of the grid, run with no search" in rec["protocol_differences"]
+
+
+def test_an_unread_published_row_is_reproduced_and_recorded_without_a_gap(fake_paper, tmp_path, monkeypatch, capsys):
+    row = pd.DataFrame([{"model": "gin", "preset": FAKE.name, "dataset": "csl", "metric": "accuracy",
+                         "value": float("nan"), "std": float("nan"), "runs": 10, "protocol": "errica-10fold",
+                         "source": "a test's paper, Table 1", "certainty": "unread", "note": "unread: a test"}])
+    monkeypatch.setattr(plan_mod, "published", lambda model=None, dataset=None: row)
+    out, led = tmp_path / "repro", tmp_path / "ledger.csv"
+    text = io.StringIO()
+    assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, trials=1, seeds=1, quiet=True,
+                     out=text) == 0
+    assert "paper  not read" in text.getvalue() and "gap " not in text.getvalue()
+    rec = ledger_mod.read_ledger(led).iloc[0]
+    assert rec["status"] == "reproduced" and rec["ours_runs"] == 5 and 0 <= rec["ours_mean"] <= 1
+    assert pd.isna(rec["paper_value"]) and pd.isna(rec["gap"]) and rec["within"] is None
+    shown = ledger_mod.ledger_table(ledger_mod.read_ledger(led)).iloc[0]
+    assert shown["paper"] == "not read" and shown["gap"] == "" and shown["within std"] == ""
+    assert "paper's number not read" in ledger_mod.reproduced_lookup(ledger_mod.read_ledger(led))[
+        ("gin", FAKE.name, "csl")]
+    assert ledger_mod.gap_plot(ledger_mod.read_ledger(led)) is None  # no point without the paper's number

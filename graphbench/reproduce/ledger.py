@@ -6,7 +6,9 @@ whose rows are copied into the package's ledger when the project adopts them. A 
 paper's value, the gap and whether it lies within the combined std, every protocol difference, the command that
 re-runs it, the commit, the machine (CPU model, torch's kernel ISA, threads) and the wall and CPU time. A row whose
 status is ``not yet reproduced`` has no number: it records the planned protocol and its measured cost instead
-(``cpu_hours`` is then the plan's upper bound from one measured epoch, ``graphbench reproduce --record-plan``).
+(``cpu_hours`` is then the plan's upper bound from one measured epoch, or, for a preset that stops on its patience
+alone, an estimate from one measured whole run, whose note says :data:`ESTIMATE_MARK`; ``graphbench reproduce
+--record-plan``).
 
 :func:`ledger_markdown` renders the docs page (``docs/reproductions.md``, kept in sync by a test) and
 :func:`gap_figure` the figure a reader takes in at a glance: ours against the paper's number for every row, both
@@ -31,6 +33,8 @@ COLUMNS = ("model", "preset", "dataset", "metric", "status", "ours_mean", "ours_
            "protocol_differences", "command", "commit", "machine", "isa", "threads", "wall_hours", "cpu_hours",
            "date", "note")
 STATUSES = ("reproduced", "partial", "not yet reproduced")
+#: The words a "not yet reproduced" row's note carries when its cpu_hours come from one whole measured run.
+ESTIMATE_MARK = "an estimate from one run, not a bound"
 _NUMERIC = ("ours_mean", "ours_std", "ours_runs", "paper_value", "paper_std", "paper_runs", "gap", "tolerance",
             "configs_per_study", "grid_size", "threads", "wall_hours", "cpu_hours")
 
@@ -127,8 +131,8 @@ def ledger_table(df: pd.DataFrame) -> pd.DataFrame:
         "gap": [("" if pd.isna(g) else ("+" if g >= 0 else "") + _fmt(g)) for g in df["gap"]],
         "within std": [w if st != "not yet reproduced" and not pd.isna(p) else ""
                        for w, st, p in zip(within, df["status"], df["paper_value"])],
-        "CPU hours": [("≤ " if st == "not yet reproduced" and not pd.isna(h) else "") + _fmt(h, 2)
-                      for h, st in zip(df["cpu_hours"], df["status"])],
+        "CPU hours": [(("≈ " if ESTIMATE_MARK in note else "≤ ") if st == "not yet reproduced" and not pd.isna(h)
+                       else "") + _fmt(h, 2) for h, st, note in zip(df["cpu_hours"], df["status"], df["note"])],
         "status": df["status"],
     })
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from graphbench.reproduce.ledger import write_row
+from graphbench.reproduce.ledger import ESTIMATE_MARK, write_row
 from graphbench.reproduce.plan import Plan, make_plan
 
 
@@ -153,20 +153,48 @@ def format_record(rec: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+#: A preset whose epoch limit is this many times its patience stops on its patience alone (FoSR's code trains up to
+#: a million epochs): the epoch bound says nothing, so the estimate times one whole run instead.
+UNBOUNDED_EPOCHS = 10
+
+
 def estimate(plan: Plan, *, data_root: str | None) -> dict[str, float]:
     """Time one epoch of the preset on the first split (no test scoring) and scale it to the plan: an upper bound
-    (every run to its epoch limit) and the measured epoch."""
+    (every run to its epoch limit) and the measured epoch. Where the epoch limit is no bound (at least
+    :data:`UNBOUNDED_EPOCHS` × the patience), one whole run of the first split to its stopping rule is timed as well
+    (``run_s``, ``run_epochs``): the plan's cost is then that run's time per run, an estimate rather than a bound."""
     from graphbench.presets import apply_preset
     from graphbench.train.runner import RunSpec, run_one
 
     hparams, options, _ = apply_preset(plan.model, plan.preset.name)
     epochs = int(hparams.get("epochs", 100))
-    row = run_one(RunSpec(plan.model, plan.dataset, hparams={**hparams, "epochs": 2, "patience": 2},
-                          dataset_options=options, data_root=data_root, score_test=False, threads=1))
+    patience = hparams.get("patience")
+    whole = patience is not None and epochs >= UNBOUNDED_EPOCHS * int(patience)
+    timed = hparams if whole else {**hparams, "epochs": 2, "patience": 2}
+    row = run_one(RunSpec(plan.model, plan.dataset, hparams=timed, dataset_options=options, data_root=data_root,
+                          score_test=False, threads=1))
     if row["status"] != "ok":
         raise RuntimeError(f"the timing run failed: {row.get('error')}")
     epoch_s = float(row["time_per_epoch_s"])
-    return {"epoch_s": epoch_s, "epochs": epochs, "prep_s": float(row["total_time_s"]) - 2 * epoch_s}
+    ran = int(row["epochs"]) if whole else 2
+    est = {"epoch_s": epoch_s, "epochs": epochs, "prep_s": float(row["total_time_s"]) - ran * epoch_s}
+    if whole:
+        est.update(run_s=float(row["total_time_s"]), run_epochs=ran)
+    return est
+
+
+def _cost_lines(est: dict[str, float], runs: int, workers: int) -> tuple[float, str]:
+    """(CPU-hours, the sentence that says how they were measured) of ``runs`` runs at the estimate ``est``."""
+    if "run_s" in est:
+        total = runs * est["run_s"]
+        return total / 3600, (f"one whole run of split 0 to its stopping rule: {est['run_epochs']} epochs, "
+                              f"{est['run_s']:.1f} s (1 thread; the epoch limit {est['epochs']} is no bound); {runs} "
+                              f"runs ≈ {total / 3600:.1f} CPU-hours (≈ {total / 3600 / workers:.1f} h wall with "
+                              f"{workers} worker(s); {ESTIMATE_MARK})")
+    total = runs * (est["epochs"] * est["epoch_s"] + max(est["prep_s"], 0.0))
+    return total / 3600, (f"{est['epoch_s']:.3f} s per training epoch (1 thread, split 0, validation excluded); "
+                          f"{runs} runs × up to {est['epochs']} epochs ≤ {total / 3600:.1f} CPU-hours (≈ "
+                          f"{total / 3600 / workers:.1f} h wall with {workers} worker(s); early stopping shortens it)")
 
 
 def _record_plan(plan: Plan, command: str, ledger: str | Path, cpu_hours: float | None, note: str, out) -> None:
@@ -212,16 +240,10 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
             studies = sweep.studies()
             runs = sum(sweep.search_trials(s) * len(s.search_runs(n)) + len(s.final_runs(n)) for s in studies)
             est = estimate(plan, data_root=data_root)
-            upper = runs * (est["epochs"] * est["epoch_s"] + max(est["prep_s"], 0.0))
-            print(f"  measured: {est['epoch_s']:.3f} s per training epoch (1 thread, split 0, validation "
-                  f"excluded); {runs} runs × up to {est['epochs']} epochs ≤ {upper / 3600:.1f} CPU-hours "
-                  f"(≈ {upper / 3600 / workers:.1f} h wall with {workers} worker(s); early stopping shortens it)",
-                  file=out)
+            hours, how = _cost_lines(est, runs, workers)
+            print(f"  measured: {how}", file=out)
             if record_plan and ledger is not None:
-                note = (f"planned: {runs} runs × up to {est['epochs']} epochs at {est['epoch_s']:.3f} s per "
-                        f"training epoch measured on 1 thread (cpu_hours is that upper bound; early stopping "
-                        f"shortens it)")
-                _record_plan(plan, command, ledger, upper / 3600, note, out)
+                _record_plan(plan, command, ledger, hours, f"planned, cpu_hours measured as: {how}", out)
         return 0
     path = write_sweep(plan, out_dir, data_root=data_root, threads=threads)
     t0, c0 = time.monotonic(), _cpu_seconds()

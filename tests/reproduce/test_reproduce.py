@@ -125,7 +125,8 @@ def test_record_plan_adds_a_not_yet_row_with_the_measured_cost(fake_paper, tmp_p
                      out=text) == 0
     row = ledger_mod.read_ledger(led).iloc[0]
     assert row["status"] == "not yet reproduced" and pd.isna(row["ours_mean"])
-    assert row["cpu_hours"] > 0 and "s per training epoch measured" in row["note"]
+    assert row["cpu_hours"] > 0 and "s per training epoch (1 thread" in row["note"]
+    assert ledger_mod.ledger_table(ledger_mod.read_ledger(led)).iloc[0]["CPU hours"].startswith("≤ ")
     assert row["grid_size"] == 2 and row["configs_per_study"] == 2
     shown = ledger_mod.reproduced_lookup(ledger_mod.read_ledger(led))[("gin", FAKE.name, "csl")]
     assert shown.startswith("not yet (") and "CPU-h planned" in shown
@@ -253,3 +254,18 @@ def test_an_unread_published_row_is_reproduced_and_recorded_without_a_gap(fake_p
     assert "paper's number not read" in ledger_mod.reproduced_lookup(ledger_mod.read_ledger(led))[
         ("gin", FAKE.name, "csl")]
     assert ledger_mod.gap_plot(ledger_mod.read_ledger(led)) is None  # no point without the paper's number
+
+
+def test_a_preset_stopping_on_patience_alone_is_costed_by_one_whole_measured_run(fake_paper, tmp_path, monkeypatch):
+    # FoSR's code trains up to a million epochs and stops on its patience: the epoch bound would say thousands of
+    # CPU-hours, so the plan times one whole run of split 0 instead and says it is an estimate
+    monkeypatch.setitem(FAKE.hparams, "epochs", 1_000_000)
+    led = tmp_path / "ledger.csv"
+    text = io.StringIO()
+    assert reproduce("gin", FAKE.name, "csl", out_dir=tmp_path / "r", ledger=led, quiet=True, record_plan=True,
+                     trials=1, seeds=1, out=text) == 0
+    assert "one whole run of split 0 to its stopping rule" in text.getvalue()
+    row = ledger_mod.read_ledger(led).iloc[0]
+    assert ledger_mod.ESTIMATE_MARK in row["note"]
+    assert 0 < row["cpu_hours"] < 0.1  # 5 runs of a few stopped epochs, not 5 × 1e6 epochs
+    assert ledger_mod.ledger_table(ledger_mod.read_ledger(led)).iloc[0]["CPU hours"].startswith("≈ ")

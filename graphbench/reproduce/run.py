@@ -171,15 +171,17 @@ def estimate(plan: Plan, *, data_root: str | None) -> dict[str, float]:
     patience = hparams.get("patience")
     whole = patience is not None and epochs >= UNBOUNDED_EPOCHS * int(patience)
     timed = hparams if whole else {**hparams, "epochs": 2, "patience": 2}
+    cpu0 = time.process_time()  # one thread: the process's CPU time is the run's cost on a shared machine too
     row = run_one(RunSpec(plan.model, plan.dataset, hparams=timed, dataset_options=options, data_root=data_root,
                           score_test=False, threads=1))
+    cpu_s = time.process_time() - cpu0
     if row["status"] != "ok":
         raise RuntimeError(f"the timing run failed: {row.get('error')}")
     epoch_s = float(row["time_per_epoch_s"])
     ran = int(row["epochs"]) if whole else 2
     est = {"epoch_s": epoch_s, "epochs": epochs, "prep_s": float(row["total_time_s"]) - ran * epoch_s}
     if whole:
-        est.update(run_s=float(row["total_time_s"]), run_epochs=ran)
+        est.update(run_s=cpu_s, run_wall_s=float(row["total_time_s"]), run_epochs=ran)
     return est
 
 
@@ -188,7 +190,8 @@ def _cost_lines(est: dict[str, float], runs: int, workers: int) -> tuple[float, 
     if "run_s" in est:
         total = runs * est["run_s"]
         return total / 3600, (f"one whole run of split 0 to its stopping rule: {est['run_epochs']} epochs, "
-                              f"{est['run_s']:.1f} s (1 thread; the epoch limit {est['epochs']} is no bound); {runs} "
+                              f"{est['run_s']:.1f} s CPU ({est['run_wall_s']:.1f} s wall; 1 thread; the epoch limit "
+                              f"{est['epochs']} is no bound); {runs} "
                               f"runs ≈ {total / 3600:.1f} CPU-hours (≈ {total / 3600 / workers:.1f} h wall with "
                               f"{workers} worker(s); {ESTIMATE_MARK})")
     total = runs * (est["epochs"] * est["epoch_s"] + max(est["prep_s"], 0.0))

@@ -6,7 +6,7 @@ import dgl
 import pytest
 import torch
 
-from graphbench.models import build_model, model_hparams
+from graphbench.models import build_model, count_parameters, model_hparams
 from graphbench.models.omega import AttentionPropagation, OmegaConv, SymNormPropagation
 from graphbench.nn.energy import dirichlet_energy
 from graphbench.transforms.batch import as_batch
@@ -245,3 +245,24 @@ def test_trains_end_to_end_through_the_cli(name, dataset, epochs, threshold, sha
     rows = read_results(out)
     assert (rows["status"] == "ok").all() and len(rows) == 1
     assert rows["train_metric"].iloc[0] > threshold
+
+
+@pytest.mark.parametrize("name", ["omega-gcn", "omega-gat"])
+def test_released_maps_are_bias_free_glorot_and_torch_maps_keep_a_bias(name):
+    """K_open / K_close of the released code: no bias, Glorot-uniform (|w| ≤ √(6 / (fan_in + fan_out)), far below
+    PyTorch's default bound 1/√fan_in for the wide opening map); the ωGAT Cora preset has the released count."""
+    kw = {"heads": 1} if name == "omega-gat" else {}
+    released = build_model(name, 1433, 7, hidden=64, layers=2, task_level="node", **kw)
+    torch_maps = build_model(name, 1433, 7, hidden=64, layers=2, task_level="node", maps="torch", **kw)
+    for net in (released, torch_maps):
+        net.reset_parameters()
+    opening, closing = released.encoder.dense, released.head[-1]
+    assert opening.bias is None and closing.bias is None
+    assert torch_maps.encoder.dense.bias is not None and torch_maps.head[-1].bias is not None
+    bound = (6 / (1433 + 64)) ** 0.5
+    assert opening.weight.abs().max() <= bound and opening.weight.abs().max() > 0.9 * bound
+    assert count_parameters(torch_maps) - count_parameters(released) == 64 + 7
+    if name == "omega-gat":  # K1Nopen 64×1433 + KNclose 7×64 + KN1 2×64×64 + att 2×2×64 + ω 2×64
+        assert count_parameters(released) == 64 * 1433 + 7 * 64 + 2 * 64 * 64 + 2 * 2 * 64 + 2 * 64
+    with pytest.raises(ValueError, match="must be one of"):
+        build_model(name, 1433, 7, hidden=64, task_level="node", maps="glorot", **kw)

@@ -41,9 +41,11 @@ split, row-normalised features, Adam lr 0.01, weight decay 1e-5 on every paramet
 (Cora, 64 channels) / 0.7 (CiteSeer, 256) / 0.5 (PubMed, 256), 2 layers, up to 10 000 epochs with patience 400 on
 validation accuracy; TU: 4 layers, 32 channels, lr 0.01, no weight decay, no dropout, batch 32, 300 epochs.
 
-Remaining differences from the released code (kept small and stated): the opening, closing and mixing maps of the
-paper have no bias (ours: the opening and closing linears have one, the 1×1 mixing ``K`` has none); ``K_open`` /
-``K_close`` are Glorot-initialised there and PyTorch-default-initialised here; the paper's TU code propagates with
+``maps="released"`` (the default) builds the opening map ``K_open`` and the node tasks' closing map ``K_close`` as
+the released code does: no bias, Glorot-uniform initialisation (:class:`GlorotLinear`); ``maps="torch"`` gives them
+PyTorch's ``Linear`` (bias, default init), as graphbench's versions before 7 December 2026 did.
+
+Remaining differences from the released code (kept small and stated): the paper's TU code propagates with
 the raw adjacency sum (no normalisation, no self-loops) where ours uses ``Â`` for every task; ``omega="shared"`` is
 one scalar for the whole network (the released ``singleOmega`` shares layer 0's ω, per channel if per-channel).
 The released heterophilous (``wgnn_full.py``) and TU scripts report the last-epoch / best-over-epochs *test*
@@ -72,6 +74,7 @@ from graphbench.transforms.batch import Batch
 
 OMEGA_MODES = ("channel", "layer", "shared")
 MIXINGS = ("auto", "linear", "mlp")
+MAPS = ("released", "torch")
 
 # Defaults build the paper's network (module docstring): dropout only at the opening and closing layers.
 HPARAMS = {
@@ -90,6 +93,9 @@ HPARAMS = {
     "readout": HParam(str, "sum", "graph readout (the paper's TU code sums)", choices=READOUTS),
     "omega": HParam(str, "channel", "ω per layer and channel, one per layer, or one shared", choices=OMEGA_MODES),
     "mixing": HParam(str, "auto", "channel mixing: linear (node tasks), mlp (graph tasks) or auto", choices=MIXINGS),
+    "maps": HParam(str, "released", "opening / closing linear maps: released — no bias, Glorot-initialised "
+                   "(K_open, K_close of the released code); torch — PyTorch's Linear (bias, default init)",
+                   choices=MAPS),
 }
 GAT_HPARAMS = {**HPARAMS, "heads": HParam(int, 4, "attention heads (hidden must be divisible by heads)", low=1)}
 SEARCH_SPACE = {**COMMON_SEARCH_SPACE, "omega": {"type": "categorical", "choices": ["channel", "layer"]}}
@@ -112,6 +118,16 @@ class IdentityInitLinear(nn.Linear):
         with torch.no_grad():
             self.weight.copy_(torch.eye(self.out_features, self.in_features))
             self.weight.add_(torch.rand_like(self.weight) * 1e-4)
+
+
+class GlorotLinear(nn.Linear):
+    """The released code's opening / closing map ``K_open`` / ``K_close``: no bias, Glorot-uniform initialised."""
+
+    def __init__(self, in_features: int, out_features: int) -> None:
+        super().__init__(in_features, out_features, bias=False)
+
+    def reset_parameters(self) -> None:
+        nn.init.xavier_uniform_(self.weight)
 
 
 _ADJACENCY_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -223,7 +239,9 @@ class _OmegaNet(MessagePassingNet):
     self_loops = True
 
     def __init__(self, in_dim, out_dim, *, omega: str = "channel", mixing: str = "auto", task_level: str = "graph",
-                 head: str = "auto", input_dropout: float = 0.0, **common) -> None:
+                 head: str = "auto", input_dropout: float = 0.0, maps: str = "released", **common) -> None:
+        if maps not in MAPS:
+            raise ValueError(f"maps must be one of {MAPS}, got {maps!r}")
         if mixing == "auto":
             mixing = "linear" if task_level == "node" else "mlp"
         if head == "auto":
@@ -233,6 +251,13 @@ class _OmegaNet(MessagePassingNet):
         if omega == "shared":  # one ω for all layers: tie every layer's parameter to the first one's
             for conv in self.convs[1:]:
                 conv.omega = self.convs[0].omega
+        if maps == "released":  # K_open (every task) and the node tasks' K_close: bias-free, Glorot
+            dense = getattr(self.encoder, "dense", None)
+            if dense is not None:
+                self.encoder.dense = GlorotLinear(dense.in_features, dense.out_features)
+            if head == "linear" and isinstance(self.head, nn.Sequential):
+                close = self.head[-1]
+                self.head[-1] = GlorotLinear(close.in_features, close.out_features)
 
     def encode(self, batch: Batch) -> torch.Tensor:
         """The paper's opening layer ``ReLU(K_open · dropout(X_in))``: ``input_dropout`` acts on the raw dense
@@ -288,12 +313,12 @@ _SOURCE = ("Eliasof, Ruthotto & Treister, Improving Graph Neural Networks with L
            "ICML 2023")
 # The paper's node-level network: opening ReLU(K_open dropout(X)), ω-layers without dropout, closing K_close dropout.
 _NODE = dict(encoder=True, encoder_act=True, head="linear", layer_dropout=False, norm="none", residual=False,
-             activation="relu", omega="channel", mixing="linear", scheduler="none")
+             activation="relu", omega="channel", mixing="linear", scheduler="none", maps="released")
 _SEMI = dict(_NODE, layers=2, lr=0.01, weight_decay=1e-5, epochs=10000, patience=400)
 _SEMI_CHANNELS = {"cora": (64, 0.6), "citeseer": (256, 0.7), "pubmed": (256, 0.5)}
 _TU = dict(encoder=True, encoder_act=True, head="mlp", layer_dropout=False, norm="none", residual=False,
-           omega="channel", mixing="mlp", readout="sum", layers=4, hidden=32, dropout=0.0, input_dropout=0.0,
-           lr=0.01, weight_decay=0.0, batch_size=32, epochs=300, patience=300, scheduler="none")
+           maps="released", omega="channel", mixing="mlp", readout="sum", layers=4, hidden=32, dropout=0.0,
+           input_dropout=0.0, lr=0.01, weight_decay=0.0, batch_size=32, epochs=300, patience=300, scheduler="none")
 _FULL = dict(_NODE, layers=2, hidden=64, dropout=0.5, input_dropout=0.5, lr=0.001, weight_decay=1e-4, epochs=1000,
              patience=100)
 #: The released code's files (src/…); the repository hosting them was not identified (docs/models/omega.md).
@@ -301,9 +326,38 @@ _RELEASED = "Eliasof et al.'s released code (hosting repository not identified):
 _NO_COUNT = ("The released scripts print no parameter count and no count from the paper could be checked (its "
              "tables were not available); see docs/models/omega.md §4.")
 _SEMI_DEVIATIONS = ("The released script stops on validation accuracy with patience 400 and reports the test "
-                    "accuracy at the best validation epoch, as we do. Its opening/closing/mixing maps have no bias and "
-                    "K_open/K_close are Glorot-initialised (ours: PyTorch's default init, biases on the opening and "
-                    "closing linears). The script fixes 2 layers; the paper's depth study uses more.")
+                    "accuracy at the best validation epoch, as we do (its opening/closing maps are bias-free and "
+                    "Glorot-initialised, as ours with maps=released). The script fixes 2 layers; the paper's depth "
+                    "study uses more.")
+
+
+#: Where a node preset's reference count comes from: the released module's parameters at the dataset's dimensions.
+_SHAPES = ("derived from the released wgnn_network.py's parameter shapes at {ds}'s dimensions: K1Nopen C×F, KNclose "
+           "K×C, KN1 L×C×C, att_src and att_dst L×1×C, omega L×C (no biases); the scripts print no count")
+_GCN_COUNT = ("the released module always holds the attention vectors att_src / att_dst (2 × L × C parameters), which "
+              "its ωGCN path never uses, so its count exceeds ours by exactly them; the other shapes are equal "
+              "(docs/models/omega.md §4)")
+
+
+def _node_count(model: str, gat: bool, ds: str) -> dict:
+    """The preset fields for the reference count of a node-level preset on ``ds`` (ωGAT: equal by construction of
+    the shapes; ωGCN: see ``_GCN_COUNT``)."""
+    if gat:
+        return {"params": _released_count(ds), "params_dataset": ds, "params_source": _SHAPES.format(ds=ds)}
+    return {"params_dataset": ds, "params_missing": _GCN_COUNT}
+
+
+def _released_count(ds: str) -> int:
+    """The released node module's parameter count at ``ds``'s dimensions (features F, classes K) with the preset's
+    channels C and 2 layers: C·F + K·C + L·C² + 2·L·C + L·C."""
+    features, classes = _NODE_DIMS[ds]
+    c = _SEMI_CHANNELS[ds][0] if ds in _SEMI_CHANNELS else _FULL["hidden"]
+    layers = 2
+    return c * features + classes * c + layers * c * c + 2 * layers * c + layers * c
+
+
+#: (input features, classes) of the node datasets the presets count on.
+_NODE_DIMS = {"cora": (1433, 7), "citeseer": (3703, 6), "pubmed": (500, 3), "cornell": (1703, 5)}
 
 
 def _register_presets(model: str, gat: bool) -> None:
@@ -317,7 +371,7 @@ def _register_presets(model: str, gat: bool) -> None:
             f"dropout {p}, Adam lr 0.01, weight decay 1e-5, patience 400, row-normalised features",
             dict(_SEMI, hidden=hidden, dropout=p, input_dropout=p, **heads), datasets=(ds,),
             dataset_options={"normalize_features": True}, deviations=_SEMI_DEVIATIONS,
-            reference=f"{_RELEASED}src/wgnn_semi.py ({ds} settings)", params_dataset=ds, params_missing=_NO_COUNT))
+            reference=f"{_RELEASED}src/wgnn_semi.py ({ds} settings)", **_node_count(model, gat, ds)))
     register_preset(Preset(
         "eliasof2023-tu", model, f"{_SOURCE} (released wgnn_graph_classification.py)",
         "the paper's TU network: ReLU(K_open X) → 4 ω-layers with GIN-MLPs (Linear → BN → ReLU → Linear) and ReLU → "
@@ -336,8 +390,7 @@ def _register_presets(model: str, gat: bool) -> None:
         deviations="The per-dataset values behind the paper's table are not in the released code; these are the "
                    "script's defaults. The script row-normalises the features (our heterophilous loader has no such "
                    "option) and reports the last epoch's test accuracy; we select the epoch on validation.",
-        reference=f"{_RELEASED}src/wgnn_full.py (its default arguments)", params_dataset="cornell",
-        params_missing=_NO_COUNT))
+        reference=f"{_RELEASED}src/wgnn_full.py (its default arguments)", **_node_count(model, gat, "cornell")))
 
 
 _register_presets("omega-gcn", gat=False)

@@ -131,8 +131,8 @@ class SPENNet(nn.Module):
 # (LEARNING_RATES). The presets differ only where those configs differ.
 LPEGN_REPO = "JoshuaMitton/LPEGN@98458de0c182"
 _LPEGN_PAPER = "Mitton & Murray-Smith, Subgraph Permutation Equivariant Networks, arXiv 2111.11840"
-#: What every 10-fold config shares: 1-hop ego networks, GraphNorm (BN on), no dropout between layers (DO off), the FC
-#: head's dropout 0.5, AdamW with weight decay 0 and the trainer's hard-coded StepLR(30, 0.1), CHOSEN_EPOCH = 50.
+#: What every 10-fold config shares: 1-hop ego networks, residual, GraphNorm (BN on), no dropout between layers (DO
+#: off), the FC head's dropout 0.5, AdamW with weight decay 0, the trainer's StepLR(30, 0.1), CHOSEN_EPOCH = 50.
 _LPEGN_COMMON = dict(hops=1, residual=True, graph_norm=True, head_dropout=0.5, edge_features=False,
                      weight_decay=0.0, scheduler="step", lr_step=30, lr_factor=0.1, epochs=50, patience=50, min_lr=0.0)
 #: utils/config.py's WEIGHT_DEGREES['IMDBBINARY'] (= its SUBGRAPH_DEGREES, mapped one to one by DEGREE_MAPPING): every

@@ -35,6 +35,9 @@ SPEN_HPARAMS = {
                            "bucket b holds sizes <= the b-th entry, one more bucket the larger ones (the code's "
                            "weight_degrees / degree_mapping; MUTAG: 2,3)"),
     "head_dropout": HParam(float, 0.5, "dropout in the fully connected head (the code: 0.5)", low=0.0, high=0.99),
+    "node_features": HParam(bool, True, "put the node features on the order-2 input's diagonal; false: the input "
+                            "is the normalised adjacency alone, as the code on the label-free social sets "
+                            "(NUM_LABELS = 0), whatever degree feature the loader adds"),
     "edge_features": EDGE_FEATURES_HPARAM,  # on the order-2 input's edges; the code's TU files have none
     "lifted_budget_gb": BUDGET_HPARAM,
 }
@@ -78,15 +81,16 @@ class SPENNet(nn.Module):
 
     def __init__(self, in_dim, out_dim, *, hidden: int = 64, layers: int = 5, hops: int = 1, residual: bool = True,
                  graph_norm: bool = True, size_buckets: str = "1,2,3,4,5,6,7,8,12,16", head_dropout: float = 0.5,
-                 lifted_budget_gb: float = 0.0, task_level: str = "graph", edge_dim=None,
+                 node_features: bool = True, lifted_budget_gb: float = 0.0, task_level: str = "graph", edge_dim=None,
                  pe_dim: int = 0) -> None:
         super().__init__()
         if task_level != "graph":
             raise ValueError("spen supports graph-level tasks only")
         self.hops = hops
         # raw inputs, as the code: node features (categorical columns one-hot) on the diagonal of the order-2
-        # input, a positional encoding appended to them, edge features (one-hot likewise) on the edges
-        self.in_spec, self.edge_spec = as_spec(in_dim), as_spec(edge_dim)
+        # input, a positional encoding appended to them, edge features (one-hot likewise) on the edges;
+        # node_features=False reads no node features (the code's label-free social sets)
+        self.in_spec, self.edge_spec = as_spec(in_dim if node_features else None), as_spec(edge_dim)
         node_width = (raw_input_dim(self.in_spec) if self.in_spec.kind != "none" else 0) + pe_dim
         edge_width = raw_input_dim(self.edge_spec) if self.edge_spec.kind != "none" else 0
         try:
@@ -121,30 +125,101 @@ class SPENNet(nn.Module):
         return self.spen(x, batch.memo("spen_ego", lambda: self._ego(batch)), src, dst, e)
 
 
-
-# -- paper preset ----------------------------------------------------------------------------------------------------
+# -- paper presets ---------------------------------------------------------------------------------------------------
+# The code's 10-fold TU runs (docs/models/spen.md §4): lpegn/configs/10fold_config_<NAME>.json with the dataset's
+# lpegn/utils/config.py entries, which the 10-fold experiment lets override the json's epochs (CHOSEN_EPOCH) and lr
+# (LEARNING_RATES). The presets differ only where those configs differ.
 LPEGN_REPO = "JoshuaMitton/LPEGN@98458de0c182"
-register_preset(Preset(
-    "mitton2021", "spen",
-    f"Mitton & Murray-Smith, Subgraph Permutation Equivariant Networks, arXiv 2111.11840 (official code {LPEGN_REPO}, "
-    "lpegn/configs/10fold_config_MUTAG.json with lpegn/utils/config.py's 10-fold overrides)",
+_LPEGN_PAPER = "Mitton & Murray-Smith, Subgraph Permutation Equivariant Networks, arXiv 2111.11840"
+#: What every 10-fold config shares: 1-hop ego networks, residual, GraphNorm (BN on), no dropout between layers (DO
+#: off), the FC head's dropout 0.5, AdamW with weight decay 0, the trainer's StepLR(30, 0.1), CHOSEN_EPOCH = 50.
+_LPEGN_COMMON = dict(hops=1, residual=True, graph_norm=True, head_dropout=0.5, edge_features=False,
+                     weight_decay=0.0, scheduler="step", lr_step=30, lr_factor=0.1, epochs=50, patience=50, min_lr=0.0)
+#: utils/config.py's WEIGHT_DEGREES['IMDBBINARY'] (= its SUBGRAPH_DEGREES, mapped one to one by DEGREE_MAPPING): every
+#: size of the code's IMDB-BINARY neighbourhoods, which are open ones, so every degree that occurs in the set.
+LPEGN_IMDBB_SIZES: tuple[int, ...] = (*range(1, 46), *range(48, 52), *range(54, 61), *range(62, 66), 68, 71, 83, 86,
+                                      135)
+_LPEGN_MODEL = (
+    "Model: lpegn/models/equivariant_gnn.py, whose depth follows the json's architecture list; the released "
+    "main_scripts/main_10fold_experiment.py imports models/equivariant_gnn_v2.py instead (four equivariant layers "
+    "whatever the list, a first layer of a rather than 2a channels, no residual; it reads architecture[0..4], so "
+    "it cannot build a list of four entries such as PTC's), and data_loader/data_helper.py at this commit feeds "
+    "v2's inputs (T2) rather than equivariant_gnn.py's (x2) (docs/models/spen.md §4).")
+
+
+def _lpegn_deviations(*, code_name: str, folds: str, json_epochs: int, lr: float, decays: str, buckets: int,
+                      c_in: int, width: int, specific: str = "") -> str:
+    """The shared deviations text of an LPEGN 10-fold preset, filled with the dataset's config values; ``specific``
+    names what differs on that dataset alone."""
+    d = 2 * width
+    return " ".join(part for part in (
+        "Protocol: the code trains on 9 folds of its own split files (data/benchmark_graphs/"
+        f"{code_name}/10fold_idx) and reports the mean test accuracy of the last 10 epochs (no validation set, no "
+        f"model selection; utils/config.py overrides the json's {json_epochs} epochs by CHOSEN_EPOCH = 50 and its lr "
+        f"by {lr}); ours uses graphbench's {folds} folds and keeps the best-validation epoch.",
+        "Loss: the code sums the cross-entropy over a batch (reduction='sum'); ours averages it (Adam is nearly "
+        "invariant to the scale).",
+        f"The code also builds first-layer 1→2 and 1→1 maps that it never calls ({buckets} buckets × ({c_in}·{d}·5 + "
+        f"{c_in}·{d}·2 + 2·{d}) parameters); ours does not.",
+        f"The decay rates ({decays}) are unused (the StepLR is hard-coded).",
+        specific, _LPEGN_MODEL) if part)
+
+
+def _lpegn_preset(name: str, dataset: str, config_json: str, code_name: str, description: str, hparams: dict,
+                  deviations: str) -> Preset:
+    """An LPEGN 10-fold preset: the shared training settings, reference and parameter note, and the dataset's own
+    configuration."""
+    return Preset(
+        name, "spen",
+        f"{_LPEGN_PAPER} (official code {LPEGN_REPO}, lpegn/configs/{config_json} with lpegn/utils/config.py's 10-fold "
+        "overrides)",
+        description, {**_LPEGN_COMMON, **hparams}, datasets=(dataset,), deviations=deviations,
+        reference=f"{LPEGN_REPO}:lpegn/models/equivariant_gnn.py (lpegn/configs/{config_json}, lpegn/utils/config.py "
+                  f"{code_name} entries, lpegn/trainers/trainer.py)",
+        params=None, params_dataset=dataset,
+        params_missing="the repository has no logs and we found no count in the paper; the count of the code's "
+                       "modules is in docs/models/spen.md §5, checked by tests/subgraph/test_reference_presets.py")
+
+
+register_preset(_lpegn_preset(
+    "mitton2021", "mutag", "10fold_config_MUTAG.json", "MUTAG",
     "SPEN on MUTAG as the code's 10-fold run: 1-hop ego networks, 5 equivariant layers of 2 × 64 channels, weights "
     "for subgraph sizes <=2, 3 and >=4, residual, GraphNorm, FC head 128 → 256 → 128 → 2 with dropout 0.5, batch 4, "
     "Adam lr 0.0015, StepLR(30, 0.1), 50 epochs",
-    dict(hidden=64, layers=5, hops=1, residual=True, graph_norm=True, size_buckets="2,3", head_dropout=0.5,
-         edge_features=False, batch_size=4, lr=0.0015, weight_decay=0.0, scheduler="step", lr_step=30, lr_factor=0.1,
-         epochs=50, patience=50, min_lr=0.0),
-    datasets=("mutag",),
-    deviations=(
-        "Protocol: the code trains on 9 folds of its own 10-fold split files and reports the mean test accuracy of "
-        "the last 10 epochs (no validation set, no model selection; utils/config.py overrides the json's 1000 "
-        "epochs by CHOSEN_EPOCH = 50, lr 0.0015); ours uses graphbench's MUTAG folds and keeps the best-validation "
-        "epoch. Loss: the code sums the cross-entropy over a batch (reduction='sum'); ours averages it (Adam is "
-        "nearly invariant to the scale). The code also builds first-layer 1→2 and 1→1 maps that it never calls "
-        "(3 buckets × (8·128·5 + 8·128·2 + 2·128) parameters); ours does not. The code's json decay_rate is unused "
-        "(the StepLR is hard-coded) (docs/models/spen.md §4)."),
-    reference=f"{LPEGN_REPO}:lpegn/models/equivariant_gnn.py (lpegn/configs/10fold_config_MUTAG.json, "
-              "lpegn/utils/config.py MUTAG entries, lpegn/trainers/trainer.py)",
-    params=None, params_dataset="mutag",
-    params_missing="the repository has no logs and we found no count in the paper; the count of the code's modules "
-                   "is in docs/models/spen.md §5, checked by tests/subgraph/test_reference_presets.py"))
+    dict(hidden=64, layers=5, size_buckets="2,3", batch_size=4, lr=0.0015),
+    _lpegn_deviations(code_name="MUTAG", folds="generated MUTAG", json_epochs=1000, lr=0.0015,
+                      decays="json 0.6, config.py 0.7", buckets=3, c_in=8, width=64)))
+
+register_preset(_lpegn_preset(
+    "mitton2021-ptc_mr", "ptc_mr", "10fold_config_PTC.json", "PTC",
+    "SPEN on PTC_MR as the code's 10-fold run: 1-hop ego networks, 4 equivariant layers of 2 × 16 channels "
+    "(architecture [16] × 4), weights for subgraph sizes <=2, 3, 4 and >=5, residual, GraphNorm, FC head 32 → 256 "
+    "→ 128 → 2 with dropout 0.5, batch 16, Adam lr 0.0006, StepLR(30, 0.1), 50 epochs",
+    dict(hidden=16, layers=4, size_buckets="2,3,4", batch_size=16, lr=0.0006),
+    _lpegn_deviations(
+        code_name="PTC", folds="generated PTC_MR", json_epochs=36, lr=0.0006, decays="json 0.6, config.py 0.7",
+        buckets=4, c_in=23, width=16,
+        specific="Input: the code one-hot-encodes NUM_LABELS['PTC'] = 22 node labels (23 order-2 input channels "
+                 "with the adjacency); graphbench's PTC_MR one-hot-encodes the 18 labels that occur (19 channels), "
+                 "so our first layer has 4 buckets × 4 × 32 × (15 + 5) = 10,240 fewer weights.")))
+
+register_preset(_lpegn_preset(
+    "mitton2021-imdb-binary", "imdb-binary", "10fold_config_IMDBB.json", "IMDBBINARY",
+    "SPEN on IMDB-BINARY as the code's 10-fold run: no node features (NUM_LABELS = 0: the order-2 input is the "
+    "normalised adjacency alone), 1-hop neighbourhoods with one weight set per degree that occurs (65), 5 "
+    "equivariant layers of 2 × 32 channels (architecture [32] × 6: the code builds five blocks and reads the sixth "
+    "entry as the readout width), residual, GraphNorm, FC head 64 → 256 → 128 → 2 with dropout 0.5, batch 16, Adam "
+    "lr 0.00064, StepLR(30, 0.1), 50 epochs",
+    dict(hidden=32, layers=5, size_buckets=",".join(str(k + 1) for k in LPEGN_IMDBB_SIZES[:-1]), batch_size=16,
+         lr=0.00064, node_features=False),
+    _lpegn_deviations(
+        code_name="IMDBBINARY", folds="official (Errica et al.) IMDB-BINARY", json_epochs=36, lr=0.00064,
+        decays="json 0.6, config.py 0.4", buckets=len(LPEGN_IMDBB_SIZES), c_in=1, width=32,
+        specific="Neighbourhoods: with no labels on the diagonal the code's adjacency has no self-loops, so its "
+                 "1-hop subgraph of node i is i's open neighbourhood (sizes 1-135, i left out); ours always holds "
+                 "the centre (sizes 2-136, the centre's row and column in addition). size_buckets shifts the code's "
+                 "sizes by one, so every node gets the weights of its degree as in the code; the centre itself "
+                 "would need an option of graphbench.subgraph.spen.ego_subgraphs to leave it out. Residual: the "
+                 "json has no residual key, which the code reads (config.residual raises AttributeError, so the "
+                 "released config does not build); the preset keeps residual connections on, as every config that "
+                 "names the key (MUTAG, PTC, PROTEINS).")))

@@ -16,6 +16,8 @@ from tests.subgraph.test_registered_models import model_inputs, undirected_graph
 #: dataset dimensions the counts are taken at: (node spec, edge spec, outputs), as graphbench's loaders give them
 ZINC = (FeatureSpec("categorical", cardinalities=(28,)), FeatureSpec("categorical", cardinalities=(4,)), 1)
 MUTAG = (FeatureSpec("dense", dim=7), FeatureSpec("dense", dim=4), 2)
+PTC_MR = (FeatureSpec("dense", dim=18), FeatureSpec("dense", dim=4), 2)
+IMDB_BINARY = (FeatureSpec("categorical", cardinalities=(136,)), FeatureSpec("none"), 2)   # the degree, one-hot
 
 
 def _mlp(d: int) -> int:
@@ -43,14 +45,26 @@ def klgnn_code_count(*, h: int = 64, atom_rows: int = 21, se_dim: int = 16, rw_s
             + 2 * (h * h + h) + h + 1)
 
 
-def spen_code_count(*, a: int = 64, buckets: int = 3, c_in: int = 8, layers: int = 5) -> int:
-    """JoshuaMitton/LPEGN's ``equivariant_gnn`` for MUTAG (architecture [64] × 5, weight degrees 2, 3, 4)."""
+def spen_code_count(*, architecture: tuple[int, ...] = (64,) * 5, buckets: int = 3, c_in: int = 8,
+                    classes: int = 2) -> int:
+    """JoshuaMitton/LPEGN's ``equivariant_gnn`` (models/equivariant_gnn.py) for a json ``architecture`` of equal
+    widths a (MUTAG: [64] × 5, weight degrees 2, 3, 4; 8 input channels). It builds the first block and blocks 2–5
+    while the list has more than 1–4 entries, blocks "51" / "52" for more than 6 / 7 (so six entries build five),
+    one GraphNorm pair per block, and a readout 2·a[-2] → a[-1]."""
+    a, n = architecture[0], len(architecture)
+    assert set(architecture) == {a}
+    layers = min(n, 5) + (n > 6) + (n > 7)
     d = 2 * a
     first = c_in * d * 15 + 2 * d + c_in * d * 5 + d + (c_in * d * 5 + d + c_in * d * 2 + d)   # 1→2, 1→1 unused
     later = d * a * 15 + 2 * a + d * a * 5 + a + d * a * 5 + a + d * a * 2 + a
     readout = d * a * 2 + a + d * a + a
     return (buckets * (first + (layers - 1) * later + readout) + layers * 2 * 3 * d
-            + d * 256 + 256 + 256 * 128 + 128 + 128 * 2 + 2)
+            + d * 256 + 256 + 256 * 128 + 128 + 128 * classes + classes)
+
+
+def spen_unused(*, buckets: int, c_in: int, a: int) -> int:
+    """The first block's 1→2 and 1→1 maps, which the code builds and never calls (named in the deviations)."""
+    return buckets * (c_in * 2 * a * 5 + 2 * a + c_in * 2 * a * 2 + 2 * a)
 
 
 # (model, preset, dims, the code's count, the parameters the preset's deviations name as not built / other vocab)
@@ -62,7 +76,14 @@ CASES = [
     # unused aggregate blocks; 21 atom rows in the code, 28 in ZINC's card
     ("kl-gnn", "zhou2023", ZINC, klgnn_code_count(), 13 * (2 * (64 * 64 + 64) + 128) + (21 - 28) * 48),
     # the first layer's unused 1→2 and 1→1 maps in 3 size buckets
-    ("spen", "mitton2021", MUTAG, spen_code_count(), 3 * (8 * 128 * 5 + 128 + 8 * 128 * 2 + 128)),
+    ("spen", "mitton2021", MUTAG, spen_code_count(), spen_unused(buckets=3, c_in=8, a=64)),
+    # PTC: architecture [16] × 4, 4 weight degrees, 22 label channels + the adjacency in the code; 18 labels in
+    # graphbench's PTC_MR (its first layer has 4 buckets × 4 channels × 2a × (15 + 5) fewer weights)
+    ("spen", "mitton2021-ptc_mr", PTC_MR, spen_code_count(architecture=(16,) * 4, buckets=4, c_in=23),
+     spen_unused(buckets=4, c_in=23, a=16) + 4 * (23 - 19) * 32 * 20),
+    # IMDBBINARY: architecture [32] × 6 (five blocks), 65 weight degrees, the adjacency alone (NUM_LABELS = 0)
+    ("spen", "mitton2021-imdb-binary", IMDB_BINARY, spen_code_count(architecture=(32,) * 6, buckets=65, c_in=1),
+     spen_unused(buckets=65, c_in=1, a=32)),
 ]
 
 

@@ -23,7 +23,7 @@ from graphbench.data import cache
 from graphbench.data.base import DatasetCard, GraphDataset
 from graphbench.data.files import ensure_files
 from graphbench.data.integrity import DataFileError, check_counts
-from graphbench.data.planetoid import geom_gcn_splits
+from graphbench.data.planetoid import geom_gcn_splits, row_normalize
 from graphbench.registry import DATASETS
 
 LOADER_VERSION = 1
@@ -129,7 +129,9 @@ def read_geom_gcn(folder: Path, *, actor: bool) -> tuple[np.ndarray, np.ndarray,
 
 
 def load_heterophilous(info: HeteroInfo, root: Path, *, seed: int = 0, accept_modified: bool = False,
-                       use_cache: bool = True) -> GraphDataset:
+                       normalize_features: bool = False, use_cache: bool = True) -> GraphDataset:
+    """One geom-gcn node set with Pei et al.'s 10 splits; ``normalize_features`` row-normalises the bag-of-words
+    features (:func:`graphbench.data.planetoid.row_normalize`), as the ω-GNN scripts do."""
     root = Path(root)
     files = [f"geom-gcn/new_data/{info.folder}/out1_graph_edges.txt",
              f"geom-gcn/new_data/{info.folder}/out1_node_feature_label.txt"]
@@ -137,6 +139,8 @@ def load_heterophilous(info: HeteroInfo, root: Path, *, seed: int = 0, accept_mo
     ensure_files(info.name, root, files, source="github.com/graphdml-uiuc-jlu/geom-gcn (new_data/, splits/)",
                  urls={f: URL.format(path=f.removeprefix("geom-gcn/")) for f in files})
     options = {"accept_modified": True} if accept_modified else {}
+    if normalize_features:
+        options["normalize"] = True
     key = cache.cache_key(info.name, LOADER_VERSION, options, [root / f for f in files], root=root)
 
     def build() -> GraphDataset:
@@ -145,6 +149,8 @@ def load_heterophilous(info: HeteroInfo, root: Path, *, seed: int = 0, accept_mo
                  "classes": len(np.unique(y))}
         modified = check_counts(info.name, found, info.counts, [root / f for f in files[:2]],
                                 accept_modified=accept_modified)
+        if normalize_features:
+            x = row_normalize(x)
         g = dgl.graph((torch.from_numpy(e[:, 0]), torch.from_numpy(e[:, 1])), num_nodes=len(y))
         g.ndata["feat"] = torch.from_numpy(x)
         splits = geom_gcn_splits(root / "geom-gcn" / "splits", info.folder, len(y))

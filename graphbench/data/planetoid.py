@@ -107,6 +107,12 @@ def geom_gcn_splits(split_dir: Path, name: str, num_nodes: int) -> list[Split]:
     return out
 
 
+def row_normalize(x: np.ndarray) -> np.ndarray:
+    """Each node's features divided by their sum (PyG's ``T.NormalizeFeatures``, which Kipf's and the ω-GNN scripts
+    apply); an all-zero row stays zero."""
+    return x / np.maximum(x.sum(1, keepdims=True), 1e-12)
+
+
 def load_planetoid(name: str, root: Path, *, seed: int = 0, split: str = "public", normalize_features: bool = False,
                    accept_modified: bool = False, use_cache: bool = True) -> GraphDataset:
     """Load Cora / CiteSeer / PubMed (see the module docstring); ``accept_modified``: use raw files whose counts
@@ -133,7 +139,7 @@ def load_planetoid(name: str, root: Path, *, seed: int = 0, split: str = "public
         raw_paths = [root / f for f in files if f.startswith("planetoid/")]
         modified = check_counts(DISPLAY[name], found, expected_counts(name), raw_paths, accept_modified=accept_modified)
         if normalize_features:
-            x = x / np.maximum(x.sum(1, keepdims=True), 1e-12)
+            x = row_normalize(x)
         g = dgl.graph((torch.from_numpy(e[:, 0]), torch.from_numpy(e[:, 1])), num_nodes=len(y))
         g.ndata["feat"] = torch.from_numpy(x)
         if split == "public":

@@ -110,3 +110,14 @@ def test_geom_gcn_format_from_tiny_files(name, folder, tmp_path, no_network):
     assert len(ds.splits) == 10 and ds.num_classes == 5
     if name == "actor":
         assert g.ndata["feat"][3, [3, 9]].tolist() == [1.0, 1.0]
+
+
+@pytest.mark.data
+def test_webkb_normalize_features_row_normalises_and_keeps_the_raw_default(shared_data, no_network, tmp_path):
+    raw = load_dataset("texas", shared_data)
+    norm = load_dataset("texas", shared_data, normalize_features=True)
+    x, xn = raw.graphs[0].ndata["feat"].numpy(), norm.graphs[0].ndata["feat"].numpy()
+    assert set(np.unique(x)) <= {0.0, 1.0}  # the raw bag of words, untouched by the normalised load's cache entry
+    nonzero = x.sum(1) > 0
+    assert np.allclose(xn[nonzero].sum(1), 1.0) and np.allclose(xn * x.sum(1, keepdims=True), x)
+    assert [s.name for s in norm.splits] == [s.name for s in raw.splits]

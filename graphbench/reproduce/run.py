@@ -160,7 +160,8 @@ UNBOUNDED_EPOCHS = 10
 
 def estimate(plan: Plan, *, data_root: str | None) -> dict[str, float]:
     """Time one epoch of the preset on the first split (no test scoring) and scale it to the plan: an upper bound
-    (every run to its epoch limit) and the measured epoch. Where the epoch limit is no bound (at least
+    (every run to its epoch limit) and the measured epoch, in CPU seconds (the wall time scaled by the timing run's
+    CPU share, so a loaded machine does not inflate it). Where the epoch limit is no bound (at least
     :data:`UNBOUNDED_EPOCHS` × the patience), one whole run of the first split to its stopping rule is timed as well
     (``run_s``, ``run_epochs``): the plan's cost is then that run's time per run, an estimate rather than a bound."""
     from graphbench.presets import apply_preset
@@ -177,9 +178,12 @@ def estimate(plan: Plan, *, data_root: str | None) -> dict[str, float]:
     cpu_s = time.process_time() - cpu0
     if row["status"] != "ok":
         raise RuntimeError(f"the timing run failed: {row.get('error')}")
-    epoch_s = float(row["time_per_epoch_s"])
+    # the trainer times epochs on the wall clock; on a shared machine the run got only part of a core, so scale by
+    # the timing run's CPU share (one thread: CPU time / wall time ≤ 1) to estimate CPU seconds
+    share = min(1.0, cpu_s / float(row["total_time_s"])) if float(row["total_time_s"]) > 0 else 1.0
+    epoch_s = float(row["time_per_epoch_s"]) * share
     ran = int(row["epochs"]) if whole else 2
-    est = {"epoch_s": epoch_s, "epochs": epochs, "prep_s": float(row["total_time_s"]) - ran * epoch_s}
+    est = {"epoch_s": epoch_s, "epochs": epochs, "prep_s": float(row["total_time_s"]) * share - ran * epoch_s}
     if whole:
         est.update(run_s=cpu_s, run_wall_s=float(row["total_time_s"]), run_epochs=ran)
     return est
@@ -195,7 +199,8 @@ def _cost_lines(est: dict[str, float], runs: int, workers: int) -> tuple[float, 
                               f"runs ≈ {total / 3600:.1f} CPU-hours (≈ {total / 3600 / workers:.1f} h wall with "
                               f"{workers} worker(s); {ESTIMATE_MARK})")
     total = runs * (est["epochs"] * est["epoch_s"] + max(est["prep_s"], 0.0))
-    return total / 3600, (f"{est['epoch_s']:.3f} s per training epoch (1 thread, split 0, validation excluded); "
+    return total / 3600, (f"{est['epoch_s']:.3f} CPU s per training epoch (1 thread, split 0, validation excluded; "
+                          "the wall time scaled by the timing run's CPU share); "
                           f"{runs} runs × up to {est['epochs']} epochs ≤ {total / 3600:.1f} CPU-hours (≈ "
                           f"{total / 3600 / workers:.1f} h wall with {workers} worker(s); early stopping shortens it)")
 

@@ -125,7 +125,7 @@ def test_record_plan_adds_a_not_yet_row_with_the_measured_cost(fake_paper, tmp_p
                      out=text) == 0
     row = ledger_mod.read_ledger(led).iloc[0]
     assert row["status"] == "not yet reproduced" and pd.isna(row["ours_mean"])
-    assert row["cpu_hours"] > 0 and "s per training epoch (1 thread" in row["note"]
+    assert row["cpu_hours"] > 0 and "CPU s per training epoch (1 thread" in row["note"]
     assert ledger_mod.ledger_table(ledger_mod.read_ledger(led)).iloc[0]["CPU hours"].startswith("≤ ")
     assert row["grid_size"] == 2 and row["configs_per_study"] == 2
     shown = ledger_mod.reproduced_lookup(ledger_mod.read_ledger(led))[("gin", FAKE.name, "csl")]

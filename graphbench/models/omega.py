@@ -339,20 +339,19 @@ _GCN_COUNT = ("the released module always holds the attention vectors att_src / 
               "(docs/models/omega.md §4)")
 
 
-def _node_count(model: str, gat: bool, ds: str) -> dict:
-    """The preset fields for the reference count of a node-level preset on ``ds`` (ωGAT: equal by construction of
-    the shapes; ωGCN: see ``_GCN_COUNT``)."""
+def _node_count(gat: bool, ds: str, hparams: dict) -> dict:
+    """The preset fields for the reference count of a node-level preset with ``hparams`` on ``ds`` (ωGAT: equal by
+    construction of the shapes; ωGCN: see ``_GCN_COUNT``)."""
     if gat:
-        return {"params": _released_count(ds), "params_dataset": ds, "params_source": _SHAPES.format(ds=ds)}
+        return {"params": _released_count(ds, hparams["hidden"], hparams["layers"]), "params_dataset": ds,
+                "params_source": _SHAPES.format(ds=ds)}
     return {"params_dataset": ds, "params_missing": _GCN_COUNT}
 
 
-def _released_count(ds: str) -> int:
-    """The released node module's parameter count at ``ds``'s dimensions (features F, classes K) with the preset's
-    channels C and 2 layers: C·F + K·C + L·C² + 2·L·C + L·C."""
+def _released_count(ds: str, c: int, layers: int) -> int:
+    """The released node module's parameter count at ``ds``'s dimensions (features F, classes K) with C channels and
+    L layers: C·F + K·C + L·C² + 2·L·C + L·C."""
     features, classes = _NODE_DIMS[ds]
-    c = _SEMI_CHANNELS[ds][0] if ds in _SEMI_CHANNELS else _FULL["hidden"]
-    layers = 2
     return c * features + classes * c + layers * c * c + 2 * layers * c + layers * c
 
 
@@ -364,14 +363,15 @@ def _register_presets(model: str, gat: bool) -> None:
     heads = {"heads": 1} if gat else {}  # the released node scripts default to one attention head
     for ds, (hidden, p) in _SEMI_CHANNELS.items():
         name = "eliasof2023" if ds == "cora" else f"eliasof2023-{ds}"
+        semi = dict(_SEMI, hidden=hidden, dropout=p, input_dropout=p, **heads)
         register_preset(Preset(
             name, model, f"{_SOURCE} (released wgnn_semi.py, {ds} settings)",
             f"the paper's semi-supervised {'ωGAT' if gat else 'ωGCN'} on {ds}: ReLU(K_open dropout(X)) → 2 ω-layers "
             f"(per-channel ω at 1, identity-initialised 1×1 mixing, ReLU) → K_close dropout; {hidden} channels, "
             f"dropout {p}, Adam lr 0.01, weight decay 1e-5, patience 400, row-normalised features",
-            dict(_SEMI, hidden=hidden, dropout=p, input_dropout=p, **heads), datasets=(ds,),
+            semi, datasets=(ds,),
             dataset_options={"normalize_features": True}, deviations=_SEMI_DEVIATIONS,
-            reference=f"{_RELEASED}src/wgnn_semi.py ({ds} settings)", **_node_count(model, gat, ds)))
+            reference=f"{_RELEASED}src/wgnn_semi.py ({ds} settings)", **_node_count(gat, ds, semi)))
     register_preset(Preset(
         "eliasof2023-tu", model, f"{_SOURCE} (released wgnn_graph_classification.py)",
         "the paper's TU network: ReLU(K_open X) → 4 ω-layers with GIN-MLPs (Linear → BN → ReLU → Linear) and ReLU → "
@@ -391,7 +391,7 @@ def _register_presets(model: str, gat: bool) -> None:
         deviations="The per-dataset values behind the paper's table are not in the released code; these are the "
                    "script's defaults. The script reports the last epoch's test accuracy; we select the epoch on "
                    "validation.",
-        reference=f"{_RELEASED}src/wgnn_full.py (its default arguments)", **_node_count(model, gat, "cornell")))
+        reference=f"{_RELEASED}src/wgnn_full.py (its default arguments)", **_node_count(gat, "cornell", _FULL)))
 
 
 _register_presets("omega-gcn", gat=False)

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 
 from graphbench.presets import Preset, get_preset
-from graphbench.published import PROTOCOLS, published
+from graphbench.published import PROTOCOLS, SELECTION_ON_TEST, published
 from graphbench.published import Protocol as PaperProtocol
 from graphbench.registry import DATASETS, MODELS
 
@@ -194,12 +194,8 @@ def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None 
     if proto.selection == "search" and not preset.grid:
         differences.append("the paper searched hyperparameters but published no grid; the preset point (the "
                            "paper's selected configuration) is run")
-    if proto.selection == "test-cv":
-        differences.append("the paper chose the epoch on the test folds' mean accuracy; graphbench selects on "
-                           "validation inside each fold")
-    if proto.selection == "no-validation":
-        differences.append("the paper scored its last epochs on the held-out fold with no validation set; "
-                           "graphbench selects the epoch on validation inside each fold")
+    if proto.selection in SELECTION_ON_TEST:
+        differences.append(f"{SELECTION_ON_TEST[proto.selection]}; graphbench selects on validation inside each fold")
     size = grid_size(preset)
     space = preset.search_space() if searched else {}
     n_trials = size if searched else 1

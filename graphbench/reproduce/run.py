@@ -117,9 +117,10 @@ def record(plan: Plan, sweep_path: Path, command: str, totals: dict[str, float])
     mean = float(values.mean())
     std = float(values.std(ddof=1)) if len(values) > 1 else float("nan")
     gap = mean - rec["paper_value"]
-    tol, within = within_combined_std(gap, std, rec["paper_std"])
     if math.isnan(rec["paper_value"]):  # the paper's number could not be read: nothing to compare with
         tol, within = float("nan"), None
+    else:
+        tol, within = within_combined_std(gap, std, rec["paper_std"])
     rec.update(status="reproduced" if len(ok) >= expected else "partial", ours_mean=mean, ours_std=std,
                ours_runs=int(len(ok)), gap=gap, tolerance=tol, within=within,
                threads=int(ok["threads"].dropna().astype(int).mode().iloc[0]) if ok["threads"].notna().any()

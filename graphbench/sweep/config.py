@@ -38,6 +38,8 @@ A sweep file::
     deterministic: false            # optional: deterministic algorithms, and the kernel ISA pinned to avx2
     isa: avx2                       # optional: pin torch/MKL/oneDNN kernels (avx2 | avx512 | default | native);
                                     #  default avx2 when deterministic, else native (the CPU's best; --isa wins)
+    checkpoint_every: 10m           # optional (default 10m): a run saves its training state this often, in
+                                    #  <results>.checkpoints/, and a killed run resumes from it (0: never)
 
 Search-space entries: ``{type: int|float, low, high, log: false, step}`` or ``{type: categorical, choices: [...]}``,
 each optionally with ``when: {param: value | [values]}``: the parameter is suggested only when every named
@@ -68,7 +70,7 @@ from graphbench.transforms import transform_hparams
 
 SWEEP_KEYS = ("name", "models", "datasets", "trials", "timeout", "hparams", "search_space", "param_budget", "pruner",
               "sampler", "protocol", "results", "storage", "dataset_options", "data_root", "device", "report",
-              "threads", "deterministic", "isa", "expressiveness", "compare")
+              "threads", "deterministic", "isa", "expressiveness", "compare", "checkpoint_every")
 EXPRESSIVENESS_KEYS = ("models", "datasets", "hparams", "seeds", "max_pairs")
 MODEL_KEYS = ("hparams", "search_space", "preset")  # preset: graphbench.presets.sweep_model_options
 SPACE_KEYS = {"int": ("type", "low", "high", "log", "step", "when"),
@@ -220,6 +222,9 @@ class SweepFile:
     expressiveness: dict[str, Any] | None = None
     #: ``compare:`` — (baseline, model) of the report's comparison section, or None
     compare: tuple[str, str] | None = None
+    #: ``checkpoint_every:`` — seconds between two saves of a running run's state (graphbench.train.checkpoint);
+    #: 0: runs are not checkpointed
+    checkpoint_every: float = 600.0
     _splits: dict[str, int] = field(default_factory=dict, repr=False)
 
     def num_splits(self, dataset: str) -> int:
@@ -410,7 +415,8 @@ def load_sweep(path: str | Path, *, check_datasets: bool = True) -> SweepFile:
                       data_root=data.get("data_root"), device=data.get("device") or "cpu",
                       report=Path(data["report"]) if data.get("report") else None, threads=threads,
                       deterministic=deterministic, isa=isa,
-                      expressiveness=_expressiveness(path, data), compare=_compare(path, data, models))
+                      expressiveness=_expressiveness(path, data), compare=_compare(path, data, models),
+                      checkpoint_every=_checkpoint_every(path, data))
     if sweep.sampler_type == "grid":
         _check_grid(sweep, data)
     return sweep
@@ -497,6 +503,21 @@ def _parse_budget(path: Path, data: dict) -> tuple[int | None, float | None]:
         raise ConfigError(f"{path}: give a trial budget: 'trials' (a count per study) and/or 'timeout' (compute "
                           "time per study)")
     return trials, timeout
+
+
+def _checkpoint_every(path: Path, data: dict) -> float:
+    """``checkpoint_every``: seconds (or a duration like 10m) between checkpoint saves; 0 turns them off."""
+    value = data.get("checkpoint_every")
+    if value is None:
+        return 600.0
+    try:
+        seconds = parse_duration(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds < 0:
+        raise _err(path, "'checkpoint_every'", data, "checkpoint_every", "must be seconds or a duration like "
+                   f"90s, 10m, 2h (0: no checkpoints); got {value!r}")
+    return seconds
 
 
 def _parse_spaces(path: Path, data: dict, models: dict[str, dict]) -> tuple[dict, dict]:

@@ -47,6 +47,7 @@ Common to both:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -386,11 +387,24 @@ class StudyRunner:
         search = stage == "search"
         extra = {"protocol": self.spec.protocol.selection, "selection_fold": self.spec.outer_fold,
                  "selection_trials": selection_trials}
+        holdout = None if search else self.spec.protocol.final.holdout
         return RunSpec(self.spec.model, self.spec.dataset, seed=seed, fold=fold, hparams=hp,
                        dataset_options=self.sweep.dataset_options, data_root=self.sweep.data_root,
                        device=self.sweep.device, deterministic=self.sweep.deterministic, stage=stage,
                        study=self.spec.name, trial=trial, param_budget=self.sweep.param_budget, score_test=not search,
-                       holdout=None if search else self.spec.protocol.final.holdout, extra=extra)
+                       holdout=holdout, extra=extra, checkpoint=self._checkpoint(hp, fold, seed, stage, holdout),
+                       checkpoint_every_s=self.sweep.checkpoint_every)
+
+    def _checkpoint(self, hp: dict, fold: int, seed: int, stage: str, holdout: float | None) -> str | None:
+        """Where the run (study, stage, configuration, fold, seed, holdout) keeps its checkpoint: the same file for
+        a dead worker's run and the copy that re-runs it (the trial number is not part of the name)."""
+        if self.sweep.checkpoint_every <= 0:
+            return None
+        key = json.dumps([self.spec.name, stage, config_hash(self.spec.model, self.spec.dataset, hp,
+                                                              self.sweep.dataset_options), fold, seed, holdout],
+                         default=str)
+        folder = self.sweep.results.with_name(self.sweep.results.stem + ".checkpoints")
+        return str(folder / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.pt")
 
     def run_search_trial(self) -> FrozenTrial | None:
         self._last_trial = None

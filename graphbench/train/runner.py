@@ -28,6 +28,7 @@ from graphbench.models import MODELS, build_model, count_parameters, model_hpara
 from graphbench.models.base import COMMON_HPARAMS
 from graphbench.registry import DATASETS
 from graphbench.results.schema import SCHEMA_VERSION
+from graphbench.train.checkpoint import remove as remove_checkpoint
 from graphbench.train.config import TRAIN_HPARAMS, TrainConfig
 from graphbench.train.seed import set_seed
 from graphbench.train.trainer import EpochCallback, RunPruned, Trainer
@@ -93,6 +94,11 @@ class RunSpec:
     #: Extra sweep columns for the row (protocol, selection fold, selected trial, ...).
     extra: dict[str, Any] = field(default_factory=dict)
     preset: str | None = None  # the paper preset this configuration is exactly (graphbench.presets)
+    #: Where the run saves its training state while it runs (graphbench.train.checkpoint), and resumes from when the
+    #: file exists; removed when the run ends. None: no checkpoint.
+    checkpoint: str | None = None
+    #: Seconds between two checkpoint saves (at the end of an epoch); a shorter run never writes one.
+    checkpoint_every_s: float = 600.0
 
 
 @functools.lru_cache(maxsize=8)
@@ -140,7 +146,7 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
     """Train and evaluate one run; returns its results row (see docs/results-schema.md)."""
     from graphbench.env import environment
 
-    started, t0 = _now(), time.perf_counter()
+    started, t0, prior_time = _now(), time.perf_counter(), 0.0
     if spec.threads is not None:
         torch.set_num_threads(spec.threads)
     dataset = get_dataset(spec.dataset, spec.data_root, **spec.dataset_options)
@@ -185,7 +191,9 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
                             edge_dim=dataset.edge_features, pe_dim=pe_width(steps), **model_hp)
         row["num_params"] = count_parameters(model)
         result = Trainer(model, dataset, split, cfg, device=spec.device, seed=spec.seed,
-                         epoch_callback=epoch_callback, progress=progress, score_test=spec.score_test).fit()
+                         epoch_callback=epoch_callback, progress=progress, score_test=spec.score_test,
+                         checkpoint=spec.checkpoint, checkpoint_every_s=spec.checkpoint_every_s).fit()
+        prior_time = result.prior_time_s
         row.update(train_metric=result.train_metric, val_metric=result.val_metric, test_metric=result.test_metric,
                    best_epoch=result.best_epoch, epochs=result.epochs, time_per_epoch_s=result.time_per_epoch_s,
                    train_time_s=result.train_time_s, inference_time_s=result.inference_time_s,
@@ -197,8 +205,9 @@ def run_one(spec: RunSpec, *, epoch_callback: EpochCallback | None = None, progr
     except Exception as exc:  # recorded, not raised: the next run goes on
         last = traceback.extract_tb(exc.__traceback__)[-1]
         row.update(status="failed", error=f"{type(exc).__name__}: {exc} (at {Path(last.filename).name}:{last.lineno})")
+    remove_checkpoint(spec.checkpoint)  # the run has ended (ok, failed or pruned): nothing to resume
     row["ended_at"] = _now()
-    row["total_time_s"] = time.perf_counter() - t0
+    row["total_time_s"] = prior_time + time.perf_counter() - t0  # a resumed run: its time before the kill too
     if spec.device.startswith("cuda"):
         torch.cuda.empty_cache()
     return row

@@ -11,12 +11,17 @@ train / validation / test metrics are then computed once, with the selected stat
 training stopped with, as FoSR's and BORF's code score it).
 The test part is never looked at before that, and not at all with ``score_test=False`` (sweep search runs: their
 ``test_metric`` is NaN, so no leaderboard can be built from them).
+With a ``checkpoint`` path the whole training state is saved at the end of an epoch every ``checkpoint_every_s``
+seconds, and a run that finds it resumes from the next epoch with the result an uninterrupted run gives
+(:mod:`graphbench.train.checkpoint`).
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +34,7 @@ from torch import nn
 
 from graphbench.data.base import GraphDataset, Split
 from graphbench.metrics import Metric
+from graphbench.train import checkpoint as ckpt
 from graphbench.train.config import TrainConfig
 from graphbench.train.memory import PeakMemory
 from graphbench.transforms.batch import Batch, Collator
@@ -57,6 +63,10 @@ class RunResult:
     inference_time_s: float
     peak_mem_mb: float
     history: list[dict] = field(default_factory=list)
+    #: the last epoch of the checkpoint this run resumed from (0: it ran from epoch 1 in one go)
+    resumed_from_epoch: int = 0
+    #: wall time the run spent before it resumed (seconds; 0 when it did not)
+    prior_time_s: float = 0.0
 
 
 class _RandomDraws(torch.utils.data.Sampler):
@@ -129,8 +139,10 @@ class Trainer:
 
     def __init__(self, model: nn.Module, dataset: GraphDataset, split: Split, config: TrainConfig, *,
                  device: torch.device | str = "cpu", seed: int = 0, epoch_callback: EpochCallback | None = None,
-                 progress: Callable[[dict], None] | None = None, score_test: bool = True) -> None:
+                 progress: Callable[[dict], None] | None = None, score_test: bool = True,
+                 checkpoint: str | os.PathLike | None = None, checkpoint_every_s: float = 600.0) -> None:
         self.model = model.to(device)
+        self.checkpoint, self.checkpoint_every_s = checkpoint, checkpoint_every_s
         self.score_test = score_test
         self.dataset, self.split, self.config = dataset, split, config
         self.device = torch.device(device)
@@ -149,6 +161,7 @@ class Trainer:
                              "produce; add the transform that makes them to 'transforms' (or the model's "
                              "input_transforms)")
         self._aug_gen = torch.Generator().manual_seed(seed)
+        self._train_gen: torch.Generator | None = None  # the training loader's batch order
         self._full: Batch | None = None
         # The model's regularisation hook, left out when the model says it returns only a zero without gradient
         # (``regularizes()``, e.g. GIN / GraphSAGE with plain sum / mean aggregators): the same loss and gradients.
@@ -167,6 +180,8 @@ class Trainer:
         ds = _Examples(self.dataset.graphs, self.extras if self.collator.extras else None, self.dataset.labels,
                        index)
         gen = torch.Generator().manual_seed(self.seed)
+        if shuffle:
+            self._train_gen = gen
         if shuffle and self.config.iters_per_epoch > 0:  # Xu et al.: a fixed number of random batches per epoch
             draws = _RandomDraws(len(index), self.config.batch_size, self.config.iters_per_epoch, gen)
             return torch.utils.data.DataLoader(ds, batch_sampler=draws, collate_fn=self.collator)
@@ -279,8 +294,16 @@ class Trainer:
         best_val, best_epoch, best_state = self.metric.worst(), 0, None
         best_monitored = math.inf if cfg.monitor == "val_loss" else self.metric.worst()
         history, train_time, epoch = [], 0.0, 0
+        t_fit, prior_time, resumed = time.perf_counter(), 0.0, 0
+        saved = self._resume(opt, sched)
+        if saved is not None:
+            best_val, best_epoch, best_state = saved["best_val"], saved["best_epoch"], saved["best_state"]
+            best_monitored, history, train_time = saved["best_monitored"], saved["history"], saved["train_time"]
+            epoch = resumed = saved["epoch"]
+            prior_time = saved["elapsed_s"]
+        last_save = time.monotonic()
         with PeakMemory(self.device) as mem:
-            for epoch in range(1, cfg.epochs + 1):
+            for epoch in range(resumed + 1, cfg.epochs + 1):
                 t0 = time.perf_counter()
                 loss = self._train_epoch(opt, epoch)
                 train_time += time.perf_counter() - t0
@@ -303,6 +326,14 @@ class Trainer:
                         break
                 elif sched is not None:
                     sched.step()
+                if self.checkpoint is not None and time.monotonic() - last_save >= self.checkpoint_every_s:
+                    ckpt.save(self.checkpoint, {
+                        "epoch": epoch, "model": self.model.state_dict(), "optimizer": opt.state_dict(),
+                        "scheduler": sched.state_dict() if sched is not None else None,
+                        "best_val": best_val, "best_epoch": best_epoch, "best_state": best_state,
+                        "best_monitored": best_monitored, "history": history, "train_time": train_time,
+                        "elapsed_s": prior_time + time.perf_counter() - t_fit, "rng": self._rng_state()})
+                    last_save = time.monotonic()
                 if epoch - best_epoch >= cfg.patience and epoch >= cfg.min_epochs:
                     break
             if cfg.keep == "last":
@@ -315,4 +346,37 @@ class Trainer:
             test_metric = self.evaluate(self.split.test) if self.score_test else float("nan")
             inference = time.perf_counter() - t0 if self.score_test else float("nan")
         return RunResult(train_metric, val_metric, test_metric, best_epoch, epoch, train_time / max(epoch, 1),
-                         train_time, inference, mem.peak_mb, history)
+                         train_time, inference, mem.peak_mb, history, resumed, prior_time)
+
+    # -- checkpoints ------------------------------------------------------------------------------------------
+    def _generators(self) -> dict[str, torch.Generator]:
+        gens = {"augment": self._aug_gen}
+        if self._train_gen is not None:
+            gens["batches"] = self._train_gen
+        return gens
+
+    def _rng_state(self) -> dict:
+        return ckpt.rng_state(self._generators())
+
+    def _resume(self, opt: torch.optim.Optimizer, sched) -> dict | None:
+        """Load this run's checkpoint into the model, optimiser, schedule and generators; returns the saved loop
+        state, or None (no checkpoint, or one that does not fit this run: said on stderr, the run starts over)."""
+        saved = ckpt.load(self.checkpoint) if self.checkpoint is not None else None
+        if saved is None:
+            return None
+        before = snapshot(self.model), copy.deepcopy(opt.state_dict())
+        try:
+            self.model.load_state_dict(saved["model"])
+            opt.load_state_dict(saved["optimizer"])
+            if sched is not None:
+                sched.load_state_dict(saved["scheduler"])
+            ckpt.set_rng_state(saved["rng"], self._generators())
+        except (KeyError, RuntimeError, ValueError, TypeError, AttributeError) as exc:
+            self.model.load_state_dict(before[0])
+            opt.load_state_dict(before[1])
+            print(f"graphbench: ignoring the checkpoint {self.checkpoint}: it does not fit this run "
+                  f"({type(exc).__name__}: {str(exc)[:200]}); the run starts from epoch 1", file=sys.stderr)
+            return None
+        print(f"graphbench: resuming from the checkpoint {self.checkpoint} after epoch {saved['epoch']}",
+              file=sys.stderr)
+        return saved

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -83,6 +84,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser(_command_of(argv)).parse_args(argv)
     try:
         return args.func(args)
+    except BrokenPipeError:  # the reader went away (`graphbench published | head`): stop quietly
+        # Python's advice (docs: signal, "Note on SIGPIPE"): point stdout at devnull so that the interpreter's
+        # final flush does not raise again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except Exception as exc:
         if isinstance(exc, _user_errors()):
             print(f"graphbench: error: {exc}", file=sys.stderr)

@@ -59,3 +59,19 @@ def test_malformed_config_names_the_key_and_line(tmp_path):
     (tmp_path / "broken.yaml").write_text("model: gin\n  dataset: [csl\n")
     proc = run_cli("run", "--config", "broken.yaml", cwd=tmp_path, check=False)
     assert proc.returncode == 2 and "invalid YAML at line" in proc.stderr
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback():
+    """`graphbench published | head -1`: the closed pipe ends the command quietly (no BrokenPipeError traceback)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-m", "graphbench", "published"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

@@ -29,6 +29,8 @@ SPEN_HPARAMS = {
                      "order-2 and order-1 outputs have 2·hidden (the maps' outputs concatenated)", low=1),
     "layers": HParam(int, 5, "equivariant layers before the 2→0 / 1→0 readout", low=1),
     "hops": HParam(int, 1, "ego-network radius (the code: 1)", low=1),
+    "centre": HParam(bool, True, "each node's subgraph holds the node itself (the paper); false: it is left out, "
+                     "the code's open neighbourhoods on label-free graphs (docs/models/spen.md §1)"),
     "residual": HParam(bool, True, "residual connections from the second layer on (the code's option, on)"),
     "graph_norm": HParam(bool, True, "GraphNorm after each layer (the code's BN option, on)"),
     "size_buckets": HParam(str, "1,2,3,4,5,6,7,8,12,16", "subgraph sizes that get their own weights, ascending: "
@@ -46,8 +48,8 @@ SPEN_SEARCH_SPACE = {"hidden": {"type": "categorical", "choices": [16, 32, 64]},
                      "lr": {"type": "float", "low": 1e-4, "high": 1e-2, "log": True}}
 
 
-def ego_sizes(graph, hops: int) -> np.ndarray:
-    """Size of every node's ``hops``-hop ego network (centre included)."""
+def ego_sizes(graph, hops: int, centre: bool = True) -> np.ndarray:
+    """Size of every node's ``hops``-hop ego network (with the centre, or without it: ``centre=False``)."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
@@ -56,7 +58,7 @@ def ego_sizes(graph, hops: int) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     s, d = (t.numpy() for t in graph.edges())
     adj = csr_matrix((np.ones(len(s)), (s, d)), shape=(n, n))
-    return np.isfinite(dijkstra(adj, directed=True, unweighted=True, limit=hops + 0.5)).sum(1)
+    return np.isfinite(dijkstra(adj, directed=True, unweighted=True, limit=hops + 0.5)).sum(1) - (0 if centre else 1)
 
 
 @MODELS.register("spen", aliases=("lpegn",), hparams=SPEN_HPARAMS, search_space=SPEN_SEARCH_SPACE,
@@ -71,7 +73,8 @@ class SPENNet(nn.Module):
     def check_inputs(cls, dataset, hparams: dict) -> None:
         """Memory guard: the dense ego tensors ``Σ_i n_i²`` (× 15 basis maps × channels) of the largest batch."""
         hidden, layers, bs = hparams["hidden"], hparams["layers"], hparams.get("batch_size", 32)
-        per_graph = sorted((int((ego_sizes(g, hparams["hops"]) ** 2).sum()) for g in dataset.graphs), reverse=True)
+        per_graph = sorted((int((ego_sizes(g, hparams["hops"], hparams.get("centre", True)) ** 2).sum())
+                            for g in dataset.graphs), reverse=True)
         entries = sum(per_graph[:bs])
         est = 4 * entries * 2 * hidden * layers * (15 + 5 + 4)
         check_budget(est, hparams.get("lifted_budget_gb"),
@@ -79,14 +82,15 @@ class SPENNet(nn.Module):
                      f"{hparams['hops']}) at hidden {hidden} × {layers} layers",
                      f"lower hops, batch_size (now {bs}), hidden or layers")
 
-    def __init__(self, in_dim, out_dim, *, hidden: int = 64, layers: int = 5, hops: int = 1, residual: bool = True,
+    def __init__(self, in_dim, out_dim, *, hidden: int = 64, layers: int = 5, hops: int = 1, centre: bool = True,
+                 residual: bool = True,
                  graph_norm: bool = True, size_buckets: str = "1,2,3,4,5,6,7,8,12,16", head_dropout: float = 0.5,
                  node_features: bool = True, lifted_budget_gb: float = 0.0, task_level: str = "graph", edge_dim=None,
                  pe_dim: int = 0) -> None:
         super().__init__()
         if task_level != "graph":
             raise ValueError("spen supports graph-level tasks only")
-        self.hops = hops
+        self.hops, self.centre = hops, centre
         # raw inputs, as the code: node features (categorical columns one-hot) on the diagonal of the order-2
         # input, a positional encoding appended to them, edge features (one-hot likewise) on the edges;
         # node_features=False reads no node features (the code's label-free social sets)
@@ -104,7 +108,8 @@ class SPENNet(nn.Module):
         g = batch.graph
         src, dst = g.edges()
         node_graph = batch.node_graph_ids().cpu()
-        ego = ego_subgraphs(g.num_nodes(), src.cpu(), dst.cpu(), hops=self.hops, node_graph=node_graph)
+        ego = ego_subgraphs(g.num_nodes(), src.cpu(), dst.cpu(), hops=self.hops, node_graph=node_graph,
+                            centre=self.centre)
         ego.num_graphs = batch.num_graphs
         dev = src.device
         ego.groups = {s: t.to(dev) for s, t in ego.groups.items()}
@@ -206,20 +211,17 @@ register_preset(_lpegn_preset(
 register_preset(_lpegn_preset(
     "mitton2021-imdb-binary", "imdb-binary", "10fold_config_IMDBB.json", "IMDBBINARY",
     "SPEN on IMDB-BINARY as the code's 10-fold run: no node features (NUM_LABELS = 0: the order-2 input is the "
-    "normalised adjacency alone), 1-hop neighbourhoods with one weight set per degree that occurs (65), 5 "
+    "normalised adjacency alone), open 1-hop neighbourhoods (the centre left out) with one weight set per degree "
+    "that occurs (65), 5 "
     "equivariant layers of 2 × 32 channels (architecture [32] × 6: the code builds five blocks and reads the sixth "
     "entry as the readout width), residual, GraphNorm, FC head 64 → 256 → 128 → 2 with dropout 0.5, batch 16, Adam "
     "lr 0.00064, StepLR(30, 0.1), 50 epochs",
-    dict(hidden=32, layers=5, size_buckets=",".join(str(k + 1) for k in LPEGN_IMDBB_SIZES[:-1]), batch_size=16,
-         lr=0.00064, node_features=False),
+    dict(hidden=32, layers=5, size_buckets=",".join(str(k) for k in LPEGN_IMDBB_SIZES[:-1]), batch_size=16,
+         lr=0.00064, node_features=False, centre=False),
     _lpegn_deviations(
         code_name="IMDBBINARY", folds="official (Errica et al.) IMDB-BINARY", json_epochs=36, lr=0.00064,
         decays="json 0.6, config.py 0.4", buckets=len(LPEGN_IMDBB_SIZES), c_in=1, width=32,
-        specific="Neighbourhoods: with no labels on the diagonal the code's adjacency has no self-loops, so its "
-                 "1-hop subgraph of node i is i's open neighbourhood (sizes 1-135, i left out); ours always holds "
-                 "the centre (sizes 2-136, the centre's row and column in addition). size_buckets shifts the code's "
-                 "sizes by one, so every node gets the weights of its degree as in the code; the centre itself "
-                 "would need an option of graphbench.subgraph.spen.ego_subgraphs to leave it out. Residual: the "
+        specific="Residual: the "
                  "json has no residual key, which the code reads (config.residual raises AttributeError, so the "
                  "released config does not build); the preset keeps residual connections on, as every config that "
                  "names the key (MUTAG, PTC, PROTEINS).")))

@@ -42,8 +42,9 @@ DEFAULT_BUCKETS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8, 12, 16)
 @dataclass
 class EgoSubgraphs:
     """Ego networks of a (batched) graph, grouped by size. ``groups[s] [B_s, s]``: node ids of each subgraph of
-    size s (the centre and its ≤ hops neighbours, ascending ids); ``pair_index[s] [B_s, s, s]``: id of each
-    (a, b) in the global pair list ``pairs [Pg, 2]``; ``subgraph_graph[s] [B_s]``: the graph each belongs to."""
+    size s (the centre — unless left out — and its ≤ hops neighbours, ascending ids); ``pair_index[s]
+    [B_s, s, s]``: id of each (a, b) in the global pair list ``pairs [Pg, 2]``; ``subgraph_graph[s] [B_s]``: the
+    graph each belongs to."""
 
     num_nodes: int
     num_graphs: int
@@ -54,9 +55,11 @@ class EgoSubgraphs:
 
 
 def ego_subgraphs(num_nodes: int, src: torch.Tensor, dst: torch.Tensor, *, hops: int = 1,
-                  node_graph: torch.Tensor | None = None) -> EgoSubgraphs:
+                  node_graph: torch.Tensor | None = None, centre: bool = True) -> EgoSubgraphs:
     """The ``hops``-hop ego networks (out-neighbourhoods along ``src → dst``) of every node; ``node_graph [N]``:
-    graph id of each node in a batch (default: one graph)."""
+    graph id of each node in a batch (default: one graph). ``centre=False``: each node's subgraph leaves the node
+    itself out (at ``hops`` 1 its open neighbourhood, the LPEGN code's subgraphs on label-free graphs,
+    docs/models/spen.md §1); a node with no neighbour then has no subgraph."""
     from scipy.sparse import csr_matrix, identity
 
     if hops < 0:
@@ -71,13 +74,16 @@ def ego_subgraphs(num_nodes: int, src: torch.Tensor, dst: torch.Tensor, *, hops:
     for _ in range(hops):
         reach = (reach @ step).tocsr()
         reach.data[:] = 1.0
+    if not centre:
+        reach.setdiag(0)
+        reach.eliminate_zeros()
     reach.sort_indices()                                                            # ascending node ids per row
     sizes = torch.from_numpy(np.diff(reach.indptr).astype(np.int64))
     indices = torch.from_numpy(reach.indices.astype(np.int64))
     indptr = torch.from_numpy(reach.indptr.astype(np.int64))
     node_graph = torch.zeros(n, dtype=torch.int64) if node_graph is None else node_graph
     groups, graph_of = {}, {}
-    for size in sorted(set(sizes.tolist())):
+    for size in sorted(set(sizes.tolist()) - {0}):  # an empty subgraph (centre=False, no neighbour) has no states
         centres = (sizes == size).nonzero().view(-1)
         groups[size] = indices[indptr[centres][:, None] + torch.arange(size)]      # [B_s, size]
         graph_of[size] = node_graph[centres]

@@ -23,6 +23,21 @@ def test_ego_subgraphs_of_a_path():
     assert (0, 3) not in pairs and (0, 2) in pairs
 
 
+def test_open_neighbourhoods_leave_the_centre_out_and_a_node_without_neighbours_has_no_subgraph():
+    """centre=False (the LPEGN code's label-free subgraphs): node i's subgraph is the nodes within ``hops`` but not
+    i itself; on a path 0-1-2-3 beside an isolated node 4 (edges listed out of order), node 4 has no subgraph."""
+    edges = undirected([(2, 3), (1, 0), (1, 2)])
+
+    def rows(ego):
+        return sorted(tuple(r) for g in ego.groups.values() for r in g.tolist())
+
+    one = ego_subgraphs(5, *edges, hops=1, centre=False)
+    assert rows(one) == [(0, 2), (1,), (1, 3), (2,)]  # nodes 1, 0, 2, 3; none for 4
+    assert 0 not in one.groups and sorted(one.groups) == [1, 2]
+    assert rows(ego_subgraphs(5, *edges, hops=2, centre=False)) == [(0, 1, 3), (0, 2, 3), (1, 2), (1, 2)]
+    assert rows(ego_subgraphs(5, *edges, hops=1)) == [(0, 1), (0, 1, 2), (1, 2, 3), (2, 3), (4,)]
+
+
 @pytest.mark.parametrize("hops", [0, 1, 2, 3])
 def test_ego_subgraphs_are_the_directed_bfs_balls(hops):
     """Each node's ego network is exactly the nodes within ``hops`` along src → dst (networkx BFS), on a directed

@@ -22,12 +22,12 @@ IMDBB_DEGREES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 
                  58, 59, 60, 62, 63, 64, 65, 68, 71, 83, 86, 135]
 IMDBB_CODE = (IMDBB_DEGREES, {k: k for k in IMDBB_DEGREES})
 
-# (preset, dataset dims, the code's weights and mapping, our ego size minus the code's: the code's IMDB-BINARY
-# subgraphs leave the centre out — no diagonal labels, no self-loops — ours hold it)
+# (preset, dataset dims, the code's weights and mapping, our ego size minus the code's: 0 everywhere, since the
+# IMDB-BINARY preset leaves the centre out as the code does — no diagonal labels, no self-loops)
 BUCKET_CASES = [
     ("mitton2021", FeatureSpec("dense", dim=7), MUTAG_CODE, 0),
     ("mitton2021-ptc_mr", FeatureSpec("dense", dim=18), PTC_CODE, 0),
-    ("mitton2021-imdb-binary", FeatureSpec("categorical", cardinalities=(136,)), IMDBB_CODE, 1),
+    ("mitton2021-imdb-binary", FeatureSpec("categorical", cardinalities=(136,)), IMDBB_CODE, 0),
 ]
 
 
@@ -68,6 +68,10 @@ def test_imdb_preset_reads_the_normalised_adjacency_alone():
     a, b = _two_graphs(0), _two_graphs(1)
     assert not torch.equal(a.ndata["feat"], b.ndata["feat"])
     assert torch.allclose(net(a, a.ndata["feat"]), net(b, b.ndata["feat"]), atol=1e-6)
+    # the preset's open neighbourhoods reach the network: the same weights on closed ones give other outputs
+    closed = _preset_net("mitton2021-imdb-binary", spec, hidden=4, centre=True).eval()
+    closed.load_state_dict(net.state_dict())
+    assert not torch.allclose(closed(a, a.ndata["feat"]), net(a, a.ndata["feat"]), atol=1e-4)
     torch.manual_seed(0)
     reads = _preset_net("mitton2021-imdb-binary", spec, hidden=4, node_features=True).eval()
     assert reads.spen.layers[0].w22.shape[2] == 1 + 6
@@ -76,11 +80,12 @@ def test_imdb_preset_reads_the_normalised_adjacency_alone():
 
 def test_the_three_presets_differ_only_where_the_configs_differ():
     """10fold_config_{MUTAG,PTC,IMDBB}.json with config.py's 10-fold overrides: architecture, size buckets, batch
-    size, lr and (IMDB-BINARY) the node input; everything else is the shared training setup."""
+    size, lr and (IMDB-BINARY) the node input and the open neighbourhoods; everything else is the shared training
+    setup."""
     presets = [get_preset("spen", n).hparams for n in ("mitton2021", "mitton2021-ptc_mr", "mitton2021-imdb-binary")]
     keys = set().union(*presets)
     differ = {k for k in keys if len({repr(p.get(k, "absent")) for p in presets}) > 1}
-    assert differ == {"hidden", "layers", "size_buckets", "batch_size", "lr", "node_features"}
+    assert differ == {"hidden", "layers", "size_buckets", "batch_size", "lr", "node_features", "centre"}
     got = [(p["hidden"], p["layers"], p["batch_size"], p["lr"], p["epochs"]) for p in presets]
     assert got == [(64, 5, 4, 0.0015, 50), (16, 4, 16, 0.0006, 50), (32, 5, 16, 0.00064, 50)]
 
@@ -88,14 +93,15 @@ def test_the_three_presets_differ_only_where_the_configs_differ():
 @pytest.mark.data
 def test_graphbench_ego_sizes_are_the_codes_subgraph_sizes(shared_data, tmp_path):
     """On graphbench's files: PTC_MR's ego networks have the code's sizes 2–5 (SUBGRAPH_DEGREES['PTC']);
-    IMDB-BINARY's are exactly the code's 65 sizes plus the centre."""
+    IMDB-BINARY's open neighbourhoods (the preset's centre=false) have exactly the code's 65 sizes."""
     from graphbench.train.runner import get_dataset
 
     for sub in ("tu", "tu-splits"):
         (tmp_path / sub).symlink_to(shared_data / sub)
-    for name, expected in (("ptc_mr", {2, 3, 4, 5}), ("imdb-binary", {k + 1 for k in IMDBB_DEGREES})):
+    for name, expected in (("ptc_mr", {2, 3, 4, 5}), ("imdb-binary", set(IMDBB_DEGREES))):
         ds = get_dataset(name, str(tmp_path))
+        centre = get_preset("spen", f"mitton2021-{name}").hparams.get("centre", True)
         sizes = set()
         for g in ds.graphs:
-            sizes.update(ego_sizes(g, 1).tolist())
+            sizes.update(ego_sizes(g, 1, centre).tolist())
         assert sizes == expected, name

@@ -15,7 +15,8 @@ EPILOG = ("examples:\n"
           "  graphbench reproduce gin --preset errica2020 --dataset enzymes --workers 2 --data-root DIR\n"
           "  graphbench reproduce gin --preset errica2020 --dataset enzymes --trials 16   # part of the grid\n"
           "  graphbench reproduce gcn --preset kipf2017 --dataset cora --seeds 10\n"
-          "  graphbench reproduce gcn --preset nguyen2023-borf-texas --dataset texas --splits 20   # 20 of 100 splits")
+          "  graphbench reproduce gcn --preset nguyen2023-borf-texas --dataset texas --splits 20   # 20 of 100 splits\n"
+          "  graphbench reproduce gcn --preset nguyen2023-borf-cora --dataset cora --record-only   # a stopped run")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -45,6 +46,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--record-plan", action="store_true",
                    help="as --dry-run, and add the plan to the ledger as 'not yet reproduced' with its measured "
                         "cost (for reproductions too long for this machine)")
+    p.add_argument("--record-only", action="store_true",
+                   help="train nothing: record a stopped run from the final runs it has finished (status "
+                        "'partial' until all are done), with the CPU time its invocations used; the same command "
+                        "without it goes on with the run")
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -52,7 +57,10 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ValueError("--workers must be at least 1")
+    if args.record_only and (args.dry_run or args.record_plan):
+        raise ValueError("--record-only records a run that has started; --dry-run and --record-plan plan one that "
+                         "has not: give one of them")
     return reproduce(args.model, args.preset, args.dataset, workers=args.workers, data_root=args.data_root,
                      out_dir=args.out, ledger=None if args.ledger == "none" else args.ledger, trials=args.trials,
                      seeds=args.seeds, splits=args.splits, pruner=args.pruner, dry_run=args.dry_run, quiet=args.quiet,
-                     threads=args.threads, record_plan=args.record_plan)
+                     threads=args.threads, record_plan=args.record_plan, record_only=args.record_only)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import resource
 import shlex
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -41,18 +41,65 @@ def command_line(plan: Plan, trials: int | None, seeds: int | None, pruner: str,
 
 
 def _cpu_seconds() -> float:
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+    """CPU seconds (user + system) of this process, of its descendants still running (the sweep's worker
+    processes) and of those that have ended."""
+    import psutil
+
+    me = psutil.Process()
+    t = me.cpu_times()
+    total = t.user + t.system + t.children_user + t.children_system
+    for child in me.children(recursive=True):
+        try:
+            c = child.cpu_times()
+        except psutil.Error:  # ended in between: its time is in children_* once reaped
+            continue
+        total += c.user + c.system
+    return total
 
 
-def _accumulate(state_path: Path, wall_s: float, cpu_s: float) -> dict[str, float]:
-    """Add this invocation's wall and CPU seconds to the totals kept beside the results (resumed runs add up)."""
-    state = json.loads(state_path.read_text()) if state_path.exists() else {"wall_s": 0.0, "cpu_s": 0.0,
-                                                                            "invocations": 0}
-    state = {"wall_s": state["wall_s"] + wall_s, "cpu_s": state["cpu_s"] + cpu_s,
-             "invocations": state["invocations"] + 1}
-    state_path.write_text(json.dumps(state))
-    return state
+def _read_totals(state_path: Path) -> dict[str, float]:
+    """The wall and CPU seconds and invocations kept beside the results (zeros before the first run)."""
+    if state_path.exists():
+        return json.loads(state_path.read_text())
+    return {"wall_s": 0.0, "cpu_s": 0.0, "invocations": 0}
+
+
+class Clock:
+    """This invocation's wall and CPU seconds, added to the totals kept beside the results (resumed runs add up)
+    and rewritten every ``every_s`` seconds while the run goes on, so that an invocation killed without warning
+    (SIGKILL, the end of a working session) loses at most that much of its time from the record."""
+
+    def __init__(self, state_path: Path, every_s: float = 30.0) -> None:
+        self.path, self.every_s = Path(state_path), every_s
+        self.base = _read_totals(self.path)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="reproduce-clock")
+
+    def totals(self) -> dict[str, float]:
+        return {"wall_s": self.base["wall_s"] + time.monotonic() - self.t0,
+                "cpu_s": self.base["cpu_s"] + _cpu_seconds() - self.c0, "invocations": self.base["invocations"] + 1}
+
+    def _write(self) -> dict[str, float]:
+        state = self.totals()
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(state))
+        tmp.replace(self.path)
+        return state
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self._write()
+
+    def __enter__(self) -> Clock:
+        self.t0, self.c0 = time.monotonic(), _cpu_seconds()
+        self._write()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.final = self._write()
 
 
 def write_sweep(plan: Plan, out_dir: Path, *, data_root: str | None, threads: int | None) -> Path:
@@ -217,9 +264,11 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
               out_dir: str | Path = "results/reproduce", ledger: str | Path | None = "results/reproductions.csv",
               trials: int | None = None, seeds: int | None = None, splits: int | None = None,
               pruner: str = "none", dry_run: bool = False,
-              quiet: bool = False, threads: int | None = None, record_plan: bool = False, out=None) -> int:
+              quiet: bool = False, threads: int | None = None, record_plan: bool = False, record_only: bool = False,
+              out=None) -> int:
     """``graphbench reproduce``: plan, (dry run: print the plan and a measured-epoch estimate; ``record_plan``: also
-    add it to the ledger as "not yet reproduced" with that cost), run, record."""
+    add it to the ledger as "not yet reproduced" with that cost), run, record (``record_only``: record a stopped
+    run from the rows it has, training nothing)."""
     from graphbench.sweep.launch import Options, run_sweep
     from graphbench.sweep.launch import plan as sweep_plan
 
@@ -254,11 +303,24 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
             if record_plan and ledger is not None:
                 _record_plan(plan, command, ledger, hours, f"planned, cpu_hours measured as: {how}", out)
         return 0
-    path = write_sweep(plan, out_dir, data_root=data_root, threads=threads)
-    t0, c0 = time.monotonic(), _cpu_seconds()
-    code = run_sweep(path, Options(workers=workers, quiet=quiet, data_root=data_root, threads=threads), out=out)
-    totals = _accumulate(out_dir / f"{plan.id}.time.json", time.monotonic() - t0, _cpu_seconds() - c0)
+    clock_path = out_dir / f"{plan.id}.time.json"
+    if record_only:  # a stopped run, recorded from its rows so far (partial) without training anything
+        if not (out_dir / f"{plan.id}.yaml").exists():
+            raise ValueError(f"no run of this reproduction in {out_dir} ({plan.id}.yaml is missing): run the "
+                             "command without --record-only first, or give the --out folder it ran in")
+        # this command's plan (an earlier invocation may have capped --splits): the runs it expects
+        path = write_sweep(plan, out_dir, data_root=data_root, threads=threads)
+        code, totals = 0, _read_totals(clock_path)
+    else:
+        path = write_sweep(plan, out_dir, data_root=data_root, threads=threads)
+        with Clock(clock_path) as clock:
+            code = run_sweep(path, Options(workers=workers, quiet=quiet, data_root=data_root, threads=threads),
+                             out=out)
+        totals = clock.final
     rec = record(plan, path, command, totals)
+    if record_only and rec["status"] == "not yet reproduced":
+        raise ValueError(f"the run in {out_dir} has no finished final run yet: nothing to record; run the command "
+                         "without --record-only to go on with it")
     print(format_record(rec), file=out)
     (out_dir / f"{plan.id}.record.json").write_text(json.dumps(rec, indent=2, default=str))
     if ledger is not None and code == 0:

@@ -269,3 +269,60 @@ def test_a_preset_stopping_on_patience_alone_is_costed_by_one_whole_measured_run
     assert ledger_mod.ESTIMATE_MARK in row["note"]
     assert 0 < row["cpu_hours"] < 0.1  # 5 runs of a few stopped epochs, not 5 × 1e6 epochs
     assert ledger_mod.ledger_table(ledger_mod.read_ledger(led)).iloc[0]["CPU hours"].startswith("≈ ")
+
+
+def test_record_only_records_a_stopped_run_as_partial_and_trains_nothing(fake_paper, tmp_path):
+    """A run stopped after 2 of its 5 folds (here capped with splits=2) is recorded by --record-only as partial,
+    from its rows, with the time its invocations used; no row is added and no invocation is counted."""
+    out, led = tmp_path / "repro", tmp_path / "ledger.csv"
+    with pytest.raises(ValueError, match="without --record-only first"):
+        reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, trials=1, seeds=1, quiet=True,
+                  record_only=True, out=io.StringIO())
+    assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, trials=1, seeds=1, splits=2, quiet=True,
+                     out=io.StringIO()) == 0
+    results, clock = out / f"gin-{FAKE.name}-csl.csv", out / f"gin-{FAKE.name}-csl.time.json"
+    before, spent = pd.read_csv(results), json.loads(clock.read_text())
+    assert spent["invocations"] == 1 and spent["cpu_s"] > 0
+    assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, trials=1, seeds=1, quiet=True,
+                     record_only=True, out=io.StringIO()) == 0
+    assert len(pd.read_csv(results)) == len(before) == 2  # nothing trained
+    assert json.loads(clock.read_text()) == spent  # nothing counted
+    rec = ledger_mod.read_ledger(led).iloc[0]
+    assert rec["status"] == "partial" and rec["ours_runs"] == 2
+    assert rec["cpu_hours"] == pytest.approx(spent["cpu_s"] / 3600)
+    assert "2 of 5 final runs finished" in rec["note"]
+    assert "--record-only" not in rec["command"] and "--splits" not in rec["command"]
+
+
+def test_the_clock_keeps_the_time_of_an_invocation_killed_without_warning(tmp_path):
+    """The time file is rewritten while the run goes on: SIGKILL one whose CPU time is spent in a child process
+    (as the sweep's workers) and the file still holds that time and the invocation."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    state = tmp_path / "run.time.json"
+    state.write_text(json.dumps({"wall_s": 100.0, "cpu_s": 50.0, "invocations": 2}))  # two earlier invocations
+    code = ("import subprocess, sys, time\n"
+            "from pathlib import Path\n"
+            "from graphbench.reproduce.run import Clock\n"
+            f"with Clock(Path({str(state)!r}), every_s=0.1):\n"
+            "    subprocess.Popen([sys.executable, '-c', 'while True: pass'])\n"
+            "    time.sleep(600)\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, start_new_session=True)
+    try:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 120:
+            time.sleep(0.5)
+            now = json.loads(state.read_text())
+            if now["invocations"] == 3 and now["cpu_s"] - 50.0 >= 1.5:
+                break
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    now = json.loads(state.read_text())
+    assert now["invocations"] == 3 and now["cpu_s"] - 50.0 >= 1.5 and now["wall_s"] > 100.0

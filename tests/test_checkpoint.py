@@ -67,3 +67,24 @@ def test_a_checkpoint_of_another_network_or_an_unreadable_one_is_ignored_and_the
     row = run_one(_spec(path))
     assert "unreadable checkpoint" in capfd.readouterr().err
     assert {c: row[c] for c in COLS} == {c: whole[c] for c in COLS} and not path.exists()
+
+
+def test_a_run_killed_after_its_early_stop_resumes_without_training_another_epoch(tmp_path, monkeypatch):
+    """Killed between the epoch where patience stops it and its final evaluation: the resumed run must not train
+    the epoch the uninterrupted run never trained (the checkpoint is written after the stopping checks)."""
+    from graphbench.train.trainer import Trainer
+
+    hp = {"epochs": 40, "patience": 2}
+    whole = run_one(_spec(**hp))
+    assert whole["epochs"] < 40  # patience ended it
+    path = tmp_path / "run.pt"
+    evaluate = Trainer.evaluate
+
+    def killed_once(self, index):
+        monkeypatch.setattr(Trainer, "evaluate", evaluate)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(Trainer, "evaluate", killed_once)  # only called after the epoch loop
+    with pytest.raises(KeyboardInterrupt):
+        run_one(_spec(path, **hp))
+    resumed = run_one(_spec(path, **hp))
+    assert {c: resumed[c] for c in COLS} == {c: whole[c] for c in COLS}

@@ -326,6 +326,9 @@ class Trainer:
                         break
                 elif sched is not None:
                     sched.step()
+                if epoch - best_epoch >= cfg.patience and epoch >= cfg.min_epochs:
+                    break
+                # after the stopping checks: a resumed run goes on exactly where this one would have
                 if self.checkpoint is not None and time.monotonic() - last_save >= self.checkpoint_every_s:
                     ckpt.save(self.checkpoint, {
                         "epoch": epoch, "model": self.model.state_dict(), "optimizer": opt.state_dict(),
@@ -334,8 +337,6 @@ class Trainer:
                         "best_monitored": best_monitored, "history": history, "train_time": train_time,
                         "elapsed_s": prior_time + time.perf_counter() - t_fit, "rng": self._rng_state()})
                     last_save = time.monotonic()
-                if epoch - best_epoch >= cfg.patience and epoch >= cfg.min_epochs:
-                    break
             if cfg.keep == "last":
                 best_epoch = epoch  # the scored state is the one training stopped with
             elif best_state is not None:

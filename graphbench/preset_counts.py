@@ -62,7 +62,7 @@ def dataset_input_dims(dataset: str, options: dict[str, Any] | None = None) -> I
     if name in tu_sets:
         info = tu_sets[name]
         edge = FeatureSpec("dense", dim=TU_EDGE_DIMS[name]) if name in TU_EDGE_DIMS else none
-        if info.social and options.get("degree") == "scalar":
+        if info.social and options.get("degree") in ("scalar", "constant"):
             node = FeatureSpec("dense", dim=1)
         elif (info.social and options.get("degree") == "values" and name in TU_DEGREE_VALUES
               and options.get("max_degree") is None):
@@ -71,7 +71,8 @@ def dataset_input_dims(dataset: str, options: dict[str, Any] | None = None) -> I
               and options.get("degree", "onehot") == "onehot"):
             node = FeatureSpec("categorical", cardinalities=(TU_DEGREE_CARDINALITY[name],))
         elif not info.social and name in TU_NODE_DIMS:
-            node = FeatureSpec("dense", dim=TU_NODE_DIMS[name])
+            attributes = 18 if info.attributes and options.get("node_attributes") is False else 0  # ENZYMES's
+            node = FeatureSpec("dense", dim=TU_NODE_DIMS[name] - attributes)
         else:
             raise KeyError(f"{dataset}: its node-feature width is only known after loading it")
         return InputDims(node, edge, info.classes, "graph")

@@ -85,6 +85,9 @@ def test_input_dims_from_the_cards():
     assert (mutag.node, mutag.edge, mutag.outputs, mutag.task_level) == (
         FeatureSpec("dense", dim=7), FeatureSpec("dense", dim=4), 2, "graph")
     assert dataset_input_dims("imdb-binary", {"degree": "scalar"}).node == FeatureSpec("dense", dim=1)
+    assert dataset_input_dims("imdb-binary", {"degree": "constant"}).node == FeatureSpec("dense", dim=1)
+    assert dataset_input_dims("enzymes").node.dim == 21
+    assert dataset_input_dims("enzymes", {"node_attributes": False}).node == FeatureSpec("dense", dim=3)
     pep = dataset_input_dims("peptides-struct")
     assert pep.outputs == 11 and pep.node.kind == "categorical" and len(pep.node.cardinalities) == 9
     assert dataset_input_dims("texas").node.dim == 1703 and dataset_input_dims("texas").task_level == "node"
@@ -101,10 +104,14 @@ def test_card_dimensions_equal_the_loaded_datasets(dataset, shared_data, tmp_pat
 
     for sub in ("tu", "tu-splits", "planetoid", "geom-gcn", "expressiveness"):
         (tmp_path / sub).symlink_to(shared_data / sub)
-    ds = get_dataset(dataset, str(tmp_path))
-    dims = dataset_input_dims(dataset)
-    assert (ds.node_features, ds.edge_features, ds.num_classes, ds.task_level) == (
-        dims.node, dims.edge, dims.outputs, dims.task_level)
+    from graphbench.data.tu import PYG_TU_FEATURES
+
+    # the loader's defaults, and PyG's TUDataset features (the FoSR / LASER presets) on the TU sets
+    for options in ({}, PYG_TU_FEATURES) if dataset in ("mutag", "ptc_mr", "enzymes", "imdb-binary") else ({},):
+        ds = get_dataset(dataset, str(tmp_path), **options)
+        dims = dataset_input_dims(dataset, options)
+        assert (ds.node_features, ds.edge_features, ds.num_classes, ds.task_level) == (
+            dims.node, dims.edge, dims.outputs, dims.task_level), options
 
 
 def test_docs_list_of_presets_without_a_count_is_in_sync(tmp_path):

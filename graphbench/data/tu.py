@@ -17,13 +17,17 @@ dataset option ``splits="generated"`` asks for 10 stratified folds with a 10 % s
 Raw files are validated before any graph is built (:func:`read_tu`) and their counts are checked against the
 published statistics (:func:`check_tu_counts`; dataset option ``accept_modified=true`` to use edited files).
 
-Node features: chemical/bio sets use the one-hot node label (ENZYMES also its 18 attributes). Social sets (IMDB-*,
+Node features: chemical/bio sets use the one-hot node label (ENZYMES also its 18 attributes, first; the dataset
+option ``node_attributes=false`` leaves them out, as PyTorch Geometric's ``TUDataset`` does by default
+(``use_node_attr=False``) and so the codes built on it: FoSR's, LASER's). Social sets (IMDB-*,
 COLLAB, REDDIT-*) have no node labels; the dataset option ``degree`` chooses the degree feature:
 
 * ``"onehot"`` (default): the one-hot node degree, as Xu et al. (GIN, ICLR 2019) use for the social sets, stored as
   a categorical column (the degree, clipped at ``max_degree``): an embedding of it equals a one-hot times a linear
   layer, without an ``n × max_degree`` dense tensor (REDDIT-BINARY's max degree is above 3000).
 * ``"scalar"``: the degree as one number, as Errica et al.'s code (diningphil/gnn-comparison) feeds it.
+* ``"constant"``: a constant 1 per node, as the codes built on PyTorch Geometric feed a set without node features
+  (FoSR's and LASER's: ``x = torch.ones(n, 1)``).
 * ``"values"``: a dense one-hot over the degree values that occur in the dataset (one column per distinct value,
   in increasing order), as Michel et al.'s TU code (PathNN, ``TUDatasets/utils.py`` ``load_data`` with
   ``degree_as_tag``) builds it: 65 columns on IMDB-BINARY, where ``"onehot"`` has 136 (degrees 0 … 135). That code
@@ -49,6 +53,9 @@ from graphbench.data.splits import stratified_kfold
 from graphbench.registry import DATASETS
 
 LOADER_VERSION = 1
+#: The dataset options that give the features PyTorch Geometric's ``TUDataset`` gives by default, and so the codes
+#: built on it read (FoSR's, LASER's): a constant 1 per node on the social sets, node labels without attributes.
+PYG_TU_FEATURES: dict[str, object] = {"degree": "constant", "node_attributes": False}
 TU_URL = "https://www.chrsmrrs.com/graphkerneldatasets/{name}.zip"
 ERRICA_URL = "https://raw.githubusercontent.com/diningphil/gnn-comparison/master/data_splits/{folder}/{file}"
 CITATION_TU = ("Morris, Kriege, Bause, Kersting, Mutzel, Neumann. TUDataset: A collection of benchmark datasets for "
@@ -210,9 +217,10 @@ def _one_hot(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def build_tu(info: TUInfo, raw: dict, *, max_degree: int | None,
-             degree: str = "onehot") -> tuple[list[dgl.DGLGraph], np.ndarray, int]:
-    """DGL graphs (features in ``ndata['feat']``), class ids 0..C-1, and the degree cardinality (social sets)."""
+def build_tu(info: TUInfo, raw: dict, *, max_degree: int | None, degree: str = "onehot",
+             node_attributes: bool = True) -> tuple[list[dgl.DGLGraph], np.ndarray, int]:
+    """DGL graphs (features in ``ndata['feat']``), class ids 0..C-1, and the degree cardinality (social sets);
+    ``node_attributes=False`` leaves a set's continuous node attributes out of the features."""
     gon = raw["graph_of_node"]
     num_graphs = int(gon.max()) + 1
     node_off = np.searchsorted(gon, np.arange(num_graphs + 1))
@@ -230,6 +238,8 @@ def build_tu(info: TUInfo, raw: dict, *, max_degree: int | None,
             deg = np.minimum(deg, max_degree)
         if degree == "scalar":  # Errica et al.'s code: the degree as one number
             feat = torch.from_numpy(deg.astype(np.float32)).unsqueeze(1)
+        elif degree == "constant":  # FoSR's / LASER's code: no feature but a constant
+            feat = torch.ones(len(gon), 1)
         elif degree == "values":  # Michel et al.'s TU code: one column per degree value that occurs
             feat = torch.from_numpy(_one_hot(deg))
         else:
@@ -237,7 +247,7 @@ def build_tu(info: TUInfo, raw: dict, *, max_degree: int | None,
             feat = torch.from_numpy(deg.astype(np.int64)).unsqueeze(1)
     else:
         parts = []
-        if raw["node_attributes"] is not None and info.attributes:
+        if raw["node_attributes"] is not None and info.attributes and node_attributes:
             parts.append(raw["node_attributes"])
         if raw["node_labels"] is not None:
             parts.append(_one_hot(raw["node_labels"]))
@@ -306,18 +316,23 @@ def _official_splits(root: Path, info: TUInfo) -> Path:
 
 
 def load_tu(name: str, root: Path, *, seed: int = 0, max_degree: int | None = None, splits: str = "official",
-            degree: str = "onehot", accept_modified: bool = False, use_cache: bool = True) -> GraphDataset:
+            degree: str = "onehot", node_attributes: bool = True, accept_modified: bool = False,
+            use_cache: bool = True) -> GraphDataset:
     """Load TU set ``name`` from ``root/tu/NAME`` with Errica splits (see module docstring).
 
     ``splits``: ``"official"`` (Errica et al.'s file where they published one, else generated) or
-    ``"generated"`` (stratified 10-fold with ``seed``). ``degree`` (social sets): ``"onehot"``, ``"scalar"`` or
-    ``"values"``.
+    ``"generated"`` (stratified 10-fold with ``seed``). ``degree`` (social sets): ``"onehot"``, ``"scalar"``,
+    ``"values"`` or ``"constant"``. ``node_attributes``: include a set's continuous node attributes (ENZYMES's 18)
+    in the features.
     ``accept_modified``: use raw files whose counts differ from the published ones (recorded in the meta).
     """
     if splits not in ("official", "generated"):
         raise ValueError(f"{name}: dataset option splits must be 'official' or 'generated', got {splits!r}")
-    if degree not in ("onehot", "scalar", "values"):
-        raise ValueError(f"{name}: dataset option degree must be 'onehot', 'scalar' or 'values', got {degree!r}")
+    if degree not in ("onehot", "scalar", "values", "constant"):
+        raise ValueError(f"{name}: dataset option degree must be 'onehot', 'scalar', 'values' or 'constant', got "
+                         f"{degree!r}")
+    if not isinstance(node_attributes, bool):
+        raise ValueError(f"{name}: dataset option node_attributes must be true or false, got {node_attributes!r}")
     info = next(i for i in TU_SETS if i.name == name)
     folder = Path(root) / "tu" / name
     required = [f"tu/{name}/{name}_{s}.txt" for s in ("A", "graph_indicator", "graph_labels")]
@@ -328,12 +343,15 @@ def load_tu(name: str, root: Path, *, seed: int = 0, max_degree: int | None = No
     raw_files = sorted(folder.glob(f"{name}_*.txt")) + ([sfile] if sfile else [])
     options = {"seed": seed, "max_degree": max_degree, "splits": splits, "degree": degree,
                "accept_modified": accept_modified}
+    if not node_attributes:  # only then: the caches of the default features keep their keys
+        options["node_attributes"] = False
     key = cache.cache_key(name.lower(), LOADER_VERSION, options, raw_files, root=Path(root))
 
     def build() -> GraphDataset:
         raw = read_tu(folder, info.name)
         modified = check_tu_counts(info, raw, sorted(folder.glob(f"{name}_*.txt")), accept_modified=accept_modified)
-        graphs, y, degree_card = build_tu(info, raw, max_degree=max_degree, degree=degree)
+        graphs, y, degree_card = build_tu(info, raw, max_degree=max_degree, degree=degree,
+                                          node_attributes=node_attributes)
         if sfile is not None:
             split_list, source = errica_splits(sfile, len(graphs)), f"official: Errica et al. 2020 ({sfile.name})"
         else:

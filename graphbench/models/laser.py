@@ -37,6 +37,7 @@ import torch.nn.functional as F
 from dgl.nn import GraphConv
 from torch import nn
 
+from graphbench.data.tu import PYG_TU_FEATURES
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_HPARAMS, COMMON_SEARCH_SPACE
 from graphbench.models.relational_gin import gin_conv
@@ -217,20 +218,18 @@ register_preset(Preset(
     "snapshots), batch norm, ReLU, unit-L2-normalised layer outputs, no residual, no dropout, mean pooling, linear "
     "head; ρ = 0.1; AdamW (wd 0) lr 1e-3 halved on a 20-epoch plateau of the validation loss, 100 epochs, batch 128",
     _TU, datasets=("mutag", "enzymes", "proteins", "imdb-binary", "reddit-binary", "collab"),
-    dataset_options={"degree": "scalar"},
+    dataset_options=PYG_TU_FEATURES,  # the reference's inputs
     grid={"num_snapshots": [2, 3, 4], "rho": [0.1, 1.0]},
     reference=f"{_REPO}:configs/TUDataset-laser/laserglobal-3-snaps.yaml (grid: laserglobal-2-snaps, -3-snaps, "
               "-4-snaps, -2-snaps-more-edges; run/run_tudataset_laser.sh); laser/network/dynamic_gnn.py; "
               "laser/rewiring/transform.py (process_TUDataset)",
     params_missing="no dataset here has the reference's layer shapes: it one-hot-encodes every TU label over 6 "
-                   "classes (a 64→6 head on every dataset) and reads ENZYMES without its 18 attributes (3 inputs, "
-                   "ours 21); at MUTAG dimensions the reference network has 21,830 parameters (7→64 input "
+                   "classes (a 64→6 head on every dataset); at MUTAG dimensions the reference network has 21,830 "
+                   "parameters (7→64 input "
                    "convolution), ours 21,570 (a 64→2 head). The repository logs no count",
     deviations="The reference one-hot-encodes every TU label over 6 classes and trains 6 sigmoid outputs with a "
                "binary cross-entropy (task_type classification_multilabel) on every dataset; we train a softmax "
-               "over the dataset's classes. It feeds a constant 1 per node on IMDB-BINARY, REDDIT-BINARY and "
-               "COLLAB; our loader has no constant feature, so the preset uses the scalar degree (the same 1-wide "
-               "input). ENZYMES: the reference reads the 3 node labels only, our loader also the 18 attributes. "
-               "Splits: random 80/10/10 over 50 seeds in the reference, our loaders' standard folds. The released "
+               "over the dataset's classes. Splits: random 80/10/10 over 50 seeds in the reference, our loaders' "
+               "standard folds. The released "
                "grid is 4 configs, (L, ρ) ∈ {(2, 0.1), (2, 1.0), (3, 0.1), (4, 0.1)}, a subset of the grid below. "
                "Edges, orbits and budgets as the released transform (as laser2024-lrgb). " + _COMMON_DEVIATIONS))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import torch
 
+from graphbench.data.tu import PYG_TU_FEATURES
 from graphbench.hparams import HParam
 from graphbench.models.base import COMMON_SEARCH_SPACE, MessagePassingNet
 from graphbench.nn.relational import RelationGraphs, split_relations
@@ -67,10 +68,7 @@ _FOSR_TU_DEVIATIONS = (
     "Its plateau schedule watches the sum of the batch losses, ours the per-graph mean (the "
     "same relative changes up to the smaller last batch). Splits: random 80/10/10 over 100 trials with a 95% CI "
     "(2σ/√100) in the reference (unseeded); `graphbench reproduce` draws 100 seeded ones, a plain run uses "
-    "the loader's standard folds. Inputs: the reference feeds a constant 1 per "
-    "node on IMDB-BINARY, REDDIT-BINARY and COLLAB; our loader has no constant feature, so the preset uses the "
-    "scalar degree (the same 1-wide first layer); on ENZYMES the reference reads the 3 node labels only, our loader "
-    "also the 18 attributes (21 inputs). The epoch cap is the reference's 1,000,000 (patience ends every run).")
+    "the loader's standard folds. The epoch cap is the reference's 1,000,000 (patience ends every run).")
 _REWIRING_DEVIATIONS = {
     "fosr": "",
     "sdrf": " The reference's SDRF returns `from_networkx(G).edge_index`, which lists edges by node, while it "
@@ -102,8 +100,9 @@ def register_fosr_tu_preset(model: str, rewiring: str = "") -> None:
         "5th outputs the logits), raw features, no norm, no residual, ReLU and dropout 0.5 between layers, mean "
         "pooling of the logits, no head; Adam lr 1e-3, batch 64, plateau schedule (factor 0.1, patience 10) on "
         "the training loss, early stopping after 101 epochs without a 1 % gain in validation accuracy, scored at "
-        "the epoch it stops", hparams,
-        datasets=FOSR_TU_DATASETS, dataset_options={"degree": "scalar"},
+        "the epoch it stops; inputs as the reference's: a constant 1 per node on the social sets, ENZYMES's node "
+        "labels without its attributes", hparams,
+        datasets=FOSR_TU_DATASETS, dataset_options=PYG_TU_FEATURES,
         reference=f"{FOSR_REPO}:run_graph_classification.py (default_args, layer_type "
                   f"{backbone}), experiments/graph_classification.py, models/graph_model.py",
         params=_fosr_tu_params(backbone), params_dataset="mutag",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from graphbench.data import load_dataset
 from graphbench.data.tu import TU_SETS
@@ -131,3 +132,39 @@ def test_every_tu_set_is_registered():
     for info in TU_SETS:
         card = dataset_card(info.name.lower())
         assert card.metric == "accuracy" and card.citation and card.source and card.size
+
+
+def test_node_attributes_false_reads_the_labels_alone_as_pyg_tudataset_does(tmp_path):
+    """ENZYMES-format files with 18 continuous attributes: by default the features are the attributes then the
+    one-hot label; node_attributes=false gives the one-hot label alone (the codes on PyG's TUDataset defaults)."""
+
+    graphs, sizes, labels = _tiny(60)
+    n = sum(sizes)
+    node_labels = [1 + i % 3 for i in range(n)]
+    write_tu(tmp_path / "tu" / "ENZYMES", "ENZYMES", graphs, sizes, [1 + i % 6 for i in range(60)],
+             node_labels=node_labels)
+    attrs = np.arange(n * 18, dtype=np.float32).reshape(n, 18) / 7.0
+    (tmp_path / "tu" / "ENZYMES" / "ENZYMES_node_attributes.txt").write_text(
+        "\n".join(", ".join(f"{v:.6f}" for v in row) for row in attrs) + "\n")
+    tiny = {"accept_modified": True, "splits": "generated"}
+    full = load_dataset("enzymes", tmp_path, **tiny)
+    plain = load_dataset("enzymes", tmp_path, node_attributes=False, **tiny)
+    assert full.node_features.dim == 21 and plain.node_features.dim == 3
+    feat = torch.cat([g.ndata["feat"] for g in plain.graphs])
+    assert feat.argmax(1).tolist() == [v - 1 for v in node_labels] and (feat.sum(1) == 1).all()
+    assert torch.allclose(torch.cat([g.ndata["feat"] for g in full.graphs])[:, :18], torch.from_numpy(attrs))
+    with pytest.raises(ValueError, match="node_attributes must be true or false"):
+        load_dataset("enzymes", tmp_path, node_attributes="no", **tiny)
+
+
+def test_degree_constant_gives_every_node_a_one(tmp_path):
+    """A social set with degree=constant: one dense column of ones, whatever the degrees (FoSR's and LASER's
+    input); the default stays the categorical degree."""
+    graphs, sizes, labels = _tiny(30)
+    graphs[1] = graphs[1] + [(0, 2)]  # a chord across the 4-cycle: degrees 3, 2, 3, 2 instead of all 2
+    write_tu(tmp_path / "tu" / "IMDB-MULTI", "IMDB-MULTI", graphs, sizes, [i % 3 + 1 for i in range(30)])
+    tiny = {"accept_modified": True, "splits": "generated"}
+    ds = load_dataset("imdb-multi", tmp_path, degree="constant", **tiny)
+    assert ds.node_features.kind == "dense" and ds.node_features.dim == 1
+    assert all((g.ndata["feat"] == 1).all() for g in ds.graphs)
+    assert load_dataset("imdb-multi", tmp_path, **tiny).graphs[1].ndata["feat"][:, 0].tolist() == [3, 2, 3, 2]

@@ -30,14 +30,19 @@ def mark_superseded(df: pd.DataFrame) -> pd.DataFrame:
     """Add the derived boolean column ``superseded``: a final row whose study later selected another configuration.
 
     Per study, the current selection is the ``config_hash`` of its final rows with the largest
-    ``selection_trials`` (the selection made after the most search trials); final rows of any other
-    configuration are superseded: listed, never counted. Rows without ``selection_trials`` (schema v1, direct
-    runs) are never superseded.
+    ``selection_trials`` (the selection made after the most search trials); when several configurations share
+    that count — the same selection hashed differently by another graphbench version (e.g. one that added a
+    hyperparameter with its default), so the resumed sweep ran it again — the current one is that of the latest
+    final row (``started_at``). Final rows of any other configuration are superseded: listed, never counted.
+    Rows without ``selection_trials`` (schema v1, direct runs) are never superseded.
     """
     df = df.copy()
     df["superseded"] = False
     final = df[(df["stage"] == "final") & df["study"].notna() & df["selection_trials"].notna()]
     for _, g in final.groupby("study"):
-        current = set(g[g["selection_trials"] == g["selection_trials"].max()]["config_hash"].dropna())
+        top = g[g["selection_trials"] == g["selection_trials"].max()].dropna(subset=["config_hash"])
+        current = set(top["config_hash"])
+        if len(current) > 1:
+            current = {top.loc[top["started_at"].astype(str).idxmax(), "config_hash"]}
         df.loc[g.index[~g["config_hash"].isin(current)], "superseded"] = True
     return df

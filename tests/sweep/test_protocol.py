@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import optuna
+import pandas as pd
 import pytest
 
 import graphbench.sweep.runner as runner_mod
@@ -208,3 +209,17 @@ def test_one_trial_runs_the_first_configuration_without_a_search_and_a_larger_bu
     final = df[df["stage"] == "final"]
     assert final["superseded"].sum() == 2 and set(final[~final["superseded"]]["trial"]) == {2}
     assert (final[~final["superseded"]]["selection_trials"] == 3).all()
+
+
+def test_a_selection_hashed_anew_by_another_version_supersedes_the_older_rows_instead_of_counting_twice():
+    """A study with nothing to select, resumed by a version whose hparams gained a default (another config_hash for
+    the same configuration): its finals run again; the older rows are superseded, so no fold counts twice."""
+    rows = []
+    for h, day in (("aaaa", "2026-12-07T04:15:50+00:00"), ("bbbb", "2026-12-07T15:22:52+00:00")):
+        for fold in (0, 1):
+            rows.append({"stage": "final", "study": "s/fold0", "selection_trials": 0, "config_hash": h,
+                         "started_at": day, "fold": fold})
+    rows.append({"stage": "final", "study": "s/fold1", "selection_trials": 0, "config_hash": "aaaa",
+                 "started_at": "2026-12-07T04:16:00+00:00", "fold": 0})  # another study: left alone
+    df = mark_superseded(pd.DataFrame(rows))
+    assert df["superseded"].tolist() == [True, True, False, False, False]

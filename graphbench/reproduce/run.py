@@ -172,8 +172,17 @@ def record(plan: Plan, sweep_path: Path, command: str, totals: dict[str, float])
                ours_runs=int(len(ok)), gap=gap, tolerance=tol, within=within,
                threads=int(ok["threads"].dropna().astype(int).mode().iloc[0]) if ok["threads"].notna().any()
                else None)
+    notes = []
     if rec["status"] == "partial":
-        rec["note"] = f"{len(ok)} of {expected} final runs finished; re-run the command to complete it"
+        notes.append(f"{len(ok)} of {expected} final runs finished; re-run the command to complete it")
+    # the commit that ran the counted rows (a resumed run: the latest), not the one that recorded them
+    commits = ok.sort_values("started_at")["git_commit"].dropna().astype(str)
+    commits = list(dict.fromkeys(c for c in commits if c))
+    if commits:
+        rec["commit"] = commits[-1]
+        if len(commits) > 1:
+            notes.append("its runs come from commits " + ", ".join(c[:10] for c in commits))
+    rec["note"] = "; ".join(notes)
     return rec
 
 

@@ -281,6 +281,9 @@ def test_record_only_records_a_stopped_run_as_partial_and_trains_nothing(fake_pa
     assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, trials=1, seeds=1, splits=2, quiet=True,
                      out=io.StringIO()) == 0
     results, clock = out / f"gin-{FAKE.name}-csl.csv", out / f"gin-{FAKE.name}-csl.time.json"
+    ran_at = str(pd.read_csv(results)["git_commit"].iloc[0])
+    if len(ran_at) == 40:  # a git checkout: pretend another commit ran the rows than the one recording them
+        results.write_text(results.read_text().replace(ran_at, "f" * 40))
     before, spent = pd.read_csv(results), json.loads(clock.read_text())
     assert spent["invocations"] == 1 and spent["cpu_s"] > 0
     assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, trials=1, seeds=1, quiet=True,
@@ -292,6 +295,8 @@ def test_record_only_records_a_stopped_run_as_partial_and_trains_nothing(fake_pa
     assert rec["cpu_hours"] == pytest.approx(spent["cpu_s"] / 3600)
     assert "2 of 5 final runs finished" in rec["note"]
     assert "--record-only" not in rec["command"] and "--splits" not in rec["command"]
+    if len(ran_at) == 40:
+        assert rec["commit"] == "f" * 40  # the commit that ran the rows, not the one that recorded them
 
 
 def test_the_clock_keeps_the_time_of_an_invocation_killed_without_warning(tmp_path):

@@ -245,7 +245,7 @@ def _fit_on_validation_sequence(hparams: dict, values: list[float]) -> list[floa
     seq = iter(values)
     trainer.model, trainer.config, trainer.metric = torch.nn.Linear(2, 1), config, get_metric("ap")
     trainer.node_level, trainer.device, trainer.score_test = True, torch.device("cpu"), False
-    trainer.progress = trainer.epoch_callback = None
+    trainer.progress = trainer.epoch_callback = trainer.checkpoint = None
     trainer.split = SimpleNamespace(train=None, val=None, test=None)
     trainer._train_epoch = lambda opt, epoch: 0.0
     trainer.evaluate_with_loss = lambda index: (next(seq), 0.0)

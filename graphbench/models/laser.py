@@ -225,11 +225,10 @@ register_preset(Preset(
               "laser/rewiring/transform.py (process_TUDataset)",
     params_missing="no dataset here has the reference's layer shapes: it one-hot-encodes every TU label over 6 "
                    "classes (a 64→6 head on every dataset); at MUTAG dimensions the reference network has 21,830 "
-                   "parameters (7→64 input "
-                   "convolution), ours 21,570 (a 64→2 head). The repository logs no count",
+                   "parameters (7→64 input convolution), ours 21,570 (a 64→2 head). The repository logs no count",
     deviations="The reference one-hot-encodes every TU label over 6 classes and trains 6 sigmoid outputs with a "
                "binary cross-entropy (task_type classification_multilabel) on every dataset; we train a softmax "
                "over the dataset's classes. Splits: random 80/10/10 over 50 seeds in the reference, our loaders' "
-               "standard folds. The released "
-               "grid is 4 configs, (L, ρ) ∈ {(2, 0.1), (2, 1.0), (3, 0.1), (4, 0.1)}, a subset of the grid below. "
-               "Edges, orbits and budgets as the released transform (as laser2024-lrgb). " + _COMMON_DEVIATIONS))
+               "standard folds. The released grid is 4 configs, (L, ρ) ∈ {(2, 0.1), (2, 1.0), (3, 0.1), (4, 0.1)}, "
+               "a subset of the grid below. Edges, orbits and budgets as the released transform (as "
+               "laser2024-lrgb). " + _COMMON_DEVIATIONS))

@@ -83,10 +83,9 @@ class SPENNet(nn.Module):
                      f"lower hops, batch_size (now {bs}), hidden or layers")
 
     def __init__(self, in_dim, out_dim, *, hidden: int = 64, layers: int = 5, hops: int = 1, centre: bool = True,
-                 residual: bool = True,
-                 graph_norm: bool = True, size_buckets: str = "1,2,3,4,5,6,7,8,12,16", head_dropout: float = 0.5,
-                 node_features: bool = True, lifted_budget_gb: float = 0.0, task_level: str = "graph", edge_dim=None,
-                 pe_dim: int = 0) -> None:
+                 residual: bool = True, graph_norm: bool = True, size_buckets: str = "1,2,3,4,5,6,7,8,12,16",
+                 head_dropout: float = 0.5, node_features: bool = True, lifted_budget_gb: float = 0.0,
+                 task_level: str = "graph", edge_dim=None, pe_dim: int = 0) -> None:
         super().__init__()
         if task_level != "graph":
             raise ValueError("spen supports graph-level tasks only")
@@ -212,16 +211,14 @@ register_preset(_lpegn_preset(
     "mitton2021-imdb-binary", "imdb-binary", "10fold_config_IMDBB.json", "IMDBBINARY",
     "SPEN on IMDB-BINARY as the code's 10-fold run: no node features (NUM_LABELS = 0: the order-2 input is the "
     "normalised adjacency alone), open 1-hop neighbourhoods (the centre left out) with one weight set per degree "
-    "that occurs (65), 5 "
-    "equivariant layers of 2 × 32 channels (architecture [32] × 6: the code builds five blocks and reads the sixth "
-    "entry as the readout width), residual, GraphNorm, FC head 64 → 256 → 128 → 2 with dropout 0.5, batch 16, Adam "
-    "lr 0.00064, StepLR(30, 0.1), 50 epochs",
+    "that occurs (65), 5 equivariant layers of 2 × 32 channels (architecture [32] × 6: the code builds five blocks "
+    "and reads the sixth entry as the readout width), residual, GraphNorm, FC head 64 → 256 → 128 → 2 with dropout "
+    "0.5, batch 16, Adam lr 0.00064, StepLR(30, 0.1), 50 epochs",
     dict(hidden=32, layers=5, size_buckets=",".join(str(k) for k in LPEGN_IMDBB_SIZES[:-1]), batch_size=16,
          lr=0.00064, node_features=False, centre=False),
     _lpegn_deviations(
         code_name="IMDBBINARY", folds="official (Errica et al.) IMDB-BINARY", json_epochs=36, lr=0.00064,
         decays="json 0.6, config.py 0.4", buckets=len(LPEGN_IMDBB_SIZES), c_in=1, width=32,
-        specific="Residual: the "
-                 "json has no residual key, which the code reads (config.residual raises AttributeError, so the "
-                 "released config does not build); the preset keeps residual connections on, as every config that "
-                 "names the key (MUTAG, PTC, PROTEINS).")))
+        specific="Residual: the json has no residual key, which the code reads (config.residual raises "
+                 "AttributeError, so the released config does not build); the preset keeps residual connections on, "
+                 "as every config that names the key (MUTAG, PTC, PROTEINS).")))

@@ -313,15 +313,14 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
                 _record_plan(plan, command, ledger, hours, f"planned, cpu_hours measured as: {how}", out)
         return 0
     clock_path = out_dir / f"{plan.id}.time.json"
+    if record_only and not (out_dir / f"{plan.id}.yaml").exists():
+        raise ValueError(f"no run of this reproduction in {out_dir} ({plan.id}.yaml is missing): run the "
+                         "command without --record-only first, or give the --out folder it ran in")
+    # this command's plan (with --record-only too: an earlier invocation may have capped --splits)
+    path = write_sweep(plan, out_dir, data_root=data_root, threads=threads)
     if record_only:  # a stopped run, recorded from its rows so far (partial) without training anything
-        if not (out_dir / f"{plan.id}.yaml").exists():
-            raise ValueError(f"no run of this reproduction in {out_dir} ({plan.id}.yaml is missing): run the "
-                             "command without --record-only first, or give the --out folder it ran in")
-        # this command's plan (an earlier invocation may have capped --splits): the runs it expects
-        path = write_sweep(plan, out_dir, data_root=data_root, threads=threads)
         code, totals = 0, _read_totals(clock_path)
     else:
-        path = write_sweep(plan, out_dir, data_root=data_root, threads=threads)
         with Clock(clock_path) as clock:
             code = run_sweep(path, Options(workers=workers, quiet=quiet, data_root=data_root, threads=threads),
                              out=out)

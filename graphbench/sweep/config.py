@@ -65,6 +65,7 @@ from graphbench.config import ConfigError, check_keys, line_of, load_yaml, reque
 from graphbench.hparams import HyperparameterError
 from graphbench.presets import sweep_model_options
 from graphbench.registry import DATASETS, MODELS, UnknownNameError
+from graphbench.train.checkpoint import DEFAULT_EVERY_S
 from graphbench.train.runner import declared_hparams, resolve_hparams
 from graphbench.transforms import transform_hparams
 
@@ -224,7 +225,7 @@ class SweepFile:
     compare: tuple[str, str] | None = None
     #: ``checkpoint_every:`` — seconds between two saves of a running run's state (graphbench.train.checkpoint);
     #: 0: runs are not checkpointed
-    checkpoint_every: float = 600.0
+    checkpoint_every: float = DEFAULT_EVERY_S
     _splits: dict[str, int] = field(default_factory=dict, repr=False)
 
     def num_splits(self, dataset: str) -> int:
@@ -509,7 +510,7 @@ def _checkpoint_every(path: Path, data: dict) -> float:
     """``checkpoint_every``: seconds (or a duration like 10m) between checkpoint saves; 0 turns them off."""
     value = data.get("checkpoint_every")
     if value is None:
-        return 600.0
+        return DEFAULT_EVERY_S
     try:
         seconds = parse_duration(value)
     except ValueError:

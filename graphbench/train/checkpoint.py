@@ -27,6 +27,8 @@ import numpy as np
 import torch
 
 FORMAT = 1  # bump when the saved keys change meaning; an older checkpoint is then ignored
+#: Seconds between two saves unless a sweep file says otherwise (``checkpoint_every``).
+DEFAULT_EVERY_S = 600.0
 
 
 def rng_state(generators: dict[str, torch.Generator]) -> dict[str, Any]:

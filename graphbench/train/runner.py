@@ -28,6 +28,7 @@ from graphbench.models import MODELS, build_model, count_parameters, model_hpara
 from graphbench.models.base import COMMON_HPARAMS
 from graphbench.registry import DATASETS
 from graphbench.results.schema import SCHEMA_VERSION
+from graphbench.train.checkpoint import DEFAULT_EVERY_S
 from graphbench.train.checkpoint import remove as remove_checkpoint
 from graphbench.train.config import TRAIN_HPARAMS, TrainConfig
 from graphbench.train.seed import set_seed
@@ -98,7 +99,7 @@ class RunSpec:
     #: file exists; removed when the run ends. None: no checkpoint.
     checkpoint: str | None = None
     #: Seconds between two checkpoint saves (at the end of an epoch); a shorter run never writes one.
-    checkpoint_every_s: float = 600.0
+    checkpoint_every_s: float = DEFAULT_EVERY_S
 
 
 @functools.lru_cache(maxsize=8)

@@ -140,7 +140,7 @@ class Trainer:
     def __init__(self, model: nn.Module, dataset: GraphDataset, split: Split, config: TrainConfig, *,
                  device: torch.device | str = "cpu", seed: int = 0, epoch_callback: EpochCallback | None = None,
                  progress: Callable[[dict], None] | None = None, score_test: bool = True,
-                 checkpoint: str | os.PathLike | None = None, checkpoint_every_s: float = 600.0) -> None:
+                 checkpoint: str | os.PathLike | None = None, checkpoint_every_s: float = ckpt.DEFAULT_EVERY_S) -> None:
         self.model = model.to(device)
         self.checkpoint, self.checkpoint_every_s = checkpoint, checkpoint_every_s
         self.score_test = score_test

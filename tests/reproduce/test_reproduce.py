@@ -177,6 +177,27 @@ def test_report_shows_the_ledger_rows_of_its_models_and_datasets_with_the_figure
 
 
 
+def test_gap_figure_labels_stay_inside_the_axes_and_never_overlap():
+    """Crowded points (six rows within a few hundredths, one at the right edge whose leftward label crosses them):
+    every label is drawn inside the axes and no two labels' rendered boxes overlap."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    points = [(0.70, 0.71), (0.71, 0.70), (0.69, 0.70), (0.72, 0.69), (0.70, 0.69), (0.71, 0.72), (0.98, 0.71),
+              (0.45, 0.44), (0.86, 0.86)]
+    df = pd.DataFrame([{"model": f"model{i}", "preset": "some-paper2023", "dataset": "a-dataset", "status": "reproduced",
+                        "ours_mean": y, "ours_std": 0.03, "paper_value": x, "paper_std": 0.02, "within": True}
+                       for i, (x, y) in enumerate(points)])
+    fig = ledger_mod.gap_plot(df)
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    frame = ax.get_window_extent(renderer)
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert len(boxes) == len(points)
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 for b in boxes)
+    assert not [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes) if i < j and a.overlaps(b)]
+
+
 def test_random_split_protocol_plans_one_study_per_seeded_split_and_a_capped_run_completes_later(monkeypatch,
                                                                                                 tmp_path):
     """BORF's protocol (100 random 60/20/20 node splits, one run each): one study per split, the loader's seeded

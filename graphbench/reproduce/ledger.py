@@ -169,6 +169,26 @@ def ledger_markdown(df: pd.DataFrame | None = None, figure: str | None = "reprod
     return "\n".join(lines) + "\n"
 
 
+def _label_slot(x: float, y: float, width: float, line: float, bounds: tuple[float, float],
+                placed: list[tuple[float, float, float]]) -> tuple[bool, int]:
+    """The first free slot ``(leftwards, lines down)`` for a label of ``width`` at point ``(x, y)``: beside the point
+    (to the right, else to the left), then one ``line`` lower each time; free when the label stays within ``bounds``
+    and meets none of the ``placed`` boxes ``(left, right, baseline)``. The chosen box is appended to ``placed``."""
+    def box(leftwards: bool, k: int) -> tuple[float, float, float]:
+        a = x - width if leftwards else x
+        return a, a + width, y - k * line
+
+    def free(leftwards: bool, k: int) -> bool:
+        a, b, base = box(leftwards, k)
+        return bounds[0] <= a and b <= bounds[1] and not any(
+            x0 < b and a < x1 and abs(y0 - base) < line for x0, x1, y0 in placed)
+
+    slots = [(leftwards, k) for k in range(len(placed) + 1) for leftwards in (False, True)]
+    slot = next((s for s in slots if free(*s)), (x > (bounds[0] + bounds[1]) / 2, 0))
+    placed.append(box(*slot))
+    return slot
+
+
 def gap_plot(df: pd.DataFrame):
     """Ours against the paper's number for every row of ``df`` that has a number: both error bars, the line y = x,
     rows outside the combined std in red (a headless ``matplotlib.figure.Figure``); ``None`` when no row has one."""
@@ -200,18 +220,7 @@ def gap_plot(df: pd.DataFrame):
     placed: list[tuple[float, float, float]] = []  # (left, right, baseline) of every label so far
     for r in d.sort_values(["ours_mean", "paper_value"], ascending=False).itertuples():
         text = f"{r.model} {r.preset}" + ("" if str(r.preset).endswith(str(r.dataset)) else f"/{r.dataset}")
-        width = char * len(text)
-
-        def free(leftwards: bool, k: int) -> bool:
-            a = r.paper_value - width if leftwards else r.paper_value
-            inside = lo - pad <= a and a + width <= hi + pad
-            return inside and not any(x0 < a + width and a < x1 and abs(y - (r.ours_mean - k * line)) < line
-                                      for x0, x1, y in placed)
-
-        slots = [(leftwards, k) for k in range(len(placed) + 1) for leftwards in (False, True)]
-        leftwards, k = next((s for s in slots if free(*s)), (r.paper_value > lo + 0.6 * span, 0))
-        a = r.paper_value - width if leftwards else r.paper_value
-        placed.append((a, a + width, r.ours_mean - k * line))
+        leftwards, k = _label_slot(r.paper_value, r.ours_mean, char * len(text), line, (lo - pad, hi + pad), placed)
         ax.annotate(text, (r.paper_value, r.ours_mean), fontsize=7, xytext=(-4 if leftwards else 4, 4 - 9 * k),
                     textcoords="offset points", ha="right" if leftwards else "left")
     ax.set_xlim(lo - pad, hi + pad)

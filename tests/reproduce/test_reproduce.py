@@ -185,7 +185,8 @@ def test_gap_figure_labels_stay_inside_the_axes_and_never_overlap():
     points = [(0.70, 0.71), (0.71, 0.70), (0.69, 0.70), (0.72, 0.69), (0.70, 0.69), (0.71, 0.72), (0.98, 0.71),
               (0.45, 0.44), (0.86, 0.86)]
     df = pd.DataFrame([{"model": f"model{i}", "preset": "some-paper2023", "dataset": "a-dataset",
-                        "status": "reproduced", "ours_mean": y, "ours_std": 0.03, "paper_value": x, "paper_std": 0.02, "within": True}
+                        "status": "reproduced", "ours_mean": y, "ours_std": 0.03, "paper_value": x, "paper_std": 0.02,
+                        "within": True}
                        for i, (x, y) in enumerate(points)])
     fig = ledger_mod.gap_plot(df)
     FigureCanvasAgg(fig).draw()

@@ -213,9 +213,11 @@ def make_plan(model: str, preset_name: str, dataset: str, *, trials: int | None 
     elif k_fold and proto.name.startswith("errica"):
         final, holdout = tuple(range(ERRICA_FINAL_SEEDS)), ERRICA_HOLDOUT
     else:
-        runs = int(paper["runs"]) if not pd.isna(paper["runs"]) else 1
         if pd.isna(paper["runs"]):
+            runs = 1
             differences.append("the paper's number of runs is not recorded here: 1 run (--seeds N for more)")
+        else:
+            runs = int(paper["runs"])
         per_split = max(1, runs // n_splits) if k_fold and runs >= n_splits else runs
         final, holdout = tuple(range(per_split)), None
     if seeds is not None:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from .helpers import check_accounting, cli, write_sweep
-from .test_workers import kill_mid_trial
+from .test_workers import SLOWER, kill_mid_trial
 
 
 def _binaries() -> tuple[str, str] | None:
@@ -70,7 +70,9 @@ def postgres_url():
 
 
 def test_three_workers_on_postgresql_account_for_every_trial_and_final_row_once(tmp_path, postgres_url):
-    path = write_sweep(tmp_path, trials=4, hparams={"epochs": 6, "batch_size": 16, "layers": 1})
+    # trials of about 2 s, not 0.3 s: with 6-epoch trials the sweep could finish between two polls of
+    # kill_mid_trial, which then never saw one trial complete while another ran (a CI failure, 2026-12-07)
+    path = write_sweep(tmp_path, **{**SLOWER, "hparams": {**SLOWER["hparams"], "epochs": 40}})
     # grace well above the heartbeat: on a loaded 2-core machine a live worker can miss a few 1 s beats, and a
     # trial declared dead while its worker still runs would then be both retried and written
     beat = ("--storage", postgres_url, "--heartbeat", "1", "--grace", "10")

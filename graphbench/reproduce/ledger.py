@@ -90,27 +90,34 @@ def _cell(v: Any) -> str:
 
 
 def write_row(path: str | Path, row: dict[str, Any]) -> None:
-    """Add or replace the row of (model, preset, dataset) in the ledger at ``path`` (created with its header)."""
+    """Add or replace the row of (model, preset, dataset) in the ledger at ``path`` (created with its header).
+
+    The read, change and rewrite hold a lock on ``<ledger>.lock`` (``filelock``), so that reproductions finishing at
+    once beside each other (several ``reproduce`` commands sharing one ledger) never drop each other's rows, and the
+    new file is renamed over the old one, so that a crash never leaves half a ledger."""
+    from filelock import FileLock
+
     path = Path(path)
     cells = {c: _cell(row.get(c)) for c in COLUMNS}
-    rows: list[dict[str, str]] = []
-    if path.exists():
-        with path.open(encoding="utf-8", newline="") as f:
-            reader = csv.DictReader(f)
-            if tuple(reader.fieldnames or ()) != COLUMNS:
-                raise ValueError(f"{path}: not a reproduction ledger of version {LEDGER_VERSION} (header "
-                                 f"{reader.fieldnames}); write to another file with --ledger")
-            rows = [r for r in reader
-                    if (r["model"], r["preset"], r["dataset"]) != (cells["model"], cells["preset"], cells["dataset"])]
-    rows.append(cells)
-    check_ledger(pd.DataFrame(rows, columns=list(COLUMNS)).fillna(""), str(path))
-    tmp = path.with_name(f".{path.name}.tmp")
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tmp.open("w", encoding="utf-8", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-    tmp.replace(path)  # atomic: a crash never leaves a half-written ledger
+    with FileLock(str(path) + ".lock"):
+        rows: list[dict[str, str]] = []
+        if path.exists():
+            with path.open(encoding="utf-8", newline="") as f:
+                reader = csv.DictReader(f)
+                if tuple(reader.fieldnames or ()) != COLUMNS:
+                    raise ValueError(f"{path}: not a reproduction ledger of version {LEDGER_VERSION} (header "
+                                     f"{reader.fieldnames}); write to another file with --ledger")
+                rows = [r for r in reader if (r["model"], r["preset"], r["dataset"])
+                        != (cells["model"], cells["preset"], cells["dataset"])]
+        rows.append(cells)
+        check_ledger(pd.DataFrame(rows, columns=list(COLUMNS)).fillna(""), str(path))
+        tmp = path.with_name(f".{path.name}.tmp")
+        with tmp.open("w", encoding="utf-8", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(rows)
+        tmp.replace(path)
 
 
 def _fmt(v: float, digits: int = 3) -> str:

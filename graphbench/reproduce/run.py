@@ -1,11 +1,12 @@
 """Run a reproduction (:mod:`graphbench.reproduce.plan`) through the sweep runner and record it in a ledger.
 
 ``reproduce(...)`` writes the plan's sweep file into the output folder, runs it with :func:`graphbench.sweep.launch.
-run_sweep` (resumable: the same command again continues where a stopped one ended and repeats nothing), then
-computes the record from the sweep's current final rows — ours (mean ± std over every fold × repetition), the
-paper's value and std, the gap, whether it lies within the combined std, the protocol differences, the command, the
-commit, the machine, the wall and CPU time summed over every invocation — prints it, writes it as JSON beside the
-results and adds it to the ledger (:mod:`graphbench.reproduce.ledger`).
+run_sweep` (resumable: the same command again continues where a stopped one ended and repeats nothing; run beside
+a running one, it adds workers), then computes the record from the sweep's current final rows — ours (mean ± std
+over every fold × repetition), the paper's value and std, the gap, whether it lies within the combined std, the
+protocol differences, the command, the commit, the machine, the CPU time summed over every invocation and the wall
+time over the union of their intervals (:class:`Clock`) — prints it, writes it as JSON beside the results and adds
+it to the ledger (:mod:`graphbench.reproduce.ledger`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import shlex
 import sys
 import threading
@@ -57,41 +59,74 @@ def _cpu_seconds() -> float:
     return total
 
 
+def _read_state(state_path: Path) -> dict[str, Any]:
+    """The time file beside the results: the totals of every invocation (wall seconds over the union of their
+    intervals, CPU seconds summed) and, under ``runs``, each invocation's own interval and CPU seconds, so that
+    invocations running at once (a worker added by running the same command again) each keep their time. A file
+    written before the per-invocation log (totals only) becomes the ``earlier`` part of the totals."""
+    if not state_path.exists():
+        return {"wall_s": 0.0, "cpu_s": 0.0, "invocations": 0, "earlier": None, "runs": {}}
+    state = json.loads(state_path.read_text())
+    if "runs" not in state:
+        state = {**state, "earlier": {k: state[k] for k in ("wall_s", "cpu_s", "invocations")}, "runs": {}}
+    return state
+
+
+def _totals(earlier: dict[str, float] | None, runs: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Wall seconds of the union of the invocations' intervals (two at once count their overlap once), CPU seconds
+    and invocations summed, plus the ``earlier`` totals of a file from before the log."""
+    wall, end = 0.0, -math.inf
+    for start, stop in sorted((r["start"], r["end"]) for r in runs.values()):
+        wall += max(0.0, stop - max(start, end))
+        end = max(end, stop)
+    base = earlier or {"wall_s": 0.0, "cpu_s": 0.0, "invocations": 0}
+    return {"wall_s": base["wall_s"] + wall, "cpu_s": base["cpu_s"] + sum(r["cpu_s"] for r in runs.values()),
+            "invocations": base["invocations"] + len(runs)}
+
+
 def _read_totals(state_path: Path) -> dict[str, float]:
     """The wall and CPU seconds and invocations kept beside the results (zeros before the first run)."""
-    if state_path.exists():
-        return json.loads(state_path.read_text())
-    return {"wall_s": 0.0, "cpu_s": 0.0, "invocations": 0}
+    state = _read_state(state_path)
+    return {k: state[k] for k in ("wall_s", "cpu_s", "invocations")}
 
 
 class Clock:
-    """This invocation's wall and CPU seconds, added to the totals kept beside the results (resumed runs add up)
-    and rewritten every ``every_s`` seconds while the run goes on, so that an invocation killed without warning
-    (SIGKILL, the end of a working session) loses at most that much of its time from the record."""
+    """This invocation's wall and CPU seconds, kept as its own entry of the time file beside the results (resumed
+    runs add up; invocations running at once each keep theirs, and their overlapping wall time counts once) and
+    rewritten every ``every_s`` seconds while the run goes on, so that an invocation killed without warning
+    (SIGKILL, the end of a working session) loses at most that much of its time from the record. Each rewrite
+    holds a lock on ``<file>.lock`` (``filelock``) and replaces the file whole."""
 
     def __init__(self, state_path: Path, every_s: float = 30.0) -> None:
+        import socket
+        import uuid
+
         self.path, self.every_s = Path(state_path), every_s
-        self.base = _read_totals(self.path)
+        self.key = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="reproduce-clock")
 
-    def totals(self) -> dict[str, float]:
-        return {"wall_s": self.base["wall_s"] + time.monotonic() - self.t0,
-                "cpu_s": self.base["cpu_s"] + _cpu_seconds() - self.c0, "invocations": self.base["invocations"] + 1}
-
     def _write(self) -> dict[str, float]:
-        state = self.totals()
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps(state))
-        tmp.replace(self.path)
-        return state
+        from filelock import FileLock
+
+        mine = {"start": self.start, "end": self.start + time.monotonic() - self.t0,
+                "cpu_s": _cpu_seconds() - self.c0}
+        with FileLock(str(self.path) + ".lock"):
+            state = _read_state(self.path)
+            runs = {**state["runs"], self.key: mine}
+            totals = _totals(state["earlier"], runs)
+            tmp = self.path.with_name(f"{self.path.name}.{self.key.replace(':', '-')}.tmp")
+            tmp.write_text(json.dumps({**totals, "earlier": state["earlier"], "runs": runs}, indent=1))
+            tmp.replace(self.path)
+        return totals
 
     def _loop(self) -> None:
         while not self._stop.wait(self.every_s):
             self._write()
 
     def __enter__(self) -> Clock:
-        self.t0, self.c0 = time.monotonic(), _cpu_seconds()
+        self.start, self.t0, self.c0 = time.time(), time.monotonic(), _cpu_seconds()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._write()
         self._thread.start()
         return self
@@ -103,13 +138,17 @@ class Clock:
 
 
 def write_sweep(plan: Plan, out_dir: Path, *, data_root: str | None, threads: int | None) -> Path:
-    """The plan's sweep file in ``out_dir`` (rewritten each time: a changed --trials raises the budget and resumes)."""
+    """The plan's sweep file in ``out_dir`` (rewritten each time: a changed --trials raises the budget and resumes;
+    written to a temporary file and renamed, so that an invocation running beside this one never reads half)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{plan.id}.yaml"
     header = (f"# graphbench reproduce: {plan.model} preset {plan.preset.name} on {plan.dataset} "
               f"(written by the command; edit the command, not this file)\n")
-    path.write_text(header + yaml.safe_dump(plan.sweep(out_dir, data_root=data_root, threads=threads),
-                                            sort_keys=False))
+    text = header + yaml.safe_dump(plan.sweep(out_dir, data_root=data_root, threads=threads), sort_keys=False)
+    if not path.exists() or path.read_text() != text:
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
     return path
 
 
@@ -330,7 +369,9 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
         raise ValueError(f"the run in {out_dir} has no finished final run yet: nothing to record; run the command "
                          "without --record-only to go on with it")
     print(format_record(rec), file=out)
-    (out_dir / f"{plan.id}.record.json").write_text(json.dumps(rec, indent=2, default=str))
+    tmp = out_dir / f"{plan.id}.record.json.{os.getpid()}.tmp"  # renamed: an invocation beside it may write too
+    tmp.write_text(json.dumps(rec, indent=2, default=str))
+    tmp.replace(out_dir / f"{plan.id}.record.json")
     if ledger is not None and code == 0:
         write_row(ledger, rec)
         print(f"  ledger: {ledger}", file=out)

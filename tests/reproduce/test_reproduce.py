@@ -12,6 +12,7 @@ import pytest
 from graphbench.presets import PRESETS, Preset
 from graphbench.reproduce import ledger as ledger_mod
 from graphbench.reproduce import plan as plan_mod
+from graphbench.reproduce import run as run_mod
 from graphbench.reproduce.run import reproduce
 
 FAKE = Preset("test-two-point", "gin", "a test's fake paper", "GIN with a two-point grid and a 2-epoch schedule",
@@ -108,6 +109,27 @@ def test_ledger_refuses_a_number_on_a_not_yet_reproduced_row(tmp_path):
     with pytest.raises(ValueError, match="has no number"):
         ledger_mod.write_row(tmp_path / "l.csv", row)
     assert not (tmp_path / "l.csv").exists()  # nothing written
+
+
+def test_reproductions_finishing_at_once_never_drop_each_others_ledger_rows(tmp_path):
+    """Three processes each add 15 rows to one ledger at once (as reproductions run side by side and finish
+    together): every row is there, and the file is a valid ledger."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    led = tmp_path / "l.csv"
+    code = ("import sys\n"
+            "from graphbench.reproduce import ledger\n"
+            "for k in range(15):\n"
+            "    p = f'p{sys.argv[1]}-{k}'\n"
+            "    ledger.write_row(sys.argv[2], {'model': 'gin', 'preset': p, 'dataset': 'd', 'status': "
+            "'not yet reproduced', 'command': f'graphbench reproduce gin --preset {p} --dataset d'})\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(i), str(led)], env=env) for i in range(3)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0, 0]
+    assert sorted(ledger_mod.read_ledger(led)["preset"]) == sorted(f"p{i}-{k}" for i in range(3) for k in range(15))
 
 
 def test_docs_page_is_generated_from_the_shipped_ledger():
@@ -353,3 +375,38 @@ def test_the_clock_keeps_the_time_of_an_invocation_killed_without_warning(tmp_pa
         proc.wait(timeout=60)
     now = json.loads(state.read_text())
     assert now["invocations"] == 3 and now["cpu_s"] - 50.0 >= 1.5 and now["wall_s"] > 100.0
+
+
+def test_two_invocations_at_once_each_keep_their_time_and_their_overlap_counts_once(tmp_path):
+    """Running the same command beside a running one adds a worker: both processes write the one time file, and
+    neither overwrites the other's time (with totals kept per file, the last writer's would win: 1 invocation)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    state = tmp_path / "run.time.json"
+    state.write_text(json.dumps({"wall_s": 100.0, "cpu_s": 50.0, "invocations": 2}))  # from before the log
+    code = ("import os, time\n"
+            "from pathlib import Path\n"
+            "from graphbench.reproduce.run import Clock\n"
+            f"p = Path({str(state)!r})\n"
+            "with Clock(p, every_s=0.05):\n"
+            "    (p.parent / f'started-{os.getpid()}').touch()\n"
+            "    t0, waited = time.process_time(), time.monotonic()\n"
+            "    while time.process_time() - t0 < 0.5 or (len(list(p.parent.glob('started-*'))) < 2\n"
+            "                                           and time.monotonic() - waited < 60):\n"
+            "        pass\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env) for _ in range(2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    now = json.loads(state.read_text())
+    assert now["invocations"] == 4
+    runs = list(now["runs"].values())
+    assert len(runs) == 2
+    assert now["cpu_s"] == pytest.approx(50.0 + sum(r["cpu_s"] for r in runs)) and all(r["cpu_s"] >= 0.5 for r in runs)
+    spans = [r["end"] - r["start"] for r in runs]
+    assert 100.0 + max(spans) <= now["wall_s"] < 100.0 + sum(spans)  # they overlapped: counted once
+    assert run_mod._totals(None, {"a": {"start": 0, "end": 10, "cpu_s": 1}, "b": {"start": 5, "end": 12, "cpu_s": 2},
+                                  "c": {"start": 20, "end": 21, "cpu_s": 3}}) == {"wall_s": 13, "cpu_s": 6,
+                                                                                  "invocations": 3}

@@ -53,7 +53,7 @@ def cli(*args: str, cwd: Path, timeout: float = 170, check: bool = True) -> subp
 
 
 def popen(*args: str, cwd: Path) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONFAULTHANDLER": "1"}  # SIGABRT prints its stacks
     return subprocess.Popen([sys.executable, "-m", "graphbench.sweep.cli", *args], cwd=cwd, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
 

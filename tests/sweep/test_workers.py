@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 import optuna
@@ -67,7 +68,13 @@ def kill_mid_trial(path, sig, workers, *extra, url=None):
     try:
         assert _wait_until(ready), proc.stdout.read() if proc.poll() is not None else "timeout"
         os.killpg(proc.pid, sig)
-        proc.wait(timeout=60)
+        try:
+            proc.communicate(timeout=120)  # read its output while waiting: a full pipe would block its exit
+        except subprocess.TimeoutExpired:  # seen once, on a machine at 3x load: say where it is stuck
+            os.kill(proc.pid, signal.SIGABRT)  # the sweep runs with PYTHONFAULTHANDLER=1: it prints every stack
+            out = proc.communicate(timeout=60)[0]
+            raise AssertionError(f"the sweep did not exit within 120 s of {sig.name}; its output and stacks:\n"
+                                 f"{out[-12000:]}") from None
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

@@ -221,6 +221,14 @@ def record(plan: Plan, sweep_path: Path, command: str, totals: dict[str, float])
         rec["commit"] = commits[-1]
         if len(commits) > 1:
             notes.append("its runs come from commits " + ", ".join(c[:10] for c in commits))
+    # the machines that ran the counted rows (a worker may have joined from another), not the recording one's
+    for col, key, what in (("cpu_model", "machine", "CPUs"), ("cpu_capability", "isa", "kernel ISAs")):
+        counts = ok[col].dropna().astype(str).loc[lambda v: v != ""].value_counts() if col in ok else None
+        if counts is not None and len(counts):
+            rec[key] = counts.index[0]
+            if len(counts) > 1:
+                notes.append(f"its runs ran on {what} " + ", ".join(f"{v} ({n} runs)" for v, n in counts.items())
+                             + (": compare them as different seeds (docs/results-schema.md)" if key == "isa" else ""))
     rec["note"] = "; ".join(notes)
     return rec
 

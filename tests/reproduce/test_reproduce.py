@@ -328,6 +328,14 @@ def test_record_only_records_a_stopped_run_as_partial_and_trains_nothing(fake_pa
     ran_at = str(pd.read_csv(results)["git_commit"].iloc[0])
     if len(ran_at) == 40:  # a git checkout: pretend another commit ran the rows than the one recording them
         results.write_text(results.read_text().replace(ran_at, "f" * 40))
+    # and pretend a worker on another machine, with other kernels, ran the second row
+    import csv
+
+    table = list(csv.reader(results.open(newline="")))
+    for col, value in (("cpu_model", "Another CPU"), ("cpu_capability", "OTHER")):
+        table[2][table[0].index(col)] = value
+    with results.open("w", newline="") as f:
+        csv.writer(f).writerows(table)
     before, spent = pd.read_csv(results), json.loads(clock.read_text())
     assert spent["invocations"] == 1 and spent["cpu_s"] > 0
     assert reproduce("gin", FAKE.name, "csl", out_dir=out, ledger=led, trials=1, seeds=1, quiet=True,
@@ -338,6 +346,7 @@ def test_record_only_records_a_stopped_run_as_partial_and_trains_nothing(fake_pa
     assert rec["status"] == "partial" and rec["ours_runs"] == 2
     assert rec["cpu_hours"] == pytest.approx(spent["cpu_s"] / 3600)
     assert "2 of 5 final runs finished" in rec["note"]
+    assert "kernel ISAs" in rec["note"] and "OTHER (1 runs)" in rec["note"] and "Another CPU (1 runs)" in rec["note"]
     assert "--record-only" not in rec["command"] and "--splits" not in rec["command"]
     if len(ran_at) == 40:
         assert rec["commit"] == "f" * 40  # the commit that ran the rows, not the one that recorded them

@@ -28,6 +28,7 @@ import dgl
 import numpy as np
 import torch
 
+from graphbench import atomic
 from graphbench.data.base import GraphDataset, Split
 from graphbench.hashing import sha256_file
 
@@ -52,25 +53,6 @@ def cache_dir(root: Path | None) -> Path:
         except OSError:
             pass
     return Path.home() / ".cache" / "graphbench"
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _share(path: Path) -> None:
-    """Give a file created by ``mkstemp`` (mode 0600) the mode an ordinary ``open`` would: 0666 minus the umask."""
-    os.chmod(path, 0o666 & ~_umask())
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    _share(Path(tmp))
-    os.replace(tmp, path)
 
 
 def fingerprint(paths: Sequence[Path], memo_dir: Path | None = None) -> list[list]:
@@ -104,7 +86,7 @@ def fingerprint(paths: Sequence[Path], memo_dir: Path | None = None) -> list[lis
     if changed and memo_file is not None:
         try:
             memo_file.parent.mkdir(parents=True, exist_ok=True)
-            _write_atomic(memo_file, json.dumps(memo))
+            atomic.write_text(memo_file, json.dumps(memo))
         except OSError as exc:
             log.warning("could not remember raw-file hashes in %s: %s", memo_file, exc)
     return out
@@ -178,12 +160,12 @@ def save(ds: GraphDataset, folder: Path, key: dict) -> None:
     fd, tmp = tempfile.mkstemp(dir=folder, suffix=".npz")
     os.close(fd)
     np.savez(tmp, **_pack(ds))
-    _share(Path(tmp))
+    atomic.share(tmp)
     os.replace(tmp, folder / "data.npz")
     info = {"name": ds.name, "task_level": ds.task_level, "task_kind": ds.task_kind, "metric": ds.metric,
             "num_classes": ds.num_classes, "splits": [s.name for s in ds.splits], "meta": ds.meta, "key": key}
-    _write_atomic(folder / "info.json", json.dumps(info, default=str))
-    _write_atomic(folder / "DONE", json.dumps({f: sha256_file(folder / f) for f in ENTRY_FILES}))
+    atomic.write_text(folder / "info.json", json.dumps(info, default=str))
+    atomic.write_text(folder / "DONE", json.dumps({f: sha256_file(folder / f) for f in ENTRY_FILES}))
 
 
 def load(folder: Path) -> GraphDataset | None:

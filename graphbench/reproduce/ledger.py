@@ -27,6 +27,8 @@ from typing import Any
 
 import pandas as pd
 
+from graphbench import atomic
+
 LEDGER_VERSION = 1
 COLUMNS = ("model", "preset", "dataset", "metric", "status", "ours_mean", "ours_std", "ours_runs", "paper_value",
            "paper_std", "paper_runs", "gap", "tolerance", "within", "configs_per_study", "grid_size",
@@ -94,7 +96,8 @@ def write_row(path: str | Path, row: dict[str, Any]) -> None:
 
     The read, change and rewrite hold a lock on ``<ledger>.lock`` (``filelock``), so that reproductions finishing at
     once beside each other (several ``reproduce`` commands sharing one ledger) never drop each other's rows, and the
-    new file is renamed over the old one, so that a crash never leaves half a ledger."""
+    new file is renamed over the old one (:func:`graphbench.atomic.write_text`), so that a crash never leaves half a
+    ledger."""
     from filelock import FileLock
 
     path = Path(path)
@@ -112,12 +115,11 @@ def write_row(path: str | Path, row: dict[str, Any]) -> None:
                         != (cells["model"], cells["preset"], cells["dataset"])]
         rows.append(cells)
         check_ledger(pd.DataFrame(rows, columns=list(COLUMNS)).fillna(""), str(path))
-        tmp = path.with_name(f".{path.name}.tmp")
-        with tmp.open("w", encoding="utf-8", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
-            w.writeheader()
-            w.writerows(rows)
-        tmp.replace(path)
+        text = io.StringIO()
+        w = csv.DictWriter(text, fieldnames=COLUMNS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        atomic.write_text(path, text.getvalue())
 
 
 def _fmt(v: float, digits: int = 3) -> str:

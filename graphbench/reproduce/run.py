@@ -24,6 +24,7 @@ from typing import Any
 
 import yaml
 
+from graphbench import atomic
 from graphbench.reproduce.ledger import ESTIMATE_MARK, write_row
 from graphbench.reproduce.plan import Plan, make_plan
 
@@ -115,9 +116,7 @@ class Clock:
             state = _read_state(self.path)
             runs = {**state["runs"], self.key: mine}
             totals = _totals(state["earlier"], runs)
-            tmp = self.path.with_name(f"{self.path.name}.{self.key.replace(':', '-')}.tmp")
-            tmp.write_text(json.dumps({**totals, "earlier": state["earlier"], "runs": runs}, indent=1))
-            tmp.replace(self.path)
+            atomic.write_text(self.path, json.dumps({**totals, "earlier": state["earlier"], "runs": runs}, indent=1))
         return totals
 
     def _loop(self) -> None:
@@ -145,10 +144,8 @@ def write_sweep(plan: Plan, out_dir: Path, *, data_root: str | None, threads: in
     header = (f"# graphbench reproduce: {plan.model} preset {plan.preset.name} on {plan.dataset} "
               f"(written by the command; edit the command, not this file)\n")
     text = header + yaml.safe_dump(plan.sweep(out_dir, data_root=data_root, threads=threads), sort_keys=False)
-    if not path.exists() or path.read_text() != text:
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        atomic.write_text(path, text)
     return path
 
 
@@ -223,8 +220,8 @@ def record(plan: Plan, sweep_path: Path, command: str, totals: dict[str, float])
             notes.append("its runs come from commits " + ", ".join(c[:10] for c in commits))
     # the machines that ran the counted rows (a worker may have joined from another), not the recording one's
     for col, key, what in (("cpu_model", "machine", "CPUs"), ("cpu_capability", "isa", "kernel ISAs")):
-        counts = ok[col].dropna().astype(str).loc[lambda v: v != ""].value_counts() if col in ok else None
-        if counts is not None and len(counts):
+        counts = ok[col].dropna().astype(str).loc[lambda v: v != ""].value_counts()
+        if len(counts):
             rec[key] = counts.index[0]
             if len(counts) > 1:
                 notes.append(f"its runs ran on {what} " + ", ".join(f"{v} ({n} runs)" for v, n in counts.items())
@@ -377,9 +374,7 @@ def reproduce(model: str, preset: str, dataset: str, *, workers: int = 1, data_r
         raise ValueError(f"the run in {out_dir} has no finished final run yet: nothing to record; run the command "
                          "without --record-only to go on with it")
     print(format_record(rec), file=out)
-    tmp = out_dir / f"{plan.id}.record.json.{os.getpid()}.tmp"  # renamed: an invocation beside it may write too
-    tmp.write_text(json.dumps(rec, indent=2, default=str))
-    tmp.replace(out_dir / f"{plan.id}.record.json")
+    atomic.write_text(out_dir / f"{plan.id}.record.json", json.dumps(rec, indent=2, default=str))
     if ledger is not None and code == 0:
         write_row(ledger, rec)
         print(f"  ledger: {ledger}", file=out)
